@@ -1,0 +1,230 @@
+/**
+ * @module Finds the config dir, copies the shipped defaults in on first run, interpolates ${ENV},
+ * validates the four files and cross-checks them. Every problem names the file, the JSON path and
+ * what is wrong, so a person can act on it.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
+import {
+  CONFIG_FILES,
+  type AisbfFile,
+  type AutoselectFile,
+  type ConfigFileName,
+  type ProvidersFile,
+  type RotationsFile,
+} from './schema.js';
+
+/** The package root: two levels above this file both in src/config and dist/config. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHIPPED_CONFIG_DIR = join(PACKAGE_ROOT, 'config');
+
+export interface ConfigProblem {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return p.path ? `${p.file}: ${p.path}: ${p.message}` : `${p.file}: ${p.message}`;
+}
+
+export interface Config {
+  dir: string;
+  aisbf: AisbfFile;
+  providers: ProvidersFile;
+  rotations: RotationsFile;
+  autoselect: AutoselectFile;
+  /** The selector skill text (autoselect.md). */
+  autoselectPrompt: string;
+  /** Provider id → the environment variable its api_key names but that is unset. */
+  missingKeyEnv: Map<string, string>;
+  /** Resolves a path from the config (relative to the config dir). */
+  resolvePath(p: string): string;
+}
+
+export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AISBF_CONFIG_DIR ? resolve(env.AISBF_CONFIG_DIR) : join(homedir(), '.aisbf');
+}
+
+const SHIPPED_FILES = ['aisbf.json', 'providers.json', 'rotations.json', 'autoselect.json', 'autoselect.md'] as const;
+
+/** First run: creates the dir and copies in every shipped file that is missing. Returns what was copied. */
+export function ensureConfigDir(dir: string, force = false): string[] {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const copied: string[] = [];
+  for (const name of SHIPPED_FILES) {
+    const target = join(dir, name);
+    if (!force && existsSync(target)) continue;
+    copyFileSync(join(SHIPPED_CONFIG_DIR, name), target);
+    copied.push(name);
+  }
+  return copied;
+}
+
+const ENV_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces ${NAME} and ${NAME:-default} in every string. An unset variable in an `api_key` is not an
+ * error (the shipped defaults start with no keys): the key is dropped and the variable remembered.
+ */
+function interpolate(
+  value: unknown,
+  path: (string | number)[],
+  file: string,
+  env: NodeJS.ProcessEnv,
+  problems: ConfigProblem[],
+  onMissingKey: (path: (string | number)[], name: string) => void,
+): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    let missing: string | undefined;
+    const out = value.replace(ENV_RE, (_m, name: string, def: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (def !== undefined) return def;
+      missing ??= name;
+      return '';
+    });
+    if (missing === undefined) return out;
+    if (path[path.length - 1] === 'api_key') {
+      onMissingKey(path, missing);
+      return undefined;
+    }
+    problems.push({ file, path: jsonPath(path), message: `environment variable ${missing} is not set` });
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], file, env, problems, onMissingKey));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = interpolate(v, [...path, k], file, env, problems, onMissingKey);
+      if (r !== undefined) out[k] = r;
+    }
+    return out;
+  }
+  return value;
+}
+
+function jsonPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s;
+}
+
+function readJson(dir: string, name: string, problems: ConfigProblem[]): unknown {
+  let file = join(dir, name);
+  // A user file still missing is read from the shipped defaults (AISBF §1.1).
+  if (!existsSync(file)) file = join(SHIPPED_CONFIG_DIR, name);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push({ file: name, path: '', message: `cannot read ${file}: ${(err as Error).message}` });
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    problems.push({ file: name, path: '', message: `invalid JSON: ${(err as Error).message}` });
+    return undefined;
+  }
+}
+
+function validate<S extends z.ZodType>(schema: S, data: unknown, file: string, problems: ConfigProblem[]): z.infer<S> | undefined {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) problems.push({ file, path: jsonPath(issue.path), message: issue.message });
+  return undefined;
+}
+
+/** Checks what one file says about another: rotation and autoselect references. */
+function crossCheck(providers: ProvidersFile, rotations: RotationsFile, autoselect: AutoselectFile, problems: ConfigProblem[]): void {
+  const providerIds = Object.keys(providers.providers);
+  for (const [rid, rot] of Object.entries(rotations.rotations)) {
+    rot.providers.forEach((p, i) => {
+      if (!providers.providers[p.provider_id]) {
+        problems.push({
+          file: 'rotations.json',
+          path: `rotations.${rid}.providers[${i}].provider_id`,
+          message: `unknown provider id "${p.provider_id}" (providers.json has: ${providerIds.join(', ') || 'none'})`,
+        });
+      }
+    });
+  }
+  const isTarget = (t: string) => {
+    if (rotations.rotations[t]) return true;
+    const slash = t.indexOf('/');
+    return slash > 0 && providers.providers[t.slice(0, slash)] !== undefined;
+  };
+  for (const [aid, sel] of Object.entries(autoselect)) {
+    const check = (value: string | undefined, path: string) => {
+      if (value !== undefined && !isTarget(value)) {
+        problems.push({ file: 'autoselect.json', path: `${aid}.${path}`, message: `"${value}" is neither a rotation id nor provider/model` });
+      }
+    };
+    check(sel.fallback, 'fallback');
+    if (sel.selector === 'chat') check(sel.selection_model, 'selection_model');
+    sel.available_models.forEach((m, i) => check(m.model_id, `available_models[${i}].model_id`));
+    if (sel.selector === 'embeddings' && !sel.embedding_model) {
+      problems.push({ file: 'autoselect.json', path: `${aid}.embedding_model`, message: 'required when selector is "embeddings"' });
+    }
+  }
+  const c = providers.condensation;
+  if (c?.provider_id && !providers.providers[c.provider_id]) {
+    problems.push({ file: 'providers.json', path: 'condensation.provider_id', message: `unknown provider id "${c.provider_id}"` });
+  }
+}
+
+export interface LoadOptions {
+  dir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Copy the shipped defaults into the dir when files are missing (first run). Default true. */
+  init?: boolean;
+}
+
+/** Loads and validates the whole config; throws ConfigError listing every problem found. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const dir = resolve(opts.dir ?? defaultConfigDir(env));
+  if (opts.init !== false) ensureConfigDir(dir);
+  const problems: ConfigProblem[] = [];
+  const missingKeyEnv = new Map<string, string>();
+
+  const parsed = {} as { [K in ConfigFileName]?: unknown };
+  for (const name of Object.keys(CONFIG_FILES) as ConfigFileName[]) {
+    const raw = readJson(dir, name, problems);
+    if (raw === undefined) continue;
+    const withEnv = interpolate(raw, [], name, env, problems, (path, varName) => {
+      if (name === 'providers.json' && path[0] === 'providers') missingKeyEnv.set(String(path[1]), varName);
+    });
+    parsed[name] = validate(CONFIG_FILES[name], withEnv, name, problems);
+  }
+  const aisbf = parsed['aisbf.json'] as AisbfFile | undefined;
+  const providers = parsed['providers.json'] as ProvidersFile | undefined;
+  const rotations = parsed['rotations.json'] as RotationsFile | undefined;
+  const autoselect = parsed['autoselect.json'] as AutoselectFile | undefined;
+  if (providers && rotations && autoselect) crossCheck(providers, rotations, autoselect, problems);
+  if (problems.length || !aisbf || !providers || !rotations || !autoselect) throw new ConfigError(problems);
+
+  const mdPath = existsSync(join(dir, 'autoselect.md')) ? join(dir, 'autoselect.md') : join(SHIPPED_CONFIG_DIR, 'autoselect.md');
+  return {
+    dir,
+    aisbf,
+    providers,
+    rotations,
+    autoselect,
+    autoselectPrompt: readFileSync(mdPath, 'utf8'),
+    missingKeyEnv,
+    resolvePath: (p: string) => (isAbsolute(p) ? p : join(dir, p)),
+  };
+}

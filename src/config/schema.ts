@@ -1,0 +1,172 @@
+/**
+ * @module Zod schemas of the four config files (AISBF formats, CONTRACTS.md §1.1, plus our additions).
+ * Every config type is z.infer of these.
+ */
+import { z } from 'zod';
+
+export const PROVIDER_TYPES = ['openai', 'anthropic', 'google', 'ollama', 'huggingface'] as const;
+export const CAPABILITIES = ['chat', 'vision', 'tools', 'embeddings', 'image', 'speech', 'transcription', 'video'] as const;
+export const CONDENSE_METHODS = ['hierarchical', 'conversational', 'semantic', 'algorithmic', 'algoritmic'] as const;
+
+const nonNegInt = z.number().int().nonnegative();
+const optionalNum = z.number().nonnegative().nullish();
+
+const condenseMethod = z.union([z.enum(CONDENSE_METHODS), z.array(z.enum(CONDENSE_METHODS))]);
+
+/** Per-model settings shared by providers.json model entries and rotation model entries. */
+const modelSettings = {
+  rate_limit: optionalNum,
+  max_request_tokens: z.number().int().positive().nullish(),
+  rate_limit_TPM: z.number().int().positive().nullish(),
+  rate_limit_TPH: z.number().int().positive().nullish(),
+  rate_limit_TPD: z.number().int().positive().nullish(),
+  context_size: z.number().int().positive().nullish(),
+  condense_context: z.number().min(0).max(100).nullish(),
+  condense_method: condenseMethod.nullish(),
+  capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+  timeout_seconds: z.number().positive().nullish(),
+};
+
+export const providerModelSchema = z.looseObject({
+  name: z.string().min(1),
+  ...modelSettings,
+  description: z.string().optional(),
+});
+export type ProviderModelConfig = z.infer<typeof providerModelSchema>;
+
+export const providerSchema = z.looseObject({
+  id: z.string().optional(),
+  name: z.string().optional(),
+  endpoint: z.string().url().optional(),
+  type: z.enum(PROVIDER_TYPES, {
+    error: (iss) => `unsupported provider type ${JSON.stringify(iss.input)}; use one of ${PROVIDER_TYPES.join(', ')}`,
+  }),
+  api_key_required: z.boolean().default(true),
+  api_key: z.string().optional(),
+  rate_limit: optionalNum,
+  timeout_seconds: z.number().positive().nullish(),
+  enabled: z.boolean().default(true),
+  default_error_cooldown: z.number().nonnegative().optional(),
+  models: z.array(providerModelSchema).default([]),
+});
+export type ProviderConfig = z.infer<typeof providerSchema>;
+
+export const providersFileSchema = z.looseObject({
+  condensation: z
+    .looseObject({
+      provider_id: z.string().nullish(),
+      model: z.string().nullish(),
+      rotation_id: z.string().nullish(),
+      enabled: z.boolean().default(true),
+    })
+    .optional(),
+  providers: z.record(z.string(), providerSchema),
+});
+export type ProvidersFile = z.infer<typeof providersFileSchema>;
+
+export const rotationModelSchema = z.looseObject({
+  name: z.string().min(1),
+  weight: z.number({ error: 'weight is required and must be a number' }).positive({ error: 'weight must be greater than 0' }),
+  ...modelSettings,
+});
+export type RotationModelConfig = z.infer<typeof rotationModelSchema>;
+
+export const rotationSchema = z.looseObject({
+  model_name: z.string().optional(),
+  notifyerrors: z.boolean().optional(),
+  strategy: z.enum(['weighted', 'priority']).default('weighted'),
+  max_attempts: z.number().int().positive().optional(),
+  failure_threshold: z.number().int().positive().optional(),
+  cooldown_seconds: z.number().nonnegative().optional(),
+  default_error_cooldown: z.number().nonnegative().optional(),
+  providers: z
+    .array(
+      z.looseObject({
+        provider_id: z.string().min(1),
+        api_key: z.string().optional(),
+        models: z.array(rotationModelSchema).min(1, { error: 'a rotation provider needs at least one model' }),
+      }),
+    )
+    .min(1, { error: 'a rotation needs at least one provider' }),
+});
+export type RotationConfig = z.infer<typeof rotationSchema>;
+
+export const rotationsFileSchema = z.looseObject({
+  notifyerrors: z.boolean().default(false),
+  failure_threshold: z.number().int().positive().default(3),
+  cooldown_seconds: z.number().nonnegative().default(300),
+  rotations: z.record(z.string(), rotationSchema).default({}),
+});
+export type RotationsFile = z.infer<typeof rotationsFileSchema>;
+
+export const autoselectSchema = z.looseObject({
+  model_name: z.string().optional(),
+  description: z.string().optional(),
+  selection_model: z.string().min(1).default('general'),
+  fallback: z.string().min(1, { error: 'fallback is required' }),
+  selector: z.enum(['chat', 'embeddings']).default('chat'),
+  embedding_model: z.string().optional(),
+  timeout_seconds: z.number().positive().optional(),
+  available_models: z
+    .array(z.looseObject({ model_id: z.string().min(1), description: z.string().default('') }))
+    .min(1, { error: 'available_models needs at least one entry' }),
+});
+export type AutoselectConfig = z.infer<typeof autoselectSchema>;
+
+export const autoselectFileSchema = z.record(z.string(), autoselectSchema);
+export type AutoselectFile = z.infer<typeof autoselectFileSchema>;
+
+export const aisbfFileSchema = z.looseObject({
+  server: z
+    .looseObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(17765),
+      workers: z.union([z.number().int().positive(), z.literal('auto')]).default(1),
+      body_limit_mb: z.number().positive().default(20),
+      upload_limit_mb: z.number().positive().default(25),
+      shutdown_grace_seconds: z.number().nonnegative().default(10),
+      cors: z.boolean().default(true),
+    })
+    .prefault({}),
+  auth: z
+    .looseObject({
+      enabled: z.boolean().default(false),
+      /** sha256 hex of accepted bearer tokens, or plain tokens (hashed at load). */
+      tokens: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  storage: z
+    .looseObject({
+      type: z.enum(['sqlite', 'redis']).default('sqlite'),
+      /** Relative paths are relative to the config dir. */
+      path: z.string().default('aisbf.db'),
+      redis_url: z.string().optional(),
+      data_dir: z.string().default('data'),
+    })
+    .prefault({}),
+  logging: z
+    .looseObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Relative to the config dir; used by `aisbf daemon`. */
+      dir: z.string().default('logs'),
+      max_size_mb: z.number().positive().default(50),
+      max_files: z.number().int().positive().default(5),
+    })
+    .prefault({}),
+  defaults: z
+    .looseObject({
+      timeout_seconds: z.number().positive().default(120),
+    })
+    .prefault({}),
+  glasses: z.looseObject({}).optional(),
+  capabilities: z.looseObject({}).optional(),
+});
+export type AisbfFile = z.infer<typeof aisbfFileSchema>;
+
+export const CONFIG_FILES = {
+  'aisbf.json': aisbfFileSchema,
+  'providers.json': providersFileSchema,
+  'rotations.json': rotationsFileSchema,
+  'autoselect.json': autoselectFileSchema,
+} as const;
+export type ConfigFileName = keyof typeof CONFIG_FILES;

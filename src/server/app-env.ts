@@ -1,0 +1,23 @@
+/**
+ * @module What every route receives: the live runtime (swapped on reload), the logger, and the
+ * long-lived services that survive reloads. Hono's per-request variables are typed here too.
+ */
+import type { Logger } from 'pino';
+import type { Runtime } from '../runtime.js';
+import type { RequestLog } from './request-log.js';
+
+export interface AppDeps {
+  /** The current runtime; read once per request so a reload never changes a request midway. */
+  runtime(): Runtime;
+  log: Logger;
+  version: string;
+  /** ms since epoch. */
+  startedAt: number;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    reqLog: RequestLog;
+  };
+}

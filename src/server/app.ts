@@ -1,0 +1,83 @@
+/**
+ * @module createApp(deps) → the Hono app, without listening. Middleware: request id, one log line per
+ * request, CORS, optional proxy auth; one onError that turns anything into OpenAI's envelope.
+ */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { AppDeps, AppEnv } from './app-env.js';
+import { HttpError, envelope, errorResponse } from './errors.js';
+import { ProviderError } from '../providers/provider-error.js';
+import { ClientGoneError } from '../providers/deadline.js';
+import { RequestLog } from './request-log.js';
+import { registerStatusRoutes } from './routes/status.js';
+import { registerChatRoutes } from './routes/chat.js';
+import { registerModelRoutes } from './routes/models.js';
+
+const REQUEST_ID_RE = /^[\w.:@-]{1,128}$/;
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async function requestContext(c, next) {
+    const incoming = c.req.header('x-request-id');
+    const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    const reqLog = new RequestLog(deps.log, id, c.req.method, c.req.path);
+    c.set('requestId', id);
+    c.set('reqLog', reqLog);
+    await next();
+    c.res.headers.set('x-request-id', id);
+    if (!reqLog.deferred) reqLog.finish(c.res.status);
+  });
+
+  const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'retry-after'] });
+  app.use('*', async function corsIfEnabled(c, next) {
+    if (deps.runtime().config.aisbf.server.cors) return corsOn(c, next);
+    await next();
+  });
+
+  // Proxy auth (aisbf.json auth.enabled): bearer tokens compared by their SHA-256.
+  const proxyAuth = async function proxyAuth(c: Parameters<Parameters<typeof app.use>[1]>[0], next: () => Promise<void>) {
+    const auth = deps.runtime().config.aisbf.auth;
+    if (!auth.enabled) return next();
+    const header = c.req.header('authorization') ?? '';
+    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const digest = sha256(token);
+    const ok = token !== '' && hashedTokens(auth.tokens).some((t) => t.length === digest.length && timingSafeEqual(t, digest));
+    if (!ok) throw new HttpError(401, 'Missing or invalid proxy token: send Authorization: Bearer <token> (aisbf.json auth.tokens).', { code: 'invalid_api_key' });
+    return next();
+  };
+  app.use('/api/*', proxyAuth);
+  app.use('/v1/*', proxyAuth);
+
+  registerStatusRoutes(app, deps);
+  registerModelRoutes(app, deps);
+  registerChatRoutes(app, deps);
+
+  app.notFound((c) => c.json(envelope(`Unknown route ${c.req.method} ${c.req.path}. See GET / for what this server offers.`, 'invalid_request_error', null, 'unknown_url'), 404));
+
+  app.onError(function onError(err, c) {
+    const reqLog = c.get('reqLog');
+    const expected = err instanceof HttpError || err instanceof ProviderError || err instanceof ClientGoneError;
+    if (!expected) deps.log.error({ reqId: reqLog?.id, err: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } }, 'unhandled error');
+    if (reqLog) reqLog.error = (err as Error).message;
+    return errorResponse(err);
+  });
+
+  return app;
+}
+
+const hashCache = new WeakMap<readonly string[], Buffer[]>();
+/** Tokens may be written as sha256 hex (recommended) or plain; both are compared as digests. */
+function hashedTokens(tokens: readonly string[]): Buffer[] {
+  let hashed = hashCache.get(tokens);
+  if (!hashed) {
+    hashed = tokens.map((t) => (/^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : sha256(t)));
+    hashCache.set(tokens, hashed);
+  }
+  return hashed;
+}

@@ -1,0 +1,47 @@
+/**
+ * @module The one log line per request: id, route, provider, model, status, ms, tokens. Streams log
+ * when they end, so the line carries the real outcome and token counts.
+ */
+import type { Logger } from 'pino';
+
+export class RequestLog {
+  provider?: string;
+  model?: string;
+  attempts?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  error?: string;
+  /** Set by a streaming route: the line is written when the stream ends, not when headers go out. */
+  deferred = false;
+  private done = false;
+  private readonly start = performance.now();
+
+  constructor(
+    private readonly log: Logger,
+    readonly id: string,
+    private readonly method: string,
+    private readonly path: string,
+  ) {}
+
+  finish(status: number, extra?: { aborted?: boolean }): void {
+    if (this.done) return;
+    this.done = true;
+    const ms = Math.round((performance.now() - this.start) * 100) / 100;
+    const line = {
+      reqId: this.id,
+      method: this.method,
+      route: this.path,
+      status,
+      ms,
+      provider: this.provider,
+      model: this.model,
+      attempts: this.attempts,
+      prompt_tokens: this.promptTokens,
+      completion_tokens: this.completionTokens,
+      error: this.error,
+      aborted: extra?.aborted || undefined,
+    };
+    if (status >= 500) this.log.warn(line, 'request');
+    else this.log.info(line, 'request');
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * @module Chat completions on every base: `/api/{id}`, `/api/rotations`, `/api/autoselect`, `/v1`.
+ * Parse once at the edge, resolve the target, run the attempt loop, answer JSON or SSE with the
+ * headers that say what served the request.
+ */
+import type { Context, Hono } from 'hono';
+import type { AppDeps, AppEnv } from '../app-env.js';
+import type { ChatCompletion, ChatRequest, Usage } from '../../providers/provider-adapter.js';
+import { ClientGoneError } from '../../providers/deadline.js';
+import { candidatesFor } from '../../routing/target-candidates.js';
+import { primeStream, runWithFallback, type AttemptSuccess } from '../../routing/run-with-fallback.js';
+import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
+import { clientKeys } from '../client-keys.js';
+import { HttpError } from '../errors.js';
+import { SSE_HEADERS, chatStreamBody, newCompletionId } from '../openai-sse.js';
+import { parseChatRequest, parseJsonBody } from '../openai-schemas.js';
+import { readBodyText } from '../read-body.js';
+import type { Candidate } from '../../routing/candidate.js';
+
+function servedHeaders(r: AttemptSuccess<unknown>): Record<string, string> {
+  return { 'x-aisbf-provider': r.candidate.providerId, 'x-aisbf-model': r.candidate.model, 'x-aisbf-attempts': String(r.attempts) };
+}
+
+/** effective_context: tokens actually sent. Without condensation that is the upstream's prompt count. */
+function withEffectiveContext(usage: Usage | undefined, effective: number | undefined): Usage {
+  const u: Usage = usage ? { ...usage } : { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  u.effective_context = effective ?? u.effective_context ?? u.prompt_tokens;
+  return u;
+}
+
+async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
+  const rt = deps.runtime();
+  const reqLog = c.get('reqLog');
+  // An unknown /api/{id} is a 404 whatever the body says.
+  if (scope.base === 'id') resolveTarget(rt, scope, '*');
+  const body = parseJsonBody(await readBodyText(c.req.raw, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
+  const req: ChatRequest = parseChatRequest(body);
+  const target = resolveTarget(rt, scope, req.model);
+  const candidates: Candidate[] = candidatesFor(rt, target);
+
+  // The client's signal, plus our own abort for when the SSE body is cancelled.
+  const abort = new AbortController();
+  const clientSignal = c.req.raw.signal;
+  if (clientSignal.aborted) throw new ClientGoneError();
+  const onClientGone = () => abort.abort(new ClientGoneError());
+  clientSignal.addEventListener('abort', onClientGone, { once: true });
+  const opts = { runtime: rt, keys: clientKeys(c, rt), signal: abort.signal, log: deps.log };
+
+  if (!req.stream) {
+    try {
+      const r = await runWithFallback(candidates, (cand, ctx) => cand.adapter.chat(req, ctx), opts);
+      const completion: ChatCompletion = r.value;
+      completion.usage = withEffectiveContext(completion.usage, undefined);
+      reqLog.provider = r.candidate.providerId;
+      reqLog.model = r.candidate.model;
+      reqLog.attempts = r.attempts;
+      reqLog.promptTokens = completion.usage.prompt_tokens;
+      reqLog.completionTokens = completion.usage.completion_tokens;
+      return new Response(JSON.stringify(completion), { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r) } });
+    } finally {
+      clientSignal.removeEventListener('abort', onClientGone);
+    }
+  }
+
+  let r: AttemptSuccess<AsyncIterator<import('../../providers/provider-adapter.js').ChatStreamPart>>;
+  try {
+    r = await runWithFallback(candidates, (cand, ctx) => primeStream(cand.adapter.streamChat(req, ctx)), opts);
+  } catch (err) {
+    clientSignal.removeEventListener('abort', onClientGone);
+    throw err;
+  }
+  reqLog.provider = r.candidate.providerId;
+  reqLog.model = r.candidate.model;
+  reqLog.attempts = r.attempts;
+  reqLog.deferred = true;
+  const stream = chatStreamBody(r.value, {
+    id: newCompletionId(),
+    model: req.model,
+    created: Math.floor(Date.now() / 1000),
+    includeUsage: req.stream_options?.include_usage === true,
+    finalizeUsage: (u) => withEffectiveContext(u, undefined),
+    onEnd: ({ usage, error, aborted }) => {
+      clientSignal.removeEventListener('abort', onClientGone);
+      if (aborted) abort.abort(new ClientGoneError());
+      reqLog.promptTokens = usage?.prompt_tokens;
+      reqLog.completionTokens = usage?.completion_tokens;
+      if (error) reqLog.error = (error as Error).message;
+      reqLog.finish(200, { aborted });
+    },
+  });
+  return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, ...servedHeaders(r), 'x-request-id': reqLog.id } });
+}
+
+export function registerChatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  app.post('/api/rotations/chat/completions', (c) => handleChat(c, deps, { base: 'rotations' }));
+  app.post('/api/autoselect/chat/completions', (c) => handleChat(c, deps, { base: 'autoselect' }));
+  app.post('/api/:id/chat/completions', (c) => handleChat(c, deps, { base: 'id', id: c.req.param('id') }));
+  app.post('/v1/chat/completions', (c) => handleChat(c, deps, { base: 'v1' }));
+
+  // AISBF: a bare POST to /api/{id} is a mistake; say what would have worked.
+  app.post('/api/:id', (c) => {
+    const rt = deps.runtime();
+    const ids = [...Object.keys(rt.config.autoselect), ...Object.keys(rt.config.rotations.rotations), ...Object.keys(rt.config.providers.providers)];
+    const id = c.req.param('id');
+    throw new HttpError(404, `No endpoint at POST /api/${id}. Valid ids: ${ids.join(', ')}. Example: POST /api/${ids[0] ?? 'openai'}/chat/completions`, {
+      code: 'unknown_url',
+      body: { valid_ids: ids },
+    });
+  });
+}

@@ -1,0 +1,161 @@
+/**
+ * @module Model listings. Every list answers OpenAI's `{"object":"list","data":[…]}` (so the openai
+ * SDK's models.list() works on every base URL), each entry keeping AISBF's extra fields;
+ * `?format=array` gives AISBF 0.3.3's bare array. Also the rotation and autoselect overviews.
+ */
+import type { Context, Hono } from 'hono';
+import type { AppDeps, AppEnv } from '../app-env.js';
+import type { ModelInfo } from '../../providers/provider-adapter.js';
+import type { ProviderModelConfig } from '../../config/schema.js';
+import type { Runtime } from '../../runtime.js';
+import { ProviderError } from '../../providers/provider-error.js';
+import { resolveKey } from '../../routing/resolve-key.js';
+import { clientKeys } from '../client-keys.js';
+import { HttpError } from '../errors.js';
+import { resolveTarget } from '../../routing/resolve-target.js';
+
+type Entry = Record<string, unknown> & { id: string };
+
+function listResponse(c: Context<AppEnv>, data: Entry[]): Response {
+  if (c.req.query('format') === 'array') return c.json(data);
+  return c.json({ object: 'list', data });
+}
+
+function aisbfModelFields(providerId: string, m: Partial<ProviderModelConfig> | undefined) {
+  return {
+    provider_id: providerId,
+    weight: 1,
+    rate_limit: m?.rate_limit ?? null,
+    max_request_tokens: m?.max_request_tokens ?? null,
+    rate_limit_TPM: m?.rate_limit_TPM ?? null,
+    rate_limit_TPH: m?.rate_limit_TPH ?? null,
+    rate_limit_TPD: m?.rate_limit_TPD ?? null,
+    context_size: m?.context_size ?? null,
+    condense_context: m?.condense_context ?? null,
+    condense_method: m?.condense_method ?? null,
+    capabilities: m?.capabilities ?? null,
+  };
+}
+
+/** A provider's models: from its API, falling back to the models listed in providers.json. */
+async function providerModels(c: Context<AppEnv>, deps: AppDeps, rt: Runtime, id: string): Promise<Entry[]> {
+  const provider = rt.config.providers.providers[id]!;
+  const configured = new Map(provider.models.map((m) => [m.name, m]));
+  const fromConfig = (): Entry[] =>
+    provider.models.map((m) => ({ id: m.name, object: 'model', created: 0, owned_by: id, name: m.name, ...aisbfModelFields(id, m) }));
+  const adapter = rt.adapters.get(id);
+  const candidate = rt.candidate(id, '*');
+  if (!adapter || !candidate || !provider.enabled) return fromConfig();
+  let upstream: ModelInfo[];
+  try {
+    const apiKey = resolveKey(candidate, clientKeys(c, rt), rt.config.missingKeyEnv);
+    upstream = await adapter.listModels({ model: '*', apiKey, signal: c.req.raw.signal, timeoutMs: Math.min(rt.timeoutMs(candidate), 15_000), log: deps.log });
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    deps.log.warn({ provider: id, kind: err.kind, status: err.status }, 'listing models upstream failed; using providers.json');
+    c.header('x-aisbf-models-source', 'config');
+    return fromConfig();
+  }
+  c.header('x-aisbf-models-source', 'upstream');
+  return upstream.map((m) => ({ ...m, name: m.id, ...aisbfModelFields(id, configured.get(m.id)) }));
+}
+
+function rotationModels(rt: Runtime, rid: string): Entry[] {
+  return (rt.rotations.get(rid) ?? []).map((cand) => ({
+    id: cand.key,
+    object: 'model',
+    created: 0,
+    owned_by: cand.providerId,
+    name: rid,
+    rotation_id: rid,
+    actual_model: cand.model,
+    provider_id: cand.providerId,
+    weight: cand.weight,
+    rate_limit: cand.settings.rate_limit ?? null,
+  }));
+}
+
+function autoselectModels(rt: Runtime, aid: string): Entry[] {
+  const sel = rt.config.autoselect[aid]!;
+  return sel.available_models.map((m) => ({
+    id: m.model_id,
+    object: 'model',
+    created: 0,
+    owned_by: 'autoselect',
+    name: aid,
+    autoselect_id: aid,
+    description: m.description,
+    fallback: sel.fallback,
+  }));
+}
+
+export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  // Fixed routes first: they must win over /api/:id/… .
+  app.get('/api/rotations', (c) => {
+    const rt = deps.runtime();
+    const out: Record<string, unknown> = {};
+    for (const [rid, rot] of Object.entries(rt.config.rotations.rotations)) {
+      out[rid] = {
+        model_name: rot.model_name ?? rid,
+        strategy: rot.strategy,
+        models: (rt.rotations.get(rid) ?? []).map((cand) => ({ name: cand.model, provider_id: cand.providerId, weight: cand.weight, rate_limit: cand.settings.rate_limit ?? null })),
+      };
+    }
+    return c.json(out);
+  });
+  app.get('/api/rotations/models', (c) => {
+    const rt = deps.runtime();
+    return listResponse(c, Object.keys(rt.config.rotations.rotations).flatMap((rid) => rotationModels(rt, rid)));
+  });
+  app.get('/api/autoselect', (c) => {
+    const rt = deps.runtime();
+    const out: Record<string, unknown> = {};
+    for (const [aid, sel] of Object.entries(rt.config.autoselect)) {
+      out[aid] = { model_name: sel.model_name ?? aid, description: sel.description ?? null, fallback: sel.fallback, available_models: sel.available_models };
+    }
+    return c.json(out);
+  });
+  app.get('/api/autoselect/models', (c) => {
+    const rt = deps.runtime();
+    return listResponse(c, Object.keys(rt.config.autoselect).flatMap((aid) => autoselectModels(rt, aid)));
+  });
+
+  app.get('/api/:id/models', async (c) => {
+    const rt = deps.runtime();
+    const target = resolveTarget(rt, { base: 'id', id: c.req.param('id') }, '*');
+    switch (target.kind) {
+      case 'autoselect':
+        return listResponse(c, autoselectModels(rt, target.id));
+      case 'rotation':
+        return listResponse(c, rotationModels(rt, target.id));
+      case 'provider':
+        return listResponse(c, await providerModels(c, deps, rt, target.providerId));
+    }
+  });
+
+  app.get('/v1/models', (c) => {
+    const rt = deps.runtime();
+    const data: Entry[] = [];
+    for (const [pid, p] of Object.entries(rt.config.providers.providers)) {
+      for (const m of p.models) data.push({ id: `${pid}/${m.name}`, object: 'model', created: 0, owned_by: pid, name: m.name, ...aisbfModelFields(pid, m) });
+    }
+    for (const [rid, rot] of Object.entries(rt.config.rotations.rotations)) {
+      data.push({ id: rid, object: 'model', created: 0, owned_by: 'aisbf-rotation', name: rot.model_name ?? rid, rotation_id: rid });
+    }
+    for (const [aid, sel] of Object.entries(rt.config.autoselect)) {
+      data.push({ id: aid, object: 'model', created: 0, owned_by: 'aisbf-autoselect', name: sel.model_name ?? aid, autoselect_id: aid, description: sel.description ?? null });
+    }
+    return listResponse(c, data);
+  });
+
+  app.get('/v1/models/:model{.+}', (c) => {
+    const rt = deps.runtime();
+    const id = c.req.param('model');
+    const found = id in rt.config.rotations.rotations || id in rt.config.autoselect || (() => {
+      const slash = id.indexOf('/');
+      return slash > 0 && rt.config.providers.providers[id.slice(0, slash)]?.models.some((m) => m.name === id.slice(slash + 1));
+    })();
+    if (!found) throw new HttpError(404, `The model '${id}' does not exist.`, { param: 'model', code: 'model_not_found' });
+    return c.json({ id, object: 'model', created: 0, owned_by: id.includes('/') ? id.slice(0, id.indexOf('/')) : 'aisbf' });
+  });
+}

@@ -1,0 +1,76 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
+import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+
+let fake: FakeOpenAI;
+let aisbf: TestServer;
+let client: OpenAI;
+let v1: OpenAI;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  aisbf = await startAisbf({
+    providers: {
+      openai: { type: 'openai', endpoint: fake.baseURL, api_key: 'sk-test-upstream-key-123456', models: [{ name: 'gpt-4o', context_size: 128000 }] },
+      local: { type: 'openai', endpoint: fake.baseURL, api_key_required: false, models: [] },
+    },
+  });
+  client = new OpenAI({ baseURL: `${aisbf.url}/api/openai`, apiKey: 'client-key', maxRetries: 0 });
+  v1 = new OpenAI({ baseURL: `${aisbf.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
+});
+afterAll(async () => {
+  await aisbf.close();
+  await fake.close();
+});
+
+describe('OpenAI provider through /api/openai', () => {
+  it('answers a chat completion with the upstream response and effective_context in usage', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello there' }] })
+      .withResponse();
+    expect(data.choices[0]!.message.content).toBe('echo: hello there');
+    expect(data.system_fingerprint).toMatch(/^fp_/);
+    expect((data.usage as any).effective_context).toBe(data.usage!.prompt_tokens);
+    expect(response.headers.get('x-aisbf-provider')).toBe('openai');
+    expect(response.headers.get('x-aisbf-model')).toBe('gpt-4o');
+    expect(response.headers.get('x-aisbf-attempts')).toBe('1');
+    const sent = fake.chatRequests().at(-1)!;
+    expect(sent.headers.authorization).toBe('Bearer sk-test-upstream-key-123456');
+    expect(sent.body.model).toBe('gpt-4o');
+  });
+
+  it('streams chunks that end with [DONE] and carry effective_context in the finish chunk', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'one two three' }], stream: true });
+    let text = '';
+    let finish: string | null = null;
+    let usage: any;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.choices[0]?.finish_reason) {
+        finish = chunk.choices[0].finish_reason;
+        usage = chunk.usage;
+      }
+    }
+    expect(text).toBe('echo: one two three');
+    expect(finish).toBe('stop');
+    expect(usage.effective_context).toBeGreaterThan(0);
+  });
+
+  it('sends a separate usage chunk when the client asks for include_usage', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const last = chunks.at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect((last.usage as any).effective_context).toBe(last.usage!.prompt_tokens);
+  });
+});
+
+describe('the unified /v1 base', () => {
+  it('routes provider/model to that provider', async () => {
+    const r = await v1.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'via v1' }] });
+    expect(r.choices[0]!.message.content).toBe('echo: via v1');
+    expect(fake.chatRequests().at(-1)!.body.model).toBe('gpt-4o');
+  });
+});
