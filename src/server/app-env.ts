@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
 import type { RequestLog } from './request-log.js';
+import type { Db } from '../store/db.js';
 
 export interface AppDeps {
   /** The current runtime; read once per request so a reload never changes a request midway. */
@@ -13,6 +14,8 @@ export interface AppDeps {
   version: string;
   /** ms since epoch. */
   startedAt: number;
+  /** The embedded database (config dir's storage.path); lives across reloads. */
+  db: Db;
 }
 
 export interface AppEnv {

@@ -12,6 +12,7 @@ import { createLogger } from '../log.js';
 import { buildRuntime, type Runtime } from '../runtime.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './app-env.js';
+import { openDatabase } from '../store/db.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -43,7 +44,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const config = load();
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.aisbf.logging.level });
   let runtime: Runtime = buildRuntime(config);
-  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now() };
+  const db = openDatabase(config.resolvePath(config.aisbf.storage.path));
+  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db };
   const app = createApp(deps);
 
   const host = opts.host ?? config.aisbf.server.host;
@@ -77,6 +79,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         timer.unref();
         server.close(() => {
           clearTimeout(timer);
+          db.close();
           log.flush?.();
           resolve();
         });

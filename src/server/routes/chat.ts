@@ -5,7 +5,7 @@
  */
 import type { Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.js';
-import type { ChatCompletion, ChatRequest, Usage } from '../../providers/provider-adapter.js';
+import type { ChatCompletion, ChatRequest, ChatStreamPart, Usage } from '../../providers/provider-adapter.js';
 import { ClientGoneError } from '../../providers/deadline.js';
 import { candidatesFor } from '../../routing/target-candidates.js';
 import { primeStream, runWithFallback, type AttemptSuccess } from '../../routing/run-with-fallback.js';
@@ -16,6 +16,7 @@ import { SSE_HEADERS, chatStreamBody, newCompletionId } from '../openai-sse.js';
 import { parseChatRequest, parseJsonBody } from '../openai-schemas.js';
 import { readBodyText } from '../read-body.js';
 import type { Candidate } from '../../routing/candidate.js';
+import { chatCall, streamChatCall } from '../../context/chat-call.js';
 
 function servedHeaders(r: AttemptSuccess<unknown>): Record<string, string> {
   return { 'x-aisbf-provider': r.candidate.providerId, 'x-aisbf-model': r.candidate.model, 'x-aisbf-attempts': String(r.attempts) };
@@ -48,9 +49,9 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
 
   if (!req.stream) {
     try {
-      const r = await runWithFallback(candidates, (cand, ctx) => cand.adapter.chat(req, ctx), opts);
-      const completion: ChatCompletion = r.value;
-      completion.usage = withEffectiveContext(completion.usage, undefined);
+      const r = await runWithFallback(candidates, (cand, ctx) => chatCall(rt, cand, req, ctx), opts);
+      const completion: ChatCompletion = r.value.value;
+      completion.usage = withEffectiveContext(completion.usage, r.value.effectiveContext);
       reqLog.provider = r.candidate.providerId;
       reqLog.model = r.candidate.model;
       reqLog.attempts = r.attempts;
@@ -62,9 +63,16 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
     }
   }
 
-  let r: AttemptSuccess<AsyncIterator<import('../../providers/provider-adapter.js').ChatStreamPart>>;
+  let r: AttemptSuccess<{ parts: AsyncIterator<ChatStreamPart>; effectiveContext?: number }>;
   try {
-    r = await runWithFallback(candidates, (cand, ctx) => primeStream(cand.adapter.streamChat(req, ctx)), opts);
+    r = await runWithFallback(
+      candidates,
+      async (cand, ctx) => {
+        const call = await streamChatCall(rt, cand, req, ctx);
+        return { parts: await primeStream(call.value), effectiveContext: call.effectiveContext };
+      },
+      opts,
+    );
   } catch (err) {
     clientSignal.removeEventListener('abort', onClientGone);
     throw err;
@@ -73,12 +81,13 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
   reqLog.model = r.candidate.model;
   reqLog.attempts = r.attempts;
   reqLog.deferred = true;
-  const stream = chatStreamBody(r.value, {
+  const effectiveContext = r.value.effectiveContext;
+  const stream = chatStreamBody(r.value.parts, {
     id: newCompletionId(),
     model: req.model,
     created: Math.floor(Date.now() / 1000),
     includeUsage: req.stream_options?.include_usage === true,
-    finalizeUsage: (u) => withEffectiveContext(u, undefined),
+    finalizeUsage: (u) => withEffectiveContext(u, effectiveContext),
     onEnd: ({ usage, error, aborted }) => {
       clientSignal.removeEventListener('abort', onClientGone);
       if (aborted) abort.abort(new ClientGoneError());
