@@ -20,6 +20,8 @@ export interface Runtime {
   providerStatus(id: string): ProviderStatus;
   /** Upstream timeout for a candidate, in ms. */
   timeoutMs(c: Candidate): number;
+  /** How adapters may fetch http(s) image URLs (CallContext.imagePolicy). */
+  readonly imagePolicy: { allowPrivate: boolean; maxBytes: number; timeoutMs: number };
 }
 
 export interface ProviderStatus {
@@ -65,8 +67,10 @@ export function buildRuntime(config: Config): Runtime {
   }
 
   const defaultTimeout = config.aisbf.defaults.timeout_seconds;
+  const img = config.aisbf.images;
   return {
     config,
+    imagePolicy: { allowPrivate: img.allow_private_addresses, maxBytes: Math.round(img.max_mb * 1024 * 1024), timeoutMs: img.fetch_timeout_seconds * 1000 },
     adapters,
     rotations,
     candidate(providerId, model) {

@@ -158,6 +158,14 @@ export const aisbfFileSchema = z.looseObject({
       timeout_seconds: z.number().positive().default(120),
     })
     .prefault({}),
+  images: z
+    .looseObject({
+      /** Let image_url fetches reach loopback/private addresses (off: the gateway is no way into your LAN). */
+      allow_private_addresses: z.boolean().default(false),
+      max_mb: z.number().positive().default(20),
+      fetch_timeout_seconds: z.number().positive().default(10),
+    })
+    .prefault({}),
   glasses: z.looseObject({}).optional(),
   capabilities: z.looseObject({}).optional(),
 });

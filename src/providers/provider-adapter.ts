@@ -241,6 +241,8 @@ export interface CallContext {
   /** Bounds one upstream call; for streams, the wait for the first and each next chunk. */
   timeoutMs: number;
   log: Logger;
+  /** How http(s) image URLs may be fetched (aisbf.json `images`); pass to `fetchImage`. */
+  imagePolicy?: { allowPrivate?: boolean; maxBytes?: number; timeoutMs?: number };
 }
 
 export interface ProviderAdapter {

@@ -42,7 +42,7 @@ export async function runWithFallback<T>(
       continue;
     }
     attempts++;
-    const ctx: CallContext = { model: c.model, apiKey, signal: opts.signal, timeoutMs: opts.runtime.timeoutMs(c), log: opts.log };
+    const ctx: CallContext = { model: c.model, apiKey, signal: opts.signal, timeoutMs: opts.runtime.timeoutMs(c), log: opts.log, imagePolicy: opts.runtime.imagePolicy };
     try {
       const value = await attempt(c, ctx);
       return { value, candidate: c, attempts };

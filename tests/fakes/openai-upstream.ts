@@ -21,7 +21,9 @@ export type OpenAIBehavior =
   /** Streams `afterChunks` content chunks, then destroys the socket. */
   | { type: 'reset'; afterChunks: number }
   /** Answers 200 with a body that is not JSON. */
-  | { type: 'garbage' };
+  | { type: 'garbage' }
+  /** Streams one content chunk ("partial") and then stalls without ending. */
+  | { type: 'stall' };
 
 export interface FakeOpenAI extends FakeServer {
   /** Base URL for an OpenAI client / providers.json endpoint: http://127.0.0.1:PORT/v1 */
@@ -130,6 +132,11 @@ export async function startFakeOpenAI(opts: { models?: string[] } = {}): Promise
     }
 
     const includeUsage = body.stream_options?.include_usage === true;
+    if (b.type === 'stall') {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant', content: 'partial' }, logprobs: null, finish_reason: null }] })}\n\n`);
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
       res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, service_tier: 'default', system_fingerprint: fingerprint, choices, ...(includeUsage ? { usage: null } : {}), ...extra })}\n\n`);
