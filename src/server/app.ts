@@ -10,6 +10,7 @@ import { HttpError, envelope, errorResponse } from './errors.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { RequestLog } from './request-log.js';
+import { redactText } from '../log.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerChatRoutes } from './routes/chat.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -63,7 +64,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(function onError(err, c) {
     const reqLog = c.get('reqLog');
     const expected = err instanceof HttpError || err instanceof ProviderError || err instanceof ClientGoneError;
-    if (!expected) deps.log.error({ reqId: reqLog?.id, err: { name: (err as Error).name, message: (err as Error).message, stack: (err as Error).stack } }, 'unhandled error');
+    if (!expected) deps.log.error({ reqId: reqLog?.id, err: { name: (err as Error).name, message: redactText(String((err as Error).message)), stack: redactText(String((err as Error).stack)) } }, 'unhandled error');
     if (reqLog) reqLog.error = (err as Error).message;
     return errorResponse(err);
   });

@@ -70,14 +70,25 @@ function paramName(path: readonly PropertyKey[]): string {
 }
 
 /** Turns the first zod issue into an OpenAI-style 400. */
-export function zodToHttpError(error: z.ZodError): HttpError {
+/** zod 4 does not keep the offending input on issues: look it up in the body. */
+function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = body;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+export function zodToHttpError(error: z.ZodError, body?: unknown): HttpError {
   const issue = error.issues[0]!;
   const param = paramName(issue.path);
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  const input = valueAt(body, issue.path);
+  if (issue.code === 'invalid_type' && input === undefined) {
     return new HttpError(400, `Missing required parameter: '${param}'.`, { param, code: 'missing_required_parameter' });
   }
   if (issue.code === 'invalid_type') {
-    return new HttpError(400, `Invalid type for '${param}': expected ${issue.expected}, but got ${describe(issue.input)}.`, { param, code: 'invalid_type' });
+    return new HttpError(400, `Invalid type for '${param}': expected ${issue.expected}, but got ${describe(input)}.`, { param, code: 'invalid_type' });
   }
   if (issue.code === 'too_small' && issue.origin === 'array') {
     return new HttpError(400, `Invalid '${param}': empty array. Expected an array with minimum length ${issue.minimum}, but got an empty array instead.`, { param, code: 'empty_array' });
@@ -109,6 +120,6 @@ export function parseJsonBody(text: string): Record<string, unknown> {
 
 export function parseChatRequest(body: unknown): ChatRequest {
   const r = chatRequestSchema.safeParse(body);
-  if (!r.success) throw zodToHttpError(r.error);
+  if (!r.success) throw zodToHttpError(r.error, body);
   return r.data as unknown as ChatRequest;
 }

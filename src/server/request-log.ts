@@ -3,6 +3,7 @@
  * when they end, so the line carries the real outcome and token counts.
  */
 import type { Logger } from 'pino';
+import { redactText } from '../log.js';
 
 export class RequestLog {
   provider?: string;
@@ -38,7 +39,8 @@ export class RequestLog {
       attempts: this.attempts,
       prompt_tokens: this.promptTokens,
       completion_tokens: this.completionTokens,
-      error: this.error,
+      // Upstream messages can quote the key they rejected.
+      error: this.error === undefined ? undefined : redactText(this.error),
       aborted: extra?.aborted || undefined,
     };
     if (status >= 500) this.log.warn(line, 'request');
