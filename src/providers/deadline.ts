@@ -121,6 +121,9 @@ export async function* guardStream<E, P>(
       }
     }
     yield* convert(rearming());
+    // The SDKs end a stream quietly when its request is aborted: a timeout or a departed client
+    // must not look like a complete answer.
+    if (d.signal.aborted) throw d.signal.reason ?? new Error('aborted');
     finished = true;
   } catch (err) {
     finished = true;

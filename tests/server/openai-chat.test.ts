@@ -74,3 +74,26 @@ describe('the unified /v1 base', () => {
     expect(fake.chatRequests().at(-1)!.body.model).toBe('gpt-4o');
   });
 });
+
+describe('a stream that stalls after its first chunk', () => {
+  it('ends with an SSE error frame and [DONE], not a normal finish', async () => {
+    const slow = await startFakeOpenAI();
+    const server = await startAisbf({ providers: { p: { type: 'openai', endpoint: slow.baseURL, api_key: 'k', timeout_seconds: 0.3, models: [] } } });
+    try {
+      slow.enqueue({ type: 'stall' });
+      const res = await fetch(`${server.url}/api/p/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const text = await res.text();
+      expect(text).toContain('"content":"partial"');
+      expect(text).not.toContain('"finish_reason":"stop"');
+      expect(text).toMatch(/data: \{"error":\{"message":"[^"]*did not answer in time/);
+      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    } finally {
+      await server.close();
+      await slow.close();
+    }
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * @module The adapter for `"type": "anthropic"` providers, on the official `@anthropic-ai/sdk`:
+ * OpenAI chat requests are translated to the Messages API and its answers (JSON and SSE events) back
+ * to OpenAI's shapes; models come from the Models API.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { ProviderConfig } from '../../config/schema.js';
+import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
+import { guardStream, withDeadline } from '../deadline.js';
+import { ANTHROPIC_DEFAULT_ENDPOINT, type AnthropicModelInfo, type AnthropicStreamEvent } from './anthropic-api.js';
+import { anthropicMessageToCompletion } from './anthropic-response.js';
+import { anthropicEventsToParts } from './anthropic-stream.js';
+import { convertToAnthropicRequest, type AnthropicModelSettings } from './convert-to-anthropic-request.js';
+import { mapAnthropicError } from './map-anthropic-error.js';
+
+/** The SDK appends `/v1/...` itself; AISBF configs often carry the `/v1` already. */
+export function anthropicBaseURL(endpoint: string | undefined): string {
+  return (endpoint ?? ANTHROPIC_DEFAULT_ENDPOINT).replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
+/** One SDK client per key, built once (client construction is not free; connections are reused). */
+export class AnthropicClientPool {
+  private readonly clients = new Map<string, Anthropic>();
+  constructor(private readonly baseURL: string) {}
+
+  get(apiKey: string | undefined): Anthropic {
+    // Always an explicit key: without one the SDK would read ANTHROPIC_API_KEY or local credential
+    // files and send them to whatever endpoint this provider points at.
+    const key = apiKey ?? 'no-key';
+    let client = this.clients.get(key);
+    if (!client) {
+      client = new Anthropic({
+        apiKey: key,
+        baseURL: this.baseURL,
+        maxRetries: 0, // the attempt loop decides about retries and failover
+        timeout: 24 * 3600_000, // our deadline bounds each call; an explicit value also stops the SDK refusing large non-streamed max_tokens
+        // SDK 1.x sends the key as `Authorization: Bearer`; Anthropic-compatible gateways (and older
+        // API deployments) read the classic `x-api-key`, so it goes in both.
+        defaultHeaders: { 'x-api-key': key },
+        logLevel: 'off',
+        openTelemetry: false,
+      });
+      if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
+
+function modelSettings(config: Pick<ProviderConfig, 'models'>): Map<string, AnthropicModelSettings> {
+  const out = new Map<string, AnthropicModelSettings>();
+  for (const m of config.models ?? []) {
+    const raw = m as { max_tokens?: unknown; structured_outputs?: unknown };
+    const s: AnthropicModelSettings = {};
+    if (typeof raw.max_tokens === 'number' && raw.max_tokens > 0) s.max_tokens = raw.max_tokens;
+    if (raw.structured_outputs === true) s.structured_outputs = true;
+    out.set(m.name, s);
+  }
+  return out;
+}
+
+function toModelInfo(m: AnthropicModelInfo): ModelInfo {
+  const created = Date.parse(m.created_at);
+  const info: ModelInfo = { id: m.id, object: 'model', owned_by: 'anthropic', display_name: m.display_name };
+  if (Number.isFinite(created)) info.created = Math.floor(created / 1000);
+  if (typeof m.max_input_tokens === 'number') info.context_size = m.max_input_tokens;
+  if (typeof m.max_tokens === 'number') info.max_output_tokens = m.max_tokens;
+  return info;
+}
+
+export class AnthropicAdapter implements ProviderAdapter {
+  readonly pool: AnthropicClientPool;
+  private readonly settings: Map<string, AnthropicModelSettings>;
+
+  constructor(
+    readonly id: string,
+    config: Pick<ProviderConfig, 'endpoint' | 'models'>,
+  ) {
+    this.pool = new AnthropicClientPool(anthropicBaseURL(config.endpoint));
+    this.settings = modelSettings(config);
+  }
+
+  private params(req: ChatRequest, ctx: CallContext) {
+    return convertToAnthropicRequest(req, { provider: this.id, model: ctx.model }, this.settings.get(ctx.model));
+  }
+
+  chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    const client = this.pool.get(ctx.apiKey);
+    return withDeadline(
+      ctx.signal,
+      ctx.timeoutMs,
+      this.id,
+      ctx.model,
+      async (signal) => {
+        const params = this.params(req, ctx);
+        const msg = await client.messages.create({ ...params, stream: false }, { signal });
+        return anthropicMessageToCompletion(msg, req.model, `chatcmpl-${msg.id.replace(/^msg_/, '')}`, Math.floor(Date.now() / 1000));
+      },
+      mapAnthropicError(this.id, ctx.model),
+    );
+  }
+
+  streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
+    const client = this.pool.get(ctx.apiKey);
+    return guardStream(
+      ctx.signal,
+      ctx.timeoutMs,
+      this.id,
+      ctx.model,
+      async (signal): Promise<AsyncIterable<AnthropicStreamEvent>> => {
+        const params = this.params(req, ctx);
+        return client.messages.create({ ...params, stream: true }, { signal });
+      },
+      anthropicEventsToParts,
+      mapAnthropicError(this.id, ctx.model),
+    );
+  }
+
+  listModels(ctx: CallContext): Promise<ModelInfo[]> {
+    const client = this.pool.get(ctx.apiKey);
+    return withDeadline(
+      ctx.signal,
+      ctx.timeoutMs,
+      this.id,
+      '*',
+      async (signal) => {
+        const out: ModelInfo[] = [];
+        // Auto-pagination follows `has_more` / `last_id`.
+        for await (const m of client.models.list({ limit: 1000 }, { signal })) out.push(toModelInfo(m));
+        return out;
+      },
+      mapAnthropicError(this.id, '*'),
+    );
+  }
+}
