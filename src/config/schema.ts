@@ -93,8 +93,11 @@ export type RotationConfig = z.infer<typeof rotationSchema>;
 
 export const rotationsFileSchema = z.looseObject({
   notifyerrors: z.boolean().default(false),
-  failure_threshold: z.number().int().positive().default(3),
-  cooldown_seconds: z.number().nonnegative().default(300),
+  // No defaults here: a rotation's own setting, then the provider's default_error_cooldown, then
+  // these, then 3 / 300 s (routing/health.ts resolveCooldownPolicy).
+  failure_threshold: z.number().int().positive().optional(),
+  cooldown_seconds: z.number().nonnegative().optional(),
+  default_error_cooldown: z.number().nonnegative().optional(),
   rotations: z.record(z.string(), rotationSchema).default({}),
 });
 export type RotationsFile = z.infer<typeof rotationsFileSchema>;
@@ -110,6 +113,9 @@ export const autoselectSchema = z.looseObject({
   available_models: z
     .array(z.looseObject({ model_id: z.string().min(1), description: z.string().default('') }))
     .min(1, { error: 'available_models needs at least one entry' }),
+}).refine((a) => a.selector !== 'embeddings' || !!a.embedding_model, {
+  error: '"selector": "embeddings" needs "embedding_model" (a provider/model whose provider supports embeddings)',
+  path: ['embedding_model'],
 });
 export type AutoselectConfig = z.infer<typeof autoselectSchema>;
 
@@ -166,8 +172,41 @@ export const aisbfFileSchema = z.looseObject({
       fetch_timeout_seconds: z.number().positive().default(10),
     })
     .prefault({}),
-  glasses: z.looseObject({}).optional(),
-  capabilities: z.looseObject({}).optional(),
+  /** The glasses app (Frame-Backend compat, CONTRACTS.md §6.12–6.15; docs/glasses.md). */
+  glasses: z
+    .looseObject({
+      /** Targets tried in order: provider/model or rotation id. Empty: /process answers 400. */
+      cascade: z.array(z.string().min(1)).default([]),
+      /** Picks or merges the answers when more than one target answered. */
+      judge: z.string().optional(),
+      rate_limit_per_hour: z.number().int().nonnegative().default(3600),
+      default_prompt: z.string().min(1).default('Describe this image in detail'),
+      max_image_mb: z.number().positive().default(10),
+      retention_days: z.number().positive().default(3),
+      max_profile_bytes: z.number().int().positive().default(1073741824),
+      /** Bounds each upstream call of the cascade. */
+      timeout_seconds: z.number().positive().default(30),
+      auth_rate_limit_per_minute: z.number().int().nonnegative().default(5),
+      profile_rate_limit_per_minute: z.number().int().nonnegative().default(10),
+      /** AES-256-GCM key for stored provider keys (64 hex chars, base64 of 32 bytes, or a passphrase). */
+      encryption_key: z.string().optional(),
+      /** Take the client IP from the last X-Forwarded-For entry (behind a reverse proxy). */
+      trust_proxy: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** VisionAI compat (`POST /analyze`, CONTRACTS.md §6.18): a vision-capable provider/model or rotation. */
+  visionai: z
+    .looseObject({
+      target: z.string().optional(),
+      timeout_seconds: z.number().positive().default(60),
+    })
+    .prefault({}),
+  capabilities: z
+    .looseObject({
+      /** How often unfinished video jobs are polled upstream (docs/capabilities.md). */
+      video_poll_seconds: z.number().positive().default(10),
+    })
+    .prefault({}),
 });
 export type AisbfFile = z.infer<typeof aisbfFileSchema>;
 

@@ -5,7 +5,11 @@
 import type { ProviderConfig, ProviderModelConfig, RotationModelConfig } from '../config/schema.js';
 import type { ProviderAdapter } from '../providers/provider-adapter.js';
 
-export type ModelSettings = Partial<Omit<ProviderModelConfig & RotationModelConfig, 'name'>>;
+/** The declared fields of a loose (passthrough) schema type, without its `[k: string]: unknown` index. */
+type KnownFields<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+
+// Omit over the loose types directly would keep only their index signature (every field unknown).
+export type ModelSettings = Partial<Omit<KnownFields<ProviderModelConfig> & KnownFields<RotationModelConfig>, 'name'>>;
 
 export interface Candidate {
   providerId: string;

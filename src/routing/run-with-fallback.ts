@@ -1,15 +1,24 @@
 /**
- * @module The one attempt loop every route that calls a model goes through: tries candidates in
- * order, lets the error-policy table decide what fails over, and reports which candidate served and
- * after how many attempts.
+ * @module The one attempt loop every route that calls a model goes through. It orders a rotation's
+ * candidates (weighted random or priority), caps the calls at max_attempts, skips candidates that are
+ * disabled, cooling down or over a rate limit, lets the error-policy table decide what fails over and
+ * what counts as a provider failure, records success and failure in the routing state, and reports
+ * which candidate served and after how many attempts. When a rotation runs out it throws AISBF's
+ * report (RotationUnavailableError); a direct provider target keeps the plain error mapping.
  */
 import type { Logger } from 'pino';
-import type { CallContext } from '../providers/provider-adapter.js';
+import type { RotationConfig } from '../config/schema.js';
+import type { CallContext, ChatStreamPart, Usage } from '../providers/provider-adapter.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Runtime } from '../runtime.js';
+import { HttpError } from '../server/errors.js';
 import type { Candidate, ClientKeys } from './candidate.js';
+import { resolveCooldownPolicy } from './health.js';
 import { resolveKey } from './resolve-key.js';
+import { buildRotationError, type CandidateOutcome } from './rotation-report.js';
+import type { RoutingState } from './routing-state.js';
+import { attemptLimit, orderCandidates } from './weighted-order.js';
 
 export interface AttemptOptions {
   runtime: Runtime;
@@ -17,12 +26,38 @@ export interface AttemptOptions {
   /** The client's signal (aborts when it goes away). */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * The long-lived health and rate-limit state. Without it candidates are tried in the given order
+   * and nothing is recorded (helper calls that should not touch health).
+   */
+  routing?: RoutingState;
+  /** Set when the candidates are a rotation's: its order, attempt cap, cooldown policy and report. */
+  rotation?: { id: string; config: RotationConfig };
+  /**
+   * Streams: the attempt returned once the first part arrived, but the call has only succeeded when
+   * the stream ends well, so success is recorded by settle() (else a provider that always dies
+   * mid-stream would be reset on every request and never cool down).
+   */
+  deferSuccess?: boolean;
+}
+
+/** How a served response ended, told to the loop's bookkeeping once the response is complete. */
+export interface AttemptOutcome {
+  /** The response's usage (its total tokens fill the TPM/TPH/TPD windows). */
+  usage?: Usage;
+  /** A failure after the response began (mid-stream): counted against the candidate. */
+  error?: unknown;
 }
 
 export interface AttemptSuccess<T> {
   value: T;
   candidate: Candidate;
   attempts: number;
+  /**
+   * Call once when the response has ended (for streams: from the SSE writer's onEnd) to record its
+   * token use and any mid-stream failure. Further calls are ignored.
+   */
+  settle(outcome: AttemptOutcome): void;
 }
 
 export async function runWithFallback<T>(
@@ -30,47 +65,156 @@ export async function runWithFallback<T>(
   attempt: (c: Candidate, ctx: CallContext) => Promise<T>,
   opts: AttemptOptions,
 ): Promise<AttemptSuccess<T>> {
-  let lastError: unknown;
+  const { routing, rotation, runtime: rt } = opts;
+  const rotationsFile = rt.config.rotations;
+  const ordered = rotation ? orderCandidates(candidates, rotation.config.strategy, routing?.random) : [...candidates];
+  const limit = rotation ? attemptLimit(ordered.length, rotation.config.max_attempts) : ordered.length;
+  const policyOf = (c: Candidate) => resolveCooldownPolicy(rotation?.config, c.provider, rotationsFile);
+  const outcomes: CandidateOutcome[] = [];
+  let lastError: ProviderError | undefined;
   let attempts = 0;
-  for (const c of candidates) {
+  /** After a context-length failure, only candidates with a larger context_size are worth trying. */
+  let contextFloor: number | undefined;
+
+  for (const c of ordered) {
     if (opts.signal.aborted) throw new ClientGoneError();
-    let apiKey: string | undefined;
-    try {
-      apiKey = resolveKey(c, opts.keys, opts.runtime.config.missingKeyEnv);
-    } catch (err) {
-      lastError = err;
+    if (attempts >= limit) {
+      outcomes.push({ candidate: c, outcome: 'not_tried' });
       continue;
     }
-    attempts++;
-    const ctx: CallContext = { model: c.model, apiKey, signal: opts.signal, timeoutMs: opts.runtime.timeoutMs(c), log: opts.log, imagePolicy: opts.runtime.imagePolicy };
+    if (!c.provider.enabled) {
+      outcomes.push({ candidate: c, outcome: 'skipped_disabled' });
+      continue;
+    }
+    if (contextFloor !== undefined && !((c.settings.context_size ?? 0) > contextFloor)) {
+      outcomes.push({ candidate: c, outcome: 'skipped_context_too_small' });
+      continue;
+    }
+    const now = routing?.clock();
+    // A direct provider target is what the client asked for by name: it is always called (its
+    // failures are still counted and shown); cooldowns steer rotations away from a candidate.
+    if (routing && rotation && routing.health.coolingUntil(c.key, now) !== undefined) {
+      outcomes.push({ candidate: c, outcome: 'skipped_cooling' });
+      continue;
+    }
+    const block = routing?.limits.blocked(c, now);
+    if (block) {
+      outcomes.push({ candidate: c, outcome: 'skipped_rate_limited' });
+      continue;
+    }
+    let apiKey: string | undefined;
     try {
-      const value = await attempt(c, ctx);
-      return { value, candidate: c, attempts };
+      apiKey = resolveKey(c, opts.keys, rt.config.missingKeyEnv);
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       lastError = err;
+      outcomes.push({ candidate: c, outcome: 'skipped_no_key', error: err });
+      continue;
+    }
+    attempts++;
+    routing?.limits.recordCall(c, now);
+    const ctx: CallContext = { model: c.model, apiKey, signal: opts.signal, timeoutMs: rt.timeoutMs(c), log: opts.log };
+    try {
+      const value = await attempt(c, ctx);
+      if (!opts.deferSuccess) routing?.health.recordSuccess(c.key);
+      return { value, candidate: c, attempts, settle: settler(c, routing, () => policyOf(c), opts.deferSuccess === true) };
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      lastError = err;
+      routing?.health.recordFailure(c.key, err, policyOf(c));
+      outcomes.push({ candidate: c, outcome: 'failed', error: err });
       opts.log.warn({ provider: c.providerId, model: c.model, kind: err.kind, status: err.status }, 'upstream attempt failed');
       if (!err.policy.failsOver) throw err;
+      if (err.policy.needsLargerContext) contextFloor = Math.max(contextFloor ?? 0, c.settings.context_size ?? 0);
     }
   }
-  throw lastError ?? new ProviderError('no provider could serve this request', { kind: 'server', status: 503, provider: '-', model: '-' });
+  throw exhausted(opts, outcomes, lastError, limit);
 }
+
+/** What the client gets when no candidate served the request. */
+function exhausted(opts: AttemptOptions, outcomes: readonly CandidateOutcome[], lastError: ProviderError | undefined, limit: number): Error {
+  const { routing, rotation } = opts;
+  // Unavailable = something is wrong on the providers' side (failures counted, cooldowns, limits,
+  // disabled providers). When every candidate failed only because of the request itself (its context
+  // is too long for all of them, no key anywhere), the plain upstream error says more than a report.
+  const unavailable = outcomes.some(
+    (o) => o.outcome === 'skipped_cooling' || o.outcome === 'skipped_rate_limited' || o.outcome === 'skipped_disabled' || (o.outcome === 'failed' && o.error!.policy.countsAsFailure),
+  );
+  if (rotation && routing && (unavailable || !lastError)) {
+    return buildRotationError({
+      rotationId: rotation.id,
+      outcomes,
+      stateOf: (c) => routing.candidateState(c),
+      now: routing.clock(),
+      maxRetries: limit,
+      lastError,
+      notifyErrors: rotation.config.notifyerrors ?? opts.runtime.config.rotations.notifyerrors,
+    });
+  }
+  if (lastError) return lastError;
+  // A direct target that was not called: it is over its rate limit (disabled ones never get here).
+  const limited = outcomes.find((o) => o.outcome === 'skipped_rate_limited');
+  if (limited && routing) {
+    const block = routing.limits.blocked(limited.candidate);
+    const wait = Math.max(1, Math.ceil(((block?.until ?? routing.clock()) - routing.clock()) / 1000));
+    return new HttpError(429, `${limited.candidate.key} is over its rate limit (${block?.reason ?? 'rate_limit'}); retry in ${wait} s.`, {
+      code: 'rate_limit_exceeded',
+      headers: { 'retry-after': String(wait) },
+    });
+  }
+  return new HttpError(503, 'Provider temporarily unavailable: no candidate could serve this request.', { code: 'no_candidate_available' });
+}
+
+function settler(c: Candidate, routing: RoutingState | undefined, policy: () => ReturnType<typeof resolveCooldownPolicy>, successPending: boolean): (o: AttemptOutcome) => void {
+  let settled = false;
+  return (o) => {
+    if (settled || !routing) return;
+    settled = true;
+    const tokens = o.usage?.total_tokens ?? (o.usage ? o.usage.prompt_tokens + o.usage.completion_tokens : 0);
+    if (tokens > 0) routing.limits.recordTokens(c, tokens);
+    // Too late to fail over, but the provider did fail: count it (DESIGN.md error policy, last row).
+    if (o.error instanceof ProviderError) routing.health.recordFailure(c.key, o.error, policy(), undefined, true);
+    else if (successPending && !o.error) routing.health.recordSuccess(c.key);
+  };
+}
+
+/** A stream part that shows the client nothing yet (OpenAI's leading role-only chunk, an empty delta). */
+export function isEmptyChatPart(p: ChatStreamPart): boolean {
+  if (p.type === 'text-delta' || p.type === 'reasoning-delta') return p.text === '';
+  if (p.type !== 'chunk') return false;
+  return p.chunk.choices.every((c) => {
+    const d = c.delta;
+    return !c.finish_reason && !d.content && !d.reasoning_content && !d.tool_calls && !d.function_call && !d.refusal && !d.audio;
+  });
+}
+
+/** Leading empty parts held back while priming; more than this and the stream counts as started. */
+const MAX_HELD_PARTS = 16;
 
 /**
  * Starts a stream and waits for its first part, so a failure before any byte reaches the client can
- * still fail over. Returns an iterator that yields that first part again, then the rest.
+ * still fail over. With `isEmpty`, leading parts that carry nothing (an upstream that sends the
+ * role chunk and then dies) are held back too, so that failure still fails over. Returns an
+ * iterator that yields the held parts again, then the rest.
  */
-export async function primeStream<P>(source: AsyncIterable<P>): Promise<AsyncIterator<P>> {
+export async function primeStream<P>(source: AsyncIterable<P>, isEmpty?: (p: P) => boolean): Promise<AsyncIterator<P>> {
   const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  let firstTaken = false;
+  const held: IteratorResult<P>[] = [];
+  try {
+    for (;;) {
+      const r = await it.next();
+      held.push(r);
+      if (r.done || !isEmpty || !isEmpty(r.value) || held.length >= MAX_HELD_PARTS) break;
+    }
+  } catch (err) {
+    // The failed stream is over; make sure its upstream request is too before failing over.
+    await it.return?.().catch(() => undefined);
+    throw err;
+  }
   return {
     next: () => {
-      if (!firstTaken) {
-        firstTaken = true;
-        return Promise.resolve(first);
-      }
-      return it.next();
+      const r = held.shift();
+      return r ? Promise.resolve(r) : it.next();
     },
     return: async (v?: unknown) => {
       await it.return?.(v);

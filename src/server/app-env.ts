@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../runtime.js';
 import type { RequestLog } from './request-log.js';
 import type { Db } from '../store/db.js';
+import type { RoutingState } from '../routing/routing-state.js';
+import type { VideoJobService } from '../routing/video-jobs.js';
 
 export interface AppDeps {
   /** The current runtime; read once per request so a reload never changes a request midway. */
@@ -16,6 +18,10 @@ export interface AppDeps {
   startedAt: number;
   /** The embedded database (config dir's storage.path); lives across reloads. */
   db: Db;
+  /** Health (failure counts, cooldowns) and rate limits of every candidate; lives across reloads. */
+  routing: RoutingState;
+  /** Video generation jobs (SQLite) and their background poller; lives across reloads. */
+  videoJobs: VideoJobService;
 }
 
 export interface AppEnv {

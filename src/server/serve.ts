@@ -3,7 +3,7 @@
  * gracefully (stop accepting, let in-flight requests and streams finish up to a grace period).
  */
 import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import type { Logger } from 'pino';
@@ -13,6 +13,11 @@ import { buildRuntime, type Runtime } from '../runtime.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './app-env.js';
 import { openDatabase } from '../store/db.js';
+import { RoutingState } from '../routing/routing-state.js';
+import { VideoJobService } from '../routing/video-jobs.js';
+import type { Clock } from '../routing/health.js';
+import { createSqliteRoutingStore } from '../store/health-state.js';
+import { startDaemonGlassesCleanup } from '../glasses/cleanup.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -25,6 +30,8 @@ export interface StartOptions {
   /** A logger to use instead of the default stdout one. */
   log?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** The clock of health and rate-limit state (tests inject one; default Date.now). */
+  clock?: Clock;
 }
 
 export interface RunningServer {
@@ -45,20 +52,37 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.aisbf.logging.level });
   let runtime: Runtime = buildRuntime(config);
   const db = openDatabase(config.resolvePath(config.aisbf.storage.path));
-  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db };
+  const routing = new RoutingState({ store: createSqliteRoutingStore(db), clock: opts.clock, log });
+  const videoJobs = new VideoJobService({ db, runtime: () => runtime, log });
+  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs };
   const app = createApp(deps);
+  const glassesCleanup = startDaemonGlassesCleanup(deps);
 
   const host = opts.host ?? config.aisbf.server.host;
   const port = opts.port ?? config.aisbf.server.port;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = honoServe({ fetch: app.fetch, hostname: host, port }, () => resolve(s as Server)) as Server;
     s.once('error', reject);
+  }).catch((err: unknown) => {
+    db.close(); // e.g. EADDRINUSE: leave no open database (and WAL files) behind
+    throw err;
   });
   server.keepAliveTimeout = 65_000;
+  // server.close() only drops the keep-alive sockets idle at that moment; a socket whose response
+  // (say, a long stream) ends later would hold the close open for the whole grace period. So while
+  // closing, each finished response drops its now-idle socket, and late requests get Connection: close.
+  let draining = false;
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.shouldKeepAlive = false;
+    res.once('close', () => {
+      if (draining) server.closeIdleConnections();
+    });
+  });
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;
   log.info({ url, configDir: config.dir, version: VERSION }, 'aisbf listening');
+  videoJobs.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -75,10 +99,18 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     },
     close(graceMs = config.aisbf.server.shutdown_grace_seconds * 1000) {
       closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        draining = true;
+        // Stops polling first: an in-flight poll no longer writes, so the database can close.
+        void videoJobs.stop();
+        const timer = setTimeout(() => {
+          log.warn({ grace_ms: graceMs }, 'shutdown grace period over: closing the connections still open');
+          server.closeAllConnections();
+        }, graceMs);
         timer.unref();
         server.close(() => {
           clearTimeout(timer);
+          routing.close();
+          glassesCleanup.stop();
           db.close();
           log.flush?.();
           resolve();

@@ -3,6 +3,7 @@
  * `chat.completion` JSON, `chat.completion.chunk` SSE (role chunk first, `usage: null` on every chunk
  * when `stream_options.include_usage` is set, then a `choices: []` usage chunk, then `data: [DONE]`),
  * `{"error":{message,type,param,code}}` error bodies, `/v1/models`, `/v1/embeddings`.
+ * Images, audio and video jobs live in openai-capabilities.ts (scripted with `enqueueFor`/`setEndpointBehavior`).
  *
  * Behaviour is scripted per request: `fake.enqueue(b)` queues behaviours consumed in order (a model
  * name can also have its own queue); with nothing queued it echoes the last user message.
@@ -10,6 +11,7 @@
 import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { startFakeServer, sendJson, sleep, type FakeServer, type RecordedRequest } from './fake-server.js';
+import { embeddingBehavior, encodeEmbedding, handleCapability, newCapabilityState, sendCapabilityBehavior, type CapabilityBehavior, type CapabilityEndpoint, type CapabilityState } from './openai-capabilities.js';
 
 export type FakeToolCall = { id: string; name: string; arguments: string };
 
@@ -18,8 +20,8 @@ export type OpenAIBehavior =
   | { type: 'error'; status: number; message?: string; errType?: string; code?: string | null; param?: string | null; headers?: Record<string, string> }
   /** Accepts the request and never answers. */
   | { type: 'hang' }
-  /** Streams `afterChunks` content chunks, then destroys the socket. */
-  | { type: 'reset'; afterChunks: number }
+  /** Streams `afterChunks` content chunks (each after `chunkDelayMs`, so they reach the client first), then destroys the socket. */
+  | { type: 'reset'; afterChunks: number; chunkDelayMs?: number }
   /** Answers 200 with a body that is not JSON. */
   | { type: 'garbage' }
   /** Streams one content chunk ("partial") and then stalls without ending. */
@@ -33,6 +35,12 @@ export interface FakeOpenAI extends FakeServer {
   setModelBehavior(model: string, b: OpenAIBehavior | undefined): void;
   chatRequests(): RecordedRequest[];
   models: string[];
+  /** Non-chat endpoints (images, audio, videos, embeddings): queued behaviours, consumed in order. */
+  enqueueFor(endpoint: CapabilityEndpoint, ...b: CapabilityBehavior[]): void;
+  /** Behaviour for every request to one non-chat endpoint, until cleared. */
+  setEndpointBehavior(endpoint: CapabilityEndpoint, b: CapabilityBehavior | undefined): void;
+  /** Video jobs, transcript text and video size of the non-chat endpoints. */
+  capabilities: CapabilityState;
 }
 
 const ERROR_TYPES: Record<number, string> = { 400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'invalid_request_error', 404: 'invalid_request_error', 429: 'requests', 500: 'server_error', 503: 'server_error' };
@@ -58,21 +66,25 @@ export async function startFakeOpenAI(opts: { models?: string[] } = {}): Promise
   const perModel = new Map<string, OpenAIBehavior>();
   const models = opts.models ?? ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'];
   const fingerprint = `fp_${randomBytes(5).toString('hex')}`;
+  const caps = newCapabilityState();
 
   const server = await startFakeServer(async (req, res) => {
     if (req.method === 'GET' && req.path === '/v1/models') {
       return sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1715367049, owned_by: 'system' })) });
     }
     if (req.method === 'POST' && req.path === '/v1/embeddings') {
+      const scripted = embeddingBehavior(caps);
+      if (scripted) return sendCapabilityBehavior(res, scripted);
       const input = req.body?.input;
       const inputs: unknown[] = Array.isArray(input) ? input : [input];
       return sendJson(res, 200, {
         object: 'list',
-        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1 * (index + 1), 0.2, 0.3] })),
+        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: encodeEmbedding([0.1 * (index + 1), 0.2, 0.3], req.body?.encoding_format) })),
         model: req.body?.model,
         usage: { prompt_tokens: inputs.length * 3, total_tokens: inputs.length * 3 },
       });
     }
+    if (await handleCapability(req, res, caps)) return;
     if (req.method === 'POST' && req.path === '/v1/chat/completions') {
       const b = perModel.get(req.body?.model) ?? queue.shift() ?? { type: 'reply' };
       return chat(req, res, b);
@@ -96,7 +108,7 @@ export async function startFakeOpenAI(opts: { models?: string[] } = {}): Promise
       res.end('<html>502 Bad Gateway</html>');
       return;
     }
-    const reply = b.type === 'reply' ? b : { type: 'reply' as const };
+    const reply = b.type === 'reply' ? b : { type: 'reply' as const, chunkDelayMs: b.type === 'reset' ? b.chunkDelayMs : undefined };
     if (reply.headerDelayMs) await sleep(reply.headerDelayMs);
     const text = reply.text ?? `echo: ${lastUserText(body)}`;
     const toolCalls = reply.toolCalls;
@@ -148,6 +160,7 @@ export async function startFakeOpenAI(opts: { models?: string[] } = {}): Promise
     let sent = 0;
     for (const piece of pieces) {
       if (b.type === 'reset' && sent >= b.afterChunks) {
+        if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs); // let the chunks sent so far arrive
         res.socket?.destroy();
         return;
       }
@@ -177,6 +190,13 @@ export async function startFakeOpenAI(opts: { models?: string[] } = {}): Promise
     enqueue: (...b: OpenAIBehavior[]) => void queue.push(...b),
     setModelBehavior: (model: string, b: OpenAIBehavior | undefined) => void (b ? perModel.set(model, b) : perModel.delete(model)),
     chatRequests: () => server.requests.filter((r) => r.path === '/v1/chat/completions'),
+    capabilities: caps,
+    enqueueFor: (endpoint: CapabilityEndpoint, ...b: CapabilityBehavior[]) => {
+      const q = caps.queues.get(endpoint) ?? [];
+      q.push(...b);
+      caps.queues.set(endpoint, q);
+    },
+    setEndpointBehavior: (endpoint: CapabilityEndpoint, b: CapabilityBehavior | undefined) => void (b ? caps.fixed.set(endpoint, b) : caps.fixed.delete(endpoint)),
   });
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { silentLogger } from '../../src/log.js';
+import type { Clock } from '../../src/routing/health.js';
 
 export interface TestConfig {
   /** providers.json `providers` section. */
@@ -30,6 +31,8 @@ export interface TestServer {
   running: RunningServer;
   /** Rewrites config files (same shape as TestConfig) without reloading. */
   writeConfig(cfg: TestConfig): void;
+  /** Stops the server and starts a new one on the same config dir (and database); url changes. */
+  restart?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,17 +51,29 @@ export function makeConfigDir(cfg: TestConfig): string {
   return dir;
 }
 
-export async function startAisbf(cfg: TestConfig, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+export interface StartAisbfOptions {
+  /** Clock of health and rate-limit state, so cooldowns expire without sleeping. */
+  clock?: Clock;
+}
+
+export async function startAisbf(cfg: TestConfig, env: NodeJS.ProcessEnv = {}, opts: StartAisbfOptions = {}): Promise<TestServer> {
   const configDir = makeConfigDir(cfg);
-  const running = await startServer({ configDir, port: 0, host: '127.0.0.1', log: silentLogger, env });
-  return {
-    url: running.url,
+  const start = () => startServer({ configDir, port: 0, host: '127.0.0.1', log: silentLogger, env, clock: opts.clock });
+  const server: TestServer & { restart(): Promise<void> } = {
+    url: '',
     configDir,
-    running,
+    running: await start(),
     writeConfig: (c) => writeTestConfig(configDir, c),
+    restart: async () => {
+      await server.running.close(100);
+      server.running = await start();
+      server.url = server.running.url;
+    },
     close: async () => {
-      await running.close(100);
+      await server.running.close(100);
       rmSync(configDir, { recursive: true, force: true });
     },
   };
+  server.url = server.running.url;
+  return server;
 }

@@ -78,7 +78,7 @@ describe('the unified /v1 base', () => {
 describe('a stream that stalls after its first chunk', () => {
   it('ends with an SSE error frame and [DONE], not a normal finish', async () => {
     const slow = await startFakeOpenAI();
-    const server = await startAisbf({ providers: { p: { type: 'openai', endpoint: slow.baseURL, api_key: 'k', timeout_seconds: 0.3, models: [] } } });
+    const server = await startAisbf({ providers: { p: { type: 'openai', endpoint: slow.baseURL, api_key: 'k', timeout_seconds: 1.5, models: [] } } });
     try {
       slow.enqueue({ type: 'stall' });
       const res = await fetch(`${server.url}/api/p/chat/completions`, {

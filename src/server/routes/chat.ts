@@ -7,8 +7,9 @@ import type { Context, Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { ChatCompletion, ChatRequest, ChatStreamPart, Usage } from '../../providers/provider-adapter.js';
 import { ClientGoneError } from '../../providers/deadline.js';
-import { candidatesFor } from '../../routing/target-candidates.js';
-import { primeStream, runWithFallback, type AttemptSuccess } from '../../routing/run-with-fallback.js';
+import { candidatesFor, rotationFor } from '../../routing/target-candidates.js';
+import { RotationUnavailableError, rotationReportResponse } from '../../routing/rotation-report.js';
+import { isEmptyChatPart, primeStream, runWithFallback, type AttemptSuccess } from '../../routing/run-with-fallback.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { clientKeys } from '../client-keys.js';
 import { HttpError } from '../errors.js';
@@ -17,14 +18,23 @@ import { parseChatRequest, parseJsonBody } from '../openai-schemas.js';
 import { readBodyText } from '../read-body.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { chatCall, streamChatCall } from '../../context/chat-call.js';
+import { countRequestTokens } from '../../context/count-tokens.js';
+import { selectAutoselect } from '../../routing/autoselect.js';
 
 function servedHeaders(r: AttemptSuccess<unknown>): Record<string, string> {
   return { 'x-aisbf-provider': r.candidate.providerId, 'x-aisbf-model': r.candidate.model, 'x-aisbf-attempts': String(r.attempts) };
 }
 
-/** effective_context: tokens actually sent. Without condensation that is the upstream's prompt count. */
-function withEffectiveContext(usage: Usage | undefined, effective: number | undefined): Usage {
-  const u: Usage = usage ? { ...usage } : { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+/**
+ * effective_context: tokens actually sent. Without condensation that is the upstream's prompt count;
+ * an upstream that reports no usage at all gets our own count of the prompt.
+ */
+function withEffectiveContext(usage: Usage | undefined, effective: number | undefined, countPrompt: () => number): Usage {
+  if (!usage) {
+    const n = effective ?? countPrompt();
+    return { prompt_tokens: n, completion_tokens: 0, total_tokens: n, effective_context: n };
+  }
+  const u: Usage = { ...usage };
   u.effective_context = effective ?? u.effective_context ?? u.prompt_tokens;
   return u;
 }
@@ -37,7 +47,12 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
   const body = parseJsonBody(await readBodyText(c.req.raw, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
   const req: ChatRequest = parseChatRequest(body);
   const target = resolveTarget(rt, scope, req.model);
-  const candidates: Candidate[] = candidatesFor(rt, target);
+  const keys = clientKeys(c, rt);
+  // Autoselect picks its target first (selection model or embeddings); the chosen one then runs.
+  const selected =
+    target.kind === 'autoselect' ? await selectAutoselect(rt, target.id, req, { runtime: rt, keys, signal: c.req.raw.signal, log: deps.log, routing: deps.routing }) : undefined;
+  const candidates: Candidate[] = selected?.candidates ?? candidatesFor(rt, target);
+  const autoselectHeader: Record<string, string> = selected ? { 'x-aisbf-autoselect': selected.header } : {};
 
   // The client's signal, plus our own abort for when the SSE body is cancelled.
   const abort = new AbortController();
@@ -45,19 +60,27 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
   if (clientSignal.aborted) throw new ClientGoneError();
   const onClientGone = () => abort.abort(new ClientGoneError());
   clientSignal.addEventListener('abort', onClientGone, { once: true });
-  const opts = { runtime: rt, keys: clientKeys(c, rt), signal: abort.signal, log: deps.log };
+  const opts = { runtime: rt, keys, signal: abort.signal, log: deps.log, routing: deps.routing, rotation: rotationFor(rt, selected ? { kind: 'rotation', id: selected.chosen } : target) };
+  // A rotation with nothing left answers AISBF's report (JSON or SSE), not an error envelope.
+  const report = (err: unknown): Response => {
+    if (err instanceof RotationUnavailableError) return rotationReportResponse(err, { stream: req.stream === true, model: req.model ?? err.report.rotation_id, extraHeaders: { ...autoselectHeader, 'x-request-id': reqLog.id } });
+    throw err;
+  };
 
   if (!req.stream) {
     try {
       const r = await runWithFallback(candidates, (cand, ctx) => chatCall(rt, cand, req, ctx), opts);
       const completion: ChatCompletion = r.value.value;
-      completion.usage = withEffectiveContext(completion.usage, r.value.effectiveContext);
+      completion.usage = withEffectiveContext(completion.usage, r.value.effectiveContext, () => countRequestTokens(req, r.candidate.model));
+      r.settle({ usage: completion.usage });
       reqLog.provider = r.candidate.providerId;
       reqLog.model = r.candidate.model;
       reqLog.attempts = r.attempts;
       reqLog.promptTokens = completion.usage.prompt_tokens;
       reqLog.completionTokens = completion.usage.completion_tokens;
-      return new Response(JSON.stringify(completion), { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r) } });
+      return new Response(JSON.stringify(completion), { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r), ...autoselectHeader } });
+    } catch (err) {
+      return report(err);
     } finally {
       clientSignal.removeEventListener('abort', onClientGone);
     }
@@ -69,13 +92,13 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
       candidates,
       async (cand, ctx) => {
         const call = await streamChatCall(rt, cand, req, ctx);
-        return { parts: await primeStream(call.value), effectiveContext: call.effectiveContext };
+        return { parts: await primeStream(call.value, isEmptyChatPart), effectiveContext: call.effectiveContext };
       },
-      opts,
+      { ...opts, deferSuccess: true },
     );
   } catch (err) {
     clientSignal.removeEventListener('abort', onClientGone);
-    throw err;
+    return report(err);
   }
   reqLog.provider = r.candidate.providerId;
   reqLog.model = r.candidate.model;
@@ -87,17 +110,19 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
     model: req.model,
     created: Math.floor(Date.now() / 1000),
     includeUsage: req.stream_options?.include_usage === true,
-    finalizeUsage: (u) => withEffectiveContext(u, effectiveContext),
+    finalizeUsage: (u) => withEffectiveContext(u, effectiveContext, () => countRequestTokens(req, r.candidate.model)),
     onEnd: ({ usage, error, aborted }) => {
       clientSignal.removeEventListener('abort', onClientGone);
       if (aborted) abort.abort(new ClientGoneError());
+      // Token windows and mid-stream failures are recorded against the candidate that served.
+      r.settle({ usage, error });
       reqLog.promptTokens = usage?.prompt_tokens;
       reqLog.completionTokens = usage?.completion_tokens;
       if (error) reqLog.error = (error as Error).message;
       reqLog.finish(200, { aborted });
     },
   });
-  return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, ...servedHeaders(r), 'x-request-id': reqLog.id } });
+  return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, ...servedHeaders(r), ...autoselectHeader, 'x-request-id': reqLog.id } });
 }
 
 export function registerChatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {

@@ -13,6 +13,7 @@ import { resolveKey } from '../../routing/resolve-key.js';
 import { clientKeys } from '../client-keys.js';
 import { HttpError } from '../errors.js';
 import { resolveTarget } from '../../routing/resolve-target.js';
+import { publicCandidateState } from '../../routing/routing-state.js';
 
 type Entry = Record<string, unknown> & { id: string };
 
@@ -98,7 +99,13 @@ export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       out[rid] = {
         model_name: rot.model_name ?? rid,
         strategy: rot.strategy,
-        models: (rt.rotations.get(rid) ?? []).map((cand) => ({ name: cand.model, provider_id: cand.providerId, weight: cand.weight, rate_limit: cand.settings.rate_limit ?? null })),
+        models: (rt.rotations.get(rid) ?? []).map((cand) => ({
+          name: cand.model,
+          provider_id: cand.providerId,
+          weight: cand.weight,
+          rate_limit: cand.settings.rate_limit ?? null,
+          ...publicCandidateState(deps.routing, cand),
+        })),
       };
     }
     return c.json(out);

@@ -4,6 +4,7 @@
  */
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.js';
+import { publicCandidateState } from '../../routing/routing-state.js';
 
 export function registerStatusRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/', (c) => {
@@ -16,6 +17,10 @@ export function registerStatusRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       autoselect: Object.keys(rt.config.autoselect),
       version: deps.version,
       provider_status: Object.fromEntries(providers.map((id) => [id, rt.providerStatus(id).status])),
+      // Each rotation candidate's live state (healthy / cooling until T / rate-limited until T).
+      rotation_status: Object.fromEntries(
+        [...rt.rotations].map(([rid, list]) => [rid, list.map((cand) => ({ provider_id: cand.providerId, model: cand.model, ...publicCandidateState(deps.routing, cand) }))]),
+      ),
     });
   });
 

@@ -1,0 +1,42 @@
+/**
+ * @module Which candidates can serve a request at all (CONTRACTS §6.8): images need `vision`, tools
+ * need `tools`, and the prompt must fit `context_size`. A model whose capabilities or context size
+ * are not configured is not filtered on them. Tokens are counted only when a byte bound says the
+ * prompt might not fit, and then once per encoding.
+ */
+import type { ChatRequest } from '../providers/provider-adapter.js';
+import { countRequestTokens, encodingForModel, upperBoundTokens, type EncodingName } from '../context/count-tokens.js';
+import type { Candidate } from './candidate.js';
+
+export interface CapabilityCheck {
+  canServe(c: Candidate): boolean;
+}
+
+function hasImages(req: ChatRequest): boolean {
+  return req.messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url'));
+}
+
+export function capabilityCheck(req: ChatRequest): CapabilityCheck {
+  const needsVision = hasImages(req);
+  const needsTools = !!req.tools?.length;
+  const exact = new Map<EncodingName, number>();
+  const fits = (c: Candidate, size: number): boolean => {
+    if (upperBoundTokens(req, c.model) <= size) return true;
+    const enc = encodingForModel(c.model);
+    let n = exact.get(enc);
+    if (n === undefined) {
+      n = countRequestTokens(req, c.model);
+      exact.set(enc, n);
+    }
+    return n <= size;
+  };
+  return {
+    canServe(c) {
+      const caps = c.settings.capabilities;
+      if (caps && needsVision && !caps.includes('vision')) return false;
+      if (caps && needsTools && !caps.includes('tools')) return false;
+      const size = c.settings.context_size;
+      return !size || fits(c, size);
+    },
+  };
+}
