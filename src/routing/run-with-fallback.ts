@@ -113,7 +113,7 @@ export async function runWithFallback<T>(
     }
     attempts++;
     routing?.limits.recordCall(c, now);
-    const ctx: CallContext = { model: c.model, apiKey, signal: opts.signal, timeoutMs: rt.timeoutMs(c), log: opts.log };
+    const ctx: CallContext = { model: c.model, apiKey, signal: opts.signal, timeoutMs: rt.timeoutMs(c), log: opts.log, imagePolicy: rt.imagePolicy };
     try {
       const value = await attempt(c, ctx);
       if (!opts.deferSuccess) routing?.health.recordSuccess(c.key);

@@ -1,0 +1,146 @@
+/**
+ * @module The adapter for `"type": "ollama"`: Ollama's native `/api/chat` (real NDJSON streaming,
+ * images, tools, thinking, JSON format), `/api/tags` for models and `/api/embed` for embeddings, on
+ * the official `ollama` SDK (see ollama-client.ts for how calls are cancelled one by one).
+ */
+import type { ProviderConfig } from '../../config/schema.js';
+import type {
+  CallContext,
+  ChatCompletion,
+  ChatRequest,
+  ChatStreamPart,
+  EmbedRequest,
+  EmbedResult,
+  ModelInfo,
+  ProviderAdapter,
+} from '../provider-adapter.js';
+import { ProviderError } from '../provider-error.js';
+import { guardStream, withDeadline } from '../deadline.js';
+import { convertToOllamaRequest } from './convert-to-ollama-request.js';
+import { ollamaEmbedResponseSchema, ollamaTagsSchema } from './ollama-api.js';
+import { OLLAMA_DEFAULT_ENDPOINT, OllamaClientPool, type OllamaCall } from './ollama-client.js';
+import { ollamaLinesToParts } from './ollama-stream.js';
+import { toChatCompletion } from './ollama-response.js';
+import { mapOllamaError } from './map-ollama-error.js';
+
+function malformed(what: string, provider: string, model: string): ProviderError {
+  return new ProviderError(`Ollama answered ${what} in an unexpected shape`, { kind: 'malformed', provider, model });
+}
+
+/** Float32 little-endian bytes in base64: OpenAI's `encoding_format: "base64"`. */
+function floatsToBase64(v: number[]): string {
+  return Buffer.from(new Float32Array(v).buffer).toString('base64');
+}
+
+export class OllamaAdapter implements ProviderAdapter {
+  readonly pool: OllamaClientPool;
+  /** Per-model Ollama `options` from providers.json (e.g. `{"num_ctx": 16384}`), by model name. */
+  private readonly modelOptions = new Map<string, Record<string, unknown>>();
+
+  constructor(
+    readonly id: string,
+    readonly config: Pick<ProviderConfig, 'endpoint'> & Partial<Pick<ProviderConfig, 'models'>>,
+  ) {
+    this.pool = new OllamaClientPool(config.endpoint ?? OLLAMA_DEFAULT_ENDPOINT);
+    for (const m of config.models ?? []) {
+      const options = (m as { options?: unknown }).options;
+      if (typeof options === 'object' && options !== null && !Array.isArray(options)) this.modelOptions.set(m.name, options as Record<string, unknown>);
+    }
+  }
+
+  async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    const client = this.pool.get(ctx.apiKey);
+    const call: OllamaCall = { signal: ctx.signal };
+    return withDeadline(
+      ctx.signal,
+      ctx.timeoutMs,
+      this.id,
+      ctx.model,
+      async (signal) => {
+        call.signal = signal;
+        const body = await convertToOllamaRequest(req, false, { provider: this.id, ctx: { ...ctx, signal } }, this.modelOptions.get(ctx.model));
+        const raw = await client.chatOnce(call, body);
+        return toChatCompletion(raw, req.model, this.id, ctx.model);
+      },
+      mapOllamaError(this.id, ctx.model, call),
+    );
+  }
+
+  streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
+    const client = this.pool.get(ctx.apiKey);
+    const call: OllamaCall = { signal: ctx.signal };
+    return guardStream(
+      ctx.signal,
+      ctx.timeoutMs,
+      this.id,
+      ctx.model,
+      async (signal) => {
+        call.signal = signal;
+        const body = await convertToOllamaRequest(req, true, { provider: this.id, ctx: { ...ctx, signal } }, this.modelOptions.get(ctx.model));
+        return client.chatStream(call, body);
+      },
+      (lines) => ollamaLinesToParts(lines, this.id, ctx.model),
+      mapOllamaError(this.id, ctx.model, call),
+    );
+  }
+
+  async listModels(ctx: CallContext): Promise<ModelInfo[]> {
+    const client = this.pool.get(ctx.apiKey);
+    const call: OllamaCall = { signal: ctx.signal };
+    return withDeadline(
+      ctx.signal,
+      ctx.timeoutMs,
+      this.id,
+      '*',
+      async (signal) => {
+        call.signal = signal;
+        const parsed = ollamaTagsSchema.safeParse(await client.run(call, () => client.list()));
+        if (!parsed.success) throw malformed('/api/tags', this.id, '*');
+        return parsed.data.models.map((m): ModelInfo => {
+          const modified = m.modified_at ? Math.floor(Date.parse(m.modified_at) / 1000) : NaN;
+          return { id: m.name, object: 'model', created: Number.isFinite(modified) ? modified : 0, owned_by: this.id };
+        });
+      },
+      mapOllamaError(this.id, '*', call),
+    );
+  }
+
+  async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
+    const input = req.input;
+    const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input as string[]) : undefined;
+    if (!texts) {
+      throw new ProviderError('Ollama embeddings take text: input must be a string or an array of strings (not token ids)', {
+        kind: 'bad_request',
+        status: 400,
+        provider: this.id,
+        model: ctx.model,
+        param: 'input',
+      });
+    }
+    const client = this.pool.get(ctx.apiKey);
+    const call: OllamaCall = { signal: ctx.signal };
+    return withDeadline(
+      ctx.signal,
+      ctx.timeoutMs,
+      this.id,
+      ctx.model,
+      async (signal) => {
+        call.signal = signal;
+        const raw = await client.run(call, () =>
+          client.embed({ model: ctx.model, input: texts, ...(typeof req.dimensions === 'number' ? { dimensions: req.dimensions } : {}) }),
+        );
+        const parsed = ollamaEmbedResponseSchema.safeParse(raw);
+        if (!parsed.success || parsed.data.embeddings.length !== texts.length) throw malformed('/api/embed', this.id, ctx.model);
+        const base64 = req.encoding_format === 'base64';
+        const tokens = parsed.data.prompt_eval_count ?? 0;
+        return {
+          object: 'list',
+          data: parsed.data.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding: base64 ? floatsToBase64(embedding) : embedding })),
+          model: req.model,
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
+        };
+      },
+      mapOllamaError(this.id, ctx.model, call),
+    );
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * @module The official `ollama` SDK client, made safe for a gateway: per-call cancellation, no
+ * filesystem probing of image strings, no leaked stream bookkeeping; and a pool with one client per
+ * key, built once.
+ *
+ * Why not `client.abort()`: it aborts EVERY streamed request of that client, i.e. every user of the
+ * same Ollama. And the SDK passes no signal at all to non-streamed requests. So each client gets a
+ * custom `fetch` that attaches the signal of the call currently running (carried by an
+ * AsyncLocalStorage, which follows the SDK's awaits into its fetch call). The SDK's own stream
+ * AbortController only fires on `abort()`, which we never call, so replacing its signal loses nothing.
+ * The fetch also remembers the Response, so error mapping can read headers (Retry-After) that the
+ * SDK's ResponseError drops, and turns non-JSON error pages into Ollama's `{"error"}` shape.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Ollama, type AbortableAsyncIterator, type ChatRequest, type ChatResponse } from 'ollama';
+import type { OllamaChatRequest } from './ollama-api.js';
+
+export const OLLAMA_DEFAULT_ENDPOINT = 'http://127.0.0.1:11434';
+
+/** What one upstream call carries into the SDK's fetch. */
+export interface OllamaCall {
+  signal: AbortSignal;
+  /** The last HTTP response of this call (set by the fetch). */
+  response?: Response;
+}
+
+const currentCall = new AsyncLocalStorage<OllamaCall>();
+
+const fetchForCurrentCall: typeof fetch = async (input, init) => {
+  const call = currentCall.getStore();
+  let res = await fetch(input, call ? { ...init, signal: call.signal } : init);
+  if (call) call.response = res;
+  if (!res.ok && !res.headers.get('content-type')?.includes('application/json')) {
+    // Ollama's own errors are JSON; a proxy's page is not, and the SDK would console.log while reading
+    // it. Hand it over as Ollama's `{"error"}` shape with the readable part of the text.
+    const text = (await res.text().catch(() => '')).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+    const headers = new Headers(res.headers);
+    headers.set('content-type', 'application/json');
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    res = new Response(JSON.stringify({ error: text || `HTTP ${res.status}` }), { status: res.status, statusText: res.statusText, headers });
+  }
+  return res;
+};
+
+export class OllamaClient extends Ollama {
+  constructor(host: string, apiKey: string | undefined) {
+    super({ host, fetch: fetchForCurrentCall, headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : undefined });
+  }
+
+  /**
+   * The Node build of the SDK treats any image string naming an existing file as a path and sends
+   * that file's bytes: a client-chosen "base64" like `//etc/passwd` would exfiltrate it. Our images
+   * are always base64 already.
+   */
+  override async encodeImage(image: Uint8Array | Buffer | string): Promise<string> {
+    return typeof image === 'string' ? image : Buffer.from(image).toString('base64');
+  }
+
+  /** Runs `fn` (one SDK call) with `call`'s signal attached to every request it makes. */
+  run<T>(call: OllamaCall, fn: () => Promise<T>): Promise<T> {
+    return currentCall.run(call, fn);
+  }
+
+  /** `/api/chat`, non-streamed. */
+  chatOnce(call: OllamaCall, body: OllamaChatRequest): Promise<ChatResponse> {
+    return this.run(call, () => this.chat({ ...(body as unknown as ChatRequest), stream: false }));
+  }
+
+  /** `/api/chat`, streamed: the NDJSON lines as parsed objects. */
+  async chatStream(call: OllamaCall, body: OllamaChatRequest): Promise<AsyncIterable<unknown>> {
+    const it = await this.run(call, () => this.chat({ ...(body as unknown as ChatRequest), stream: true }));
+    return this.tracked(it);
+  }
+
+  /**
+   * The SDK keeps each stream in `ongoingStreamedRequests` until it sees `done`; a stream that ends
+   * any other way (client gone, error) would stay there for the life of the daemon.
+   */
+  private async *tracked(it: AbortableAsyncIterator<ChatResponse>): AsyncGenerator<unknown> {
+    try {
+      yield* it;
+    } finally {
+      const i = this.ongoingStreamedRequests.indexOf(it as AbortableAsyncIterator<object>);
+      if (i >= 0) this.ongoingStreamedRequests.splice(i, 1);
+    }
+  }
+}
+
+/** One client per key (Ollama is usually keyless; a key is sent as a Bearer token, e.g. to ollama.com). */
+export class OllamaClientPool {
+  private readonly clients = new Map<string, OllamaClient>();
+  constructor(private readonly host: string) {}
+
+  get(apiKey: string | undefined): OllamaClient {
+    const key = apiKey ?? '';
+    let client = this.clients.get(key);
+    if (!client) {
+      client = new OllamaClient(this.host, apiKey);
+      if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
