@@ -8,6 +8,7 @@ import type { ProviderConfig } from './config/schema.js';
 import { createAdapter } from './providers/create-adapter.js';
 import type { ProviderAdapter } from './providers/provider-adapter.js';
 import type { Candidate, ModelSettings } from './routing/candidate.js';
+import { warmEncoders } from './context/warm-encoders.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -35,6 +36,9 @@ function stripName<T extends { name: string }>(m: T): ModelSettings {
 }
 
 export function buildRuntime(config: Config): Runtime {
+  // Tokenizer encoders are slow to build: build the ones condensation/splitting will use now, not on
+  // the first request that needs them.
+  warmEncoders(config);
   const adapters = new Map<string, ProviderAdapter>();
   const settings = new Map<string, Map<string, ModelSettings>>();
   for (const [id, p] of Object.entries(config.providers.providers)) {

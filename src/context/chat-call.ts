@@ -1,11 +1,15 @@
 /**
  * @module One chat attempt against one candidate, as the attempt loop runs it. This is where context
  * management sits between routing and the adapter: condensation for the candidate's context size,
- * splitting by max_request_tokens, and the effective_context of what was actually sent.
+ * splitting by max_request_tokens, and the effective_context of what was actually sent. A candidate
+ * with neither configured goes straight to its adapter: nothing is tokenized.
  */
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart } from '../providers/provider-adapter.js';
 import type { Candidate } from '../routing/candidate.js';
 import type { Runtime } from '../runtime.js';
+import { condensePlan, condenseRequest } from './condense.js';
+import { countRequestTokens } from './count-tokens.js';
+import { chatInPieces, splitRequest, streamInPieces } from './split-request.js';
 
 export interface ChatCallResult<T> {
   value: T;
@@ -13,12 +17,44 @@ export interface ChatCallResult<T> {
   effectiveContext?: number;
 }
 
+interface Prepared {
+  req: ChatRequest;
+  pieces?: ChatRequest[];
+  effectiveContext?: number;
+}
+
+/** Condensation, then splitting (AISBF's order); undefined when the candidate configures neither. */
+async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext): Promise<Prepared | undefined> {
+  const plan = condensePlan(rt, cand);
+  const max = cand.settings.max_request_tokens;
+  if (!plan && !max) return undefined;
+  let prepared: Prepared = { req };
+  if (plan) {
+    const c = await condenseRequest(rt, cand, req, ctx, plan);
+    prepared = { req: c.req, effectiveContext: c.effectiveContext };
+  }
+  if (max) {
+    const pieces = splitRequest(cand, prepared.req, max);
+    if (pieces) {
+      ctx.log.info({ provider: cand.providerId, model: cand.model, pieces: pieces.length, max_request_tokens: max }, 'request split into pieces');
+      // effective_context of a split request: every token sent, over all pieces.
+      const sent = pieces.reduce((n, p) => n + countRequestTokens(p, cand.model), 0);
+      return { req: prepared.req, pieces, effectiveContext: sent };
+    }
+  }
+  return prepared;
+}
+
 export async function chatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext): Promise<ChatCallResult<ChatCompletion>> {
-  void rt;
-  return { value: await cand.adapter.chat(req, ctx) };
+  const p = await prepare(rt, cand, req, ctx);
+  if (!p) return { value: await cand.adapter.chat(req, ctx) };
+  if (p.pieces) return { value: await chatInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
+  return { value: await cand.adapter.chat(p.req, ctx), effectiveContext: p.effectiveContext };
 }
 
 export async function streamChatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext): Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
-  void rt;
-  return { value: cand.adapter.streamChat(req, ctx) };
+  const p = await prepare(rt, cand, req, ctx);
+  if (!p) return { value: cand.adapter.streamChat(req, ctx) };
+  if (p.pieces) return { value: streamInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
+  return { value: cand.adapter.streamChat(p.req, ctx), effectiveContext: p.effectiveContext };
 }

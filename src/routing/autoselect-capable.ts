@@ -19,10 +19,17 @@ function hasImages(req: ChatRequest): boolean {
 export function capabilityCheck(req: ChatRequest): CapabilityCheck {
   const needsVision = hasImages(req);
   const needsTools = !!req.tools?.length;
+  // Both measures once per encoding, however many candidates ask.
+  const bound = new Map<EncodingName, number>();
   const exact = new Map<EncodingName, number>();
   const fits = (c: Candidate, size: number): boolean => {
-    if (upperBoundTokens(req, c.model) <= size) return true;
     const enc = encodingForModel(c.model);
+    let b = bound.get(enc);
+    if (b === undefined) {
+      b = upperBoundTokens(req, c.model);
+      bound.set(enc, b);
+    }
+    if (b <= size) return true;
     let n = exact.get(enc);
     if (n === undefined) {
       n = countRequestTokens(req, c.model);
