@@ -2,7 +2,7 @@
  * @module The pino logger, asynchronous so logging never blocks the hot path, with keys and auth
  * headers redacted by path and by pattern.
  */
-import pino, { type Logger, type LevelWithSilent } from 'pino';
+import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
@@ -44,14 +44,17 @@ export function redactText(text: string): string {
 
 export interface LogOptions {
   level?: LevelWithSilent;
-  /** A file descriptor or path; default stdout. */
-  destination?: number | string;
+  /** A file descriptor, a path, or a ready stream (e.g. the daemon's rotating log file); default stdout. */
+  destination?: number | string | DestinationStream;
   /** Synchronous writes (tests, CLI one-shots). */
   sync?: boolean;
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {
-  const dest = pino.destination({ dest: opts.destination ?? 1, sync: opts.sync ?? false, minLength: opts.sync ? 0 : 4096 });
+  const dest =
+    typeof opts.destination === 'object'
+      ? opts.destination
+      : pino.destination({ dest: opts.destination ?? 1, sync: opts.sync ?? false, minLength: opts.sync ? 0 : 4096 });
   return pino(
     {
       level: opts.level ?? 'info',

@@ -201,6 +201,26 @@ export const aisbfFileSchema = z.looseObject({
       timeout_seconds: z.number().positive().default(60),
     })
     .prefault({}),
+  /**
+   * The platform backend compat routes (`/api/image`, `/api/llm`, … CONTRACTS.md §4, §6.17;
+   * docs/platform-compat.md): each route's default target, a provider/model or rotation id.
+   */
+  platform: z
+    .looseObject({
+      image: z.string().min(1).optional(),
+      /** Defaults to `image`. */
+      edit_image: z.string().min(1).optional(),
+      llm: z.string().min(1).optional(),
+      tts: z.string().min(1).optional(),
+      stt: z.string().min(1).optional(),
+      embedding: z.string().min(1).optional(),
+      video: z.string().min(1).optional(),
+      /** Defaults to `video`. */
+      image_to_video: z.string().min(1).optional(),
+      /** How long a video route waits for a queued upstream job to finish. */
+      video_timeout_seconds: z.number().positive().default(600),
+    })
+    .prefault({}),
   capabilities: z
     .looseObject({
       /** How often unfinished video jobs are polled upstream (docs/capabilities.md). */

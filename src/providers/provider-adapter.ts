@@ -186,6 +186,15 @@ export interface SpeechRequest {
   [extra: string]: unknown;
 }
 export interface AudioResult { data: Uint8Array; contentType: string }
+/** The content type of each speech `response_format`, as OpenAI labels them. */
+export const SPEECH_CONTENT_TYPES: Readonly<Record<NonNullable<SpeechRequest['response_format']>, string>> = {
+  mp3: 'audio/mpeg',
+  opus: 'audio/opus',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  wav: 'audio/wav',
+  pcm: 'audio/pcm',
+};
 
 export interface TranscriptionRequest {
   model: string;
@@ -210,9 +219,11 @@ export interface VideoRequest {
   prompt: string;
   seconds?: string;
   size?: string;
-  input_reference?: { data: Uint8Array; filename: string; mimeType: string };
+  /** An uploaded image/video, or a reference OpenAI accepts as `{image_url}` / `{file_id}`. */
+  input_reference?: { data: Uint8Array; filename: string; mimeType: string } | { image_url?: string; file_id?: string };
   [extra: string]: unknown;
 }
+export type VideoContentVariant = 'video' | 'thumbnail' | 'spritesheet';
 export interface VideoJob {
   id: string;
   object: 'video';
@@ -222,6 +233,10 @@ export interface VideoJob {
   created_at: number;
   completed_at?: number | null;
   error?: { code: string; message: string } | null;
+  prompt?: string | null;
+  seconds?: string;
+  size?: string;
+  expires_at?: number | null;
   /** Where the finished bytes can be fetched upstream (never shown to clients). */
   contentUrl?: string;
   [extra: string]: unknown;
@@ -258,6 +273,6 @@ export interface ProviderAdapter {
   transcribe?(req: TranscriptionRequest, ctx: CallContext): Promise<TranscriptionResult>;
   startVideo?(req: VideoRequest, ctx: CallContext): Promise<VideoJob>;
   getVideo?(id: string, ctx: CallContext): Promise<VideoJob>;
-  /** Fetches a finished video's bytes. */
-  getVideoContent?(id: string, ctx: CallContext): Promise<Response>;
+  /** Fetches a finished video's bytes (or a derived asset); the body is streamed, never buffered. */
+  getVideoContent?(id: string, ctx: CallContext, opts?: { variant?: VideoContentVariant }): Promise<Response>;
 }

@@ -38,8 +38,7 @@ const CHAT_ONLY: readonly Capability[] = ['chat'];
 
 /** A candidate's declared capabilities; no list means chat only. */
 export function declaredCapabilities(c: Pick<Candidate, 'settings'>): readonly Capability[] {
-  // ModelSettings loses its known keys to the loose schemas' index signature; the schema checked it.
-  return (c.settings.capabilities as readonly Capability[] | null | undefined) ?? CHAT_ONLY;
+  return c.settings.capabilities ?? CHAT_ONLY;
 }
 
 export function declares(c: Pick<Candidate, 'settings'>, capability: Capability): boolean {

@@ -14,6 +14,13 @@ import { redactText } from '../log.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerChatRoutes } from './routes/chat.js';
 import { registerModelRoutes } from './routes/models.js';
+import { registerEmbeddingRoutes } from './routes/embeddings.js';
+import { registerImageRoutes } from './routes/images.js';
+import { registerAudioRoutes } from './routes/audio.js';
+import { registerVideoRoutes } from './routes/videos.js';
+import { loggablePath, registerGlassesRoutes } from '../compat/glasses.js';
+import { registerVisionAIRoutes } from '../compat/visionai.js';
+import { registerPlatformRoutes } from '../compat/platform.js';
 
 const REQUEST_ID_RE = /^[\w.:@-]{1,128}$/;
 
@@ -27,7 +34,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', async function requestContext(c, next) {
     const incoming = c.req.header('x-request-id');
     const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-    const reqLog = new RequestLog(deps.log, id, c.req.method, c.req.path);
+    const reqLog = new RequestLog(deps.log, id, c.req.method, loggablePath(c.req.path));
     c.set('requestId', id);
     c.set('reqLog', reqLog);
     await next();
@@ -57,7 +64,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   registerStatusRoutes(app, deps);
   registerModelRoutes(app, deps);
+  // Before the chat routes: their `POST /api/:id` 404 helper would otherwise answer /api/image, /api/llm …
+  registerPlatformRoutes(app, deps);
   registerChatRoutes(app, deps);
+  registerEmbeddingRoutes(app, deps);
+  registerImageRoutes(app, deps);
+  registerAudioRoutes(app, deps);
+  registerVideoRoutes(app, deps);
+  registerGlassesRoutes(app, deps);
+  registerVisionAIRoutes(app, deps);
 
   app.notFound((c) => c.json(envelope(`Unknown route ${c.req.method} ${c.req.path}. See GET / for what this server offers.`, 'invalid_request_error', null, 'unknown_url'), 404));
 

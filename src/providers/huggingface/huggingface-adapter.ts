@@ -13,7 +13,8 @@ import OpenAI from 'openai';
 import type { ProviderConfig } from '../../config/schema.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
 import { OpenAIAdapter, OpenAIClientPool } from '../openai/openai-adapter.js';
-import { huggingFaceFetch, refineHuggingFaceError } from './map-huggingface-error.js';
+import { createHuggingFaceFetch, refineHuggingFaceError } from './map-huggingface-error.js';
+import { createNodeHttpFetch } from '../node-http-fetch.js';
 import { HuggingFaceTasks } from './huggingface-tasks.js';
 import type { AudioResult, EmbedRequest, EmbedResult, ImageEditRequest, ImageRequest, ImageResult, SpeechRequest, TranscriptionRequest, TranscriptionResult, VideoContentVariant, VideoJob, VideoRequest } from '../provider-adapter.js';
 
@@ -21,22 +22,8 @@ export const HUGGINGFACE_DEFAULT_ENDPOINT = 'https://router.huggingface.co/v1';
 
 /** OpenAI SDK clients for the HF router, one per token, built once, with HF's error normalization. */
 export class HuggingFaceClientPool extends OpenAIClientPool {
-  private readonly hfClients = new Map<string, OpenAI>();
-
-  constructor(private readonly endpoint: string) {
-    super(endpoint);
-  }
-
-  override get(apiKey: string | undefined): OpenAI {
-    // A placeholder, never OPENAI_API_KEY from the environment (the SDK's default).
-    const key = apiKey ?? 'no-key';
-    let client = this.hfClients.get(key);
-    if (!client) {
-      client = new OpenAI({ apiKey: key, baseURL: this.endpoint, maxRetries: 0, timeout: 24 * 3600_000, fetch: huggingFaceFetch });
-      if (this.hfClients.size >= 64) this.hfClients.delete(this.hfClients.keys().next().value as string);
-      this.hfClients.set(key, client);
-    }
-    return client;
+  constructor(endpoint: string) {
+    super(endpoint, { fetch: createHuggingFaceFetch(createNodeHttpFetch()) });
   }
 }
 

@@ -2,7 +2,7 @@
  * @module Hugging Face's error shapes → what the shared OpenAI error mapping understands, and the
  * HF-specific classification on top of it.
  *
- * 1. `huggingFaceFetch` (the openai SDK's fetch for HF clients) rewrites every non-2xx body into
+ * 1. `createHuggingFaceFetch` (the openai SDK's fetch for HF clients) rewrites every non-2xx body into
  *    OpenAI's envelope, because the SDK keeps only a body's `error` member: a string error would lose
  *    its status text, `{"message"}`/`{"detail"}` bodies would read "(no body)", and a loading model's
  *    `estimated_time` would vanish. That wait becomes a Retry-After header, so the shared mapping puts
@@ -52,9 +52,9 @@ export function normalizeHuggingFaceError(status: number, text: string): { envel
   };
 }
 
-/** fetch for the openai SDK talking to Hugging Face: error bodies normalized (see the module doc). */
-export const huggingFaceFetch: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
+/** A fetch for the openai SDK talking to Hugging Face, over `base`: error bodies normalized (see the module doc). */
+export const createHuggingFaceFetch = (base: typeof fetch): typeof fetch => async (input, init) => {
+  const res = await base(input, init);
   if (res.ok) return res;
   const text = await res.text().catch(() => '');
   const { envelope, retryAfterSeconds } = normalizeHuggingFaceError(res.status, text);

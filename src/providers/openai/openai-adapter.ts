@@ -3,7 +3,7 @@
  * Qwen …), on the official `openai` SDK. Requests and responses pass through unchanged: fields we do
  * not model reach the upstream, and its response fields reach the client.
  */
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import type { ProviderConfig } from '../../config/schema.js';
 import type {
   CallContext,
@@ -14,8 +14,25 @@ import type {
   ModelInfo,
   ProviderAdapter,
 } from '../provider-adapter.js';
+import { SPEECH_CONTENT_TYPES } from '../provider-adapter.js';
+import type {
+  AudioResult,
+  EmbedRequest,
+  EmbedResult,
+  ImageEditRequest,
+  ImageRequest,
+  ImageResult,
+  SpeechRequest,
+  TranscriptionRequest,
+  TranscriptionResult,
+  VideoContentVariant,
+  VideoJob,
+  VideoRequest,
+} from '../provider-adapter.js';
 import { guardStream, withDeadline } from '../deadline.js';
 import { mapOpenAIError } from './map-openai-error.js';
+import { createNodeHttpFetch } from '../node-http-fetch.js';
+import { ProviderError } from '../provider-error.js';
 
 export const OPENAI_DEFAULT_ENDPOINT = 'https://api.openai.com/v1';
 
@@ -23,9 +40,21 @@ export const OPENAI_DEFAULT_ENDPOINT = 'https://api.openai.com/v1';
  * One SDK client per key, built once: client construction is not free, and a per-request client
  * would also lose connection reuse.
  */
+export interface OpenAIClientOptions {
+  /** The transport; default: node:http keep-alive (see node-http-fetch.ts). */
+  fetch?: typeof fetch;
+}
+
 export class OpenAIClientPool {
   private readonly clients = new Map<string, OpenAI>();
-  constructor(private readonly baseURL: string) {}
+  private readonly fetch: typeof fetch;
+
+  constructor(
+    private readonly baseURL: string,
+    options: OpenAIClientOptions = {},
+  ) {
+    this.fetch = options.fetch ?? createNodeHttpFetch();
+  }
 
   get(apiKey: string | undefined): OpenAI {
     // An explicit placeholder: the SDK would otherwise read OPENAI_API_KEY from the environment and
@@ -33,12 +62,29 @@ export class OpenAIClientPool {
     const key = apiKey ?? 'no-key';
     let client = this.clients.get(key);
     if (!client) {
-      client = new OpenAI({ apiKey: key, baseURL: this.baseURL, maxRetries: 0, timeout: 24 * 3600_000 });
+      client = new OpenAI({ apiKey: key, baseURL: this.baseURL, maxRetries: 0, timeout: 24 * 3600_000, fetch: this.fetch });
       if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
       this.clients.set(key, client);
     }
     return client;
   }
+}
+
+/**
+ * Transcription models that answer only `json`/`text` (OpenAI's gpt-4o transcribe family); for the
+ * rest (whisper-1 and OpenAI-compatible whisper servers) `verbose_json` gives segments and duration.
+ */
+const JSON_ONLY_TRANSCRIBERS = /^gpt-4o(?:-mini)?-transcribe/;
+
+type UploadedFile = { data: Uint8Array; filename: string; mimeType: string };
+
+function asFile(f: UploadedFile): Promise<File> {
+  return toFile(f.data, f.filename, { type: f.mimeType });
+}
+
+/** An upstream 400 that is about `response_format` (a compatible server without verbose_json). */
+function rejectsResponseFormat(err: unknown): boolean {
+  return err instanceof ProviderError && err.kind === 'bad_request' && (err.param === 'response_format' || /response_format/i.test(err.message));
 }
 
 /** Splits an upstream chunk's usage out into a `usage` part, so the SSE writer alone places usage. */
@@ -110,5 +156,84 @@ export class OpenAIAdapter implements ProviderAdapter {
       },
       mapOpenAIError(this.id, '*'),
     );
+  }
+
+  /** Runs one SDK call under the call's deadline with OpenAI error mapping. */
+  private call<T>(ctx: CallContext, run: (client: OpenAI, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const client = this.pool.get(ctx.apiKey);
+    return withDeadline(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => run(client, signal), mapOpenAIError(this.id, ctx.model));
+  }
+
+  async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
+    // The format is always explicit: without one the SDK asks for base64 and decodes it blindly, which
+    // breaks on compatible servers that ignore encoding_format and answer floats.
+    const body = { ...req, model: ctx.model, encoding_format: req.encoding_format ?? 'float' };
+    const result = await this.call(ctx, (client, signal) => client.embeddings.create(body as never, { signal }) as unknown as Promise<EmbedResult>);
+    if (req.encoding_format === 'base64') {
+      // Such a server answered floats to a base64 request: encode them as OpenAI would (float32 LE).
+      for (const d of result.data) if (Array.isArray(d.embedding)) d.embedding = Buffer.from(new Float32Array(d.embedding).buffer).toString('base64');
+    }
+    return result;
+  }
+
+  generateImage(req: ImageRequest, ctx: CallContext): Promise<ImageResult> {
+    const body = { ...req, model: ctx.model };
+    return this.call(ctx, (client, signal) => client.images.generate(body as never, { signal }) as unknown as Promise<ImageResult>);
+  }
+
+  editImage(req: ImageEditRequest, ctx: CallContext): Promise<ImageResult> {
+    const { image, mask, ...rest } = req;
+    return this.call(ctx, async (client, signal) => {
+      const files = await Promise.all(image.map(asFile));
+      // One image goes as `image` (dall-e-2 and most compatible servers read only that field);
+      // several as `image[]`, as the SDK encodes arrays.
+      const body = { ...rest, model: ctx.model, image: files.length === 1 ? files[0]! : files, ...(mask ? { mask: await asFile(mask) } : {}) };
+      return client.images.edit(body as never, { signal }) as unknown as Promise<ImageResult>;
+    });
+  }
+
+  speak(req: SpeechRequest, ctx: CallContext): Promise<AudioResult> {
+    const format = req.response_format ?? 'mp3';
+    const body = { ...req, model: ctx.model };
+    return this.call(ctx, async (client, signal) => {
+      const res = await client.audio.speech.create(body as never, { signal });
+      const data = new Uint8Array(await res.arrayBuffer());
+      return { data, contentType: res.headers.get('content-type') || SPEECH_CONTENT_TYPES[format] };
+    });
+  }
+
+  async transcribe(req: TranscriptionRequest, ctx: CallContext): Promise<TranscriptionResult> {
+    const { file, response_format: _asked, ...rest } = req;
+    const ask = async (format: 'verbose_json' | 'json'): Promise<TranscriptionResult> =>
+      this.call(ctx, async (client, signal) => {
+        const body = { ...rest, model: ctx.model, file: await asFile(file), response_format: format };
+        return (await client.audio.transcriptions.create(body as never, { signal })) as unknown as TranscriptionResult;
+      });
+    if (JSON_ONLY_TRANSCRIBERS.test(ctx.model)) return ask('json');
+    try {
+      return await ask('verbose_json');
+    } catch (err) {
+      // A compatible server that knows only json: ask again in the format it has.
+      if (rejectsResponseFormat(err)) return ask('json');
+      throw err;
+    }
+  }
+
+  startVideo(req: VideoRequest, ctx: CallContext): Promise<VideoJob> {
+    const { input_reference: ref, ...rest } = req;
+    return this.call(ctx, async (client, signal) => {
+      const body: Record<string, unknown> = { ...rest, model: ctx.model };
+      if (ref) body.input_reference = 'data' in ref ? await asFile(ref) : ref;
+      return (await client.videos.create(body as never, { signal })) as unknown as VideoJob;
+    });
+  }
+
+  getVideo(id: string, ctx: CallContext): Promise<VideoJob> {
+    return this.call(ctx, (client, signal) => client.videos.retrieve(id, { signal }) as unknown as Promise<VideoJob>);
+  }
+
+  getVideoContent(id: string, ctx: CallContext, opts: { variant?: VideoContentVariant } = {}): Promise<Response> {
+    // The deadline bounds the wait for the response head; the body is then streamed by the caller.
+    return this.call(ctx, (client, signal) => client.videos.downloadContent(id, opts.variant ? { variant: opts.variant } : {}, { signal }) as unknown as Promise<Response>);
   }
 }

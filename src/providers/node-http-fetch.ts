@@ -1,0 +1,159 @@
+/**
+ * @module A `fetch` for the official SDKs (`new OpenAI({ fetch })`, `new Anthropic({ fetch })`) that
+ * runs on node:http/https keep-alive agents instead of undici's WHATWG fetch. Measured here, one
+ * JSON call costs ~300 µs of CPU through node:http and ~1,100 µs through global fetch: the SDKs
+ * stay, only their transport changes. The response is a small duck-typed object: the SDKs read
+ * `status`, `ok`, `url`, `headers.get/entries`, `json()`, `text()`, and iterate `body` (an
+ * IncomingMessage is an async iterable of bytes), so no web streams are built per request.
+ *
+ * Bodies that are not a string or bytes (multipart FormData, streams) go to the global fetch.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+class LiteHeaders {
+  constructor(private readonly raw: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const v = this.raw[name.toLowerCase()];
+    if (v === undefined) return null;
+    return Array.isArray(v) ? v.join(', ') : String(v);
+  }
+
+  has(name: string): boolean {
+    return this.raw[name.toLowerCase()] !== undefined;
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const [k, v] of Object.entries(this.raw)) if (v !== undefined) yield [k, Array.isArray(v) ? v.join(', ') : String(v)];
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): IterableIterator<string> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  forEach(cb: (value: string, key: string) => void): void {
+    for (const [k, v] of this.entries()) cb(v, k);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+}
+
+class LiteResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly headers: LiteHeaders;
+  readonly redirected = false;
+  readonly type = 'basic';
+  bodyUsed = false;
+
+  constructor(
+    readonly body: IncomingMessage,
+    readonly url: string,
+  ) {
+    this.status = body.statusCode ?? 0;
+    this.statusText = body.statusMessage ?? '';
+    this.ok = this.status >= 200 && this.status < 300;
+    this.headers = new LiteHeaders(body.headers);
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const buf = await this.bytes();
+    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  }
+
+  async text(): Promise<string> {
+    return (await this.bytes()).toString('utf8');
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+
+  private async bytes(): Promise<Buffer> {
+    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
+    this.bodyUsed = true;
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.body) chunks.push(chunk as Buffer);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  return new DOMException('This operation was aborted', 'AbortError');
+}
+
+function plainHeaders(h: RequestInit['headers']): Record<string, string> {
+  if (!h) return {};
+  if (h instanceof Headers) {
+    const out: Record<string, string> = {};
+    h.forEach((v, k) => (out[k] = v));
+    return out;
+  }
+  if (Array.isArray(h)) return Object.fromEntries(h);
+  return { ...(h as Record<string, string>) };
+}
+
+export interface NodeHttpFetchOptions {
+  /** Sockets kept per origin. */
+  maxSockets?: number;
+}
+
+/** Builds a fetch with its own keep-alive agents (one per provider pool keeps their sockets apart). */
+export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): typeof fetch {
+  const agentOpts = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+  const httpAgent = new HttpAgent(agentOpts);
+  const httpsAgent = new HttpsAgent(agentOpts);
+
+  return function nodeHttpFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const body = init?.body;
+    if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) return fetch(input, init);
+    const url = typeof input === 'string' ? new URL(input) : input;
+    const signal = init?.signal ?? undefined;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const https = url.protocol === 'https:';
+    const headers = plainHeaders(init?.headers);
+    if (body != null && headers['content-length'] === undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+
+    return new Promise<Response>((resolve, reject) => {
+      let res: IncomingMessage | undefined;
+      const onAbort = () => {
+        const err = abortError(signal!);
+        req.destroy(err);
+        res?.destroy(err);
+        reject(err);
+      };
+      const req = (https ? httpsRequest : httpRequest)(
+        {
+          agent: https ? httpsAgent : httpAgent,
+          protocol: url.protocol,
+          hostname: url.hostname.replace(/^\[|\]$/g, ''),
+          port: url.port || undefined,
+          path: url.pathname + url.search,
+          method: init?.method ?? 'GET',
+          headers,
+        },
+        (incoming) => {
+          res = incoming;
+          if (signal) incoming.once('close', () => signal.removeEventListener('abort', onAbort));
+          resolve(new LiteResponse(incoming, url.href) as unknown as Response);
+        },
+      );
+      req.once('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(Object.assign(new TypeError(`fetch failed: ${err.message}`), { cause: err }));
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.end(body ?? undefined);
+    });
+  } as typeof fetch;
+}

@@ -1,0 +1,148 @@
+/**
+ * @module Runs the REAL built CLI (`node bin/aisbf.js …`) as a child process, as a user would, and
+ * cleans up every server it started. Needs `npm run build` first (`npm test` does it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeTestConfig, type TestConfig } from '../helpers/aisbf-server.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'aisbf.js');
+
+const CHECKED_SOURCES = ['main.ts', 'commands.ts', 'serve.ts', 'daemon.ts', 'status.ts', 'stop.ts', 'restart.ts', 'reload.ts', 'config.ts', 'pid-file.ts'];
+
+/** Fails loudly when dist is missing or older than src/cli, instead of testing a stale build. */
+export function assertBuilt(): void {
+  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) throw new Error('dist/cli/main.js is missing: run "npm run build" first');
+  for (const f of CHECKED_SOURCES) {
+    const built = join(ROOT, 'dist', 'cli', f.replace(/\.ts$/, '.js'));
+    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, 'src', 'cli', f)).mtimeMs) {
+      throw new Error(`dist is older than src/cli/${f}: run "npm run build" first`);
+    }
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** A clean environment: no config dir or debug flag inherited from whoever runs the tests. */
+function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!('AISBF_CONFIG_DIR' in extra)) delete env.AISBF_CONFIG_DIR;
+  if (!('AISBF_DEBUG' in extra)) delete env.AISBF_DEBUG;
+  return env;
+}
+
+export function spawnCli(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const started = Date.now();
+  const child = spawnCli(args, opts.env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`aisbf ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 30000}ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30000);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** A port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** A temp config dir for the CLI: the given sections, logging at info so the log says what happened. */
+export function makeCliConfigDir(cfg: TestConfig, port: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aisbf-cli-'));
+  writeCliConfig(dir, cfg, port);
+  return dir;
+}
+
+export function writeCliConfig(dir: string, cfg: TestConfig, port: number): void {
+  writeTestConfig(dir, { ...cfg, aisbf: { ...cfg.aisbf, server: { port, ...cfg.aisbf?.server }, logging: { level: 'info', ...cfg.aisbf?.logging } } });
+}
+
+export interface PidFileContent {
+  pid: number;
+  url: string | null;
+  started_at: string;
+  reloads: number;
+  last_reload: { ok: boolean; error?: string } | null;
+  log_file: string | null;
+}
+
+export function readPid(dir: string): PidFileContent | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'aisbf.pid'), 'utf8')) as PidFileContent;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // An exited child not yet reaped is a zombie: gone for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Polls until `check` returns a truthy value, or throws after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => T | undefined | null | false | '' | Promise<T | undefined | null | false | ''>, timeoutMs = 10000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Kills (SIGKILL) every PID given that is still alive, and removes the temp dirs. */
+export function cleanup(pids: Iterable<number>, dirs: Iterable<string>): void {
+  for (const pid of pids) {
+    if (isAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  for (const d of dirs) if (d) rmSync(d, { recursive: true, force: true });
+}
+
+/** A stack trace line, which no CLI message may contain. */
+export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, STACK_LINE, assertBuilt, runCli } from './cli-harness.js';
+
+const COMMANDS = ['serve', 'daemon', 'status', 'stop', 'restart', 'reload', 'config'];
+
+beforeAll(() => assertBuilt());
+
+describe('aisbf --help / --version', () => {
+  it('--help lists every command; each command has its own help with an example', async () => {
+    const [top, ...each] = await Promise.all([runCli(['--help']), ...COMMANDS.map((c) => runCli([c, '--help']))]);
+    expect(top.code).toBe(0);
+    for (const c of COMMANDS) expect(top.stdout).toMatch(new RegExp(`^\\s+aisbf ${c}\\b`, 'm'));
+    expect(top.stdout).toContain('--config');
+    each.forEach((r, i) => {
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Examples:');
+      expect(r.stdout).toContain(`aisbf ${COMMANDS[i]}`);
+    });
+    const config = each[COMMANDS.indexOf('config')]!.stdout;
+    for (const sub of ['path', 'init', 'check']) expect(config).toContain(`aisbf config ${sub}`);
+  }, 30_000);
+
+  it('--version prints the package version', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('an unknown command or bad option is a one-line usage error, exit 1', async () => {
+    const [cmd, port] = await Promise.all([runCli(['frobnicate']), runCli(['--port', 'http', '--config', '/nonexistent-aisbf-dir'])]);
+    expect(cmd.code).toBe(1);
+    expect(cmd.stderr).toMatch(/^aisbf: Unknown argument: frobnicate/);
+    expect(port.code).toBe(1);
+    expect(port.stderr).toContain('--port must be a whole number from 0 to 65535');
+    for (const r of [cmd, port]) expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+});
