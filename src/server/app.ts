@@ -42,7 +42,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (!reqLog.deferred) reqLog.finish(c.res.status);
   });
 
-  const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'retry-after'] });
+  const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'retry-after', 'content-disposition', 'x-video-model', 'x-generation-time'] });
   app.use('*', async function corsIfEnabled(c, next) {
     if (deps.runtime().config.aisbf.server.cors) return corsOn(c, next);
     await next();
