@@ -6,10 +6,10 @@
  */
 import type { Argv } from 'yargs';
 import pino, { type DestinationStream } from 'pino';
-import { ConfigError, formatProblem, type Config } from '../config/load-config.js';
+import { ConfigError, formatProblem, loadConfig, type Config } from '../config/load-config.js';
 import { createLogger, type Logger } from '../log.js';
 import { RotatingFileStream } from '../log-rotation.js';
-import type { RunningServer } from '../server/serve.js';
+import { isClusterWorker, primaryLogStream, toPrimary, workerCount } from '../server/cluster.js';
 import { CliError, describeFsError } from './cli-error.js';
 import { VERSION, defineCommand, withServerOptions, type ServerArgs } from './cli-options.js';
 import { checkLogFileArg, explainConfigError, loadConfigOrExplain, prepareConfigDir, resolveConfigDir } from './config-dir.js';
@@ -46,6 +46,23 @@ function openLogSink(logFile: string | undefined, config: Config): LogSink {
   };
 }
 
+/** What runServer needs of a running server, single-process or cluster primary alike. */
+interface ServerHandle {
+  url: string;
+  reload(): Config;
+  close(graceMs: number): Promise<void>;
+  closeNow(): void;
+}
+
+/** A cluster worker's log lines go to the primary, which owns the log file. */
+function workerLogSink(): LogSink {
+  const stream = primaryLogStream();
+  return {
+    stream,
+    close: async () => stream.flush(),
+  };
+}
+
 /** One line a person can act on for whatever stopped the server from starting. */
 export function explainStartError(err: unknown, host: string, port: number, configDir: string): CliError {
   if (err instanceof CliError) return err;
@@ -78,8 +95,9 @@ export async function runServer(args: ServeArgs): Promise<void> {
   const port = args.port ?? config.aisbf.server.port;
   const logFile = args['log-file'] !== undefined ? checkLogFileArg(args['log-file']) : undefined;
 
-  const other = findServer(configDir);
-  if (other.state === 'running') throw alreadyRunning(other.record, configDir);
+  // With server.workers > 1 this process is the cluster primary; its workers re-run this command.
+  const inWorker = isClusterWorker();
+  const workers = inWorker ? 1 : workerCount(config.aisbf.server.workers);
 
   const pidPath = pidFilePath(configDir);
   const record: PidRecord = {
@@ -94,32 +112,57 @@ export async function runServer(args: ServeArgs): Promise<void> {
     reloads: 0,
     last_reload: null,
   };
-  try {
-    claimPidFile(pidPath, record);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`another aisbf is starting for ${configDir} (${pidPath} appeared just now)`);
-    throw new CliError(describeFsError(err, pidPath, 'write the PID file'));
+  if (!inWorker) {
+    const other = findServer(configDir);
+    if (other.state === 'running') throw alreadyRunning(other.record, configDir);
+    try {
+      claimPidFile(pidPath, record);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`another aisbf is starting for ${configDir} (${pidPath} appeared just now)`);
+      throw new CliError(describeFsError(err, pidPath, 'write the PID file'));
+    }
   }
+  const releasePid = () => {
+    if (!inWorker) removePidFile(pidPath, process.pid);
+  };
 
   let sink: LogSink;
   try {
-    sink = openLogSink(logFile, config);
+    sink = inWorker ? workerLogSink() : openLogSink(logFile, config);
   } catch (err) {
-    removePidFile(pidPath, process.pid);
+    releasePid();
     throw err;
   }
   const log: Logger = createLogger({ level: args['log-level'] ?? config.aisbf.logging.level, destination: sink.stream });
-  let running: RunningServer;
+  let running: ServerHandle;
   try {
-    const { startServer } = await import('../server/serve.js');
-    running = await startServer({ configDir, host, port, log });
+    if (workers > 1) {
+      const { startPrimary } = await import('../server/cluster.js');
+      const primary = await startPrimary({ workers, log, logStream: sink.stream });
+      running = {
+        url: primary.url,
+        // Checked here first, so a bad config is reported once and no worker is disturbed.
+        reload: () => {
+          const next = loadConfig({ dir: configDir });
+          primary.reload();
+          return next;
+        },
+        close: (ms) => primary.close(ms),
+        closeNow: () => primary.closeNow(),
+      };
+    } else {
+      const { startServer } = await import('../server/serve.js');
+      const server = await startServer({ configDir, host, port, log });
+      running = { url: server.url, reload: () => server.reload(), close: (ms) => server.close(ms), closeNow: () => server.server.closeAllConnections() };
+      if (inWorker) toPrimary({ aisbf: 'ready', url: server.url });
+    }
   } catch (err) {
-    removePidFile(pidPath, process.pid);
+    releasePid();
     await sink.close();
     throw explainStartError(err, host, port, configDir);
   }
   record.url = running.url;
-  writePidFile(pidPath, record);
+  if (!inWorker) writePidFile(pidPath, record);
 
   let current = config;
   process.on('SIGHUP', function reloadOnHangup() {
@@ -135,6 +178,7 @@ export async function runServer(args: ServeArgs): Promise<void> {
       record.last_reload = { at, ok: false, error: problems.join('\n') };
     }
     record.reloads++;
+    if (inWorker) return;
     try {
       writePidFile(pidPath, record);
     } catch (err) {
@@ -147,7 +191,7 @@ export async function runServer(args: ServeArgs): Promise<void> {
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         log.warn({ signal }, 'second signal: closing the connections still open now');
-        running.server.closeAllConnections();
+        running.closeNow();
         return;
       }
       stopping = true;
@@ -155,7 +199,7 @@ export async function runServer(args: ServeArgs): Promise<void> {
       log.info({ signal, grace_seconds: grace }, 'shutting down: no new connections; requests in flight may finish');
       void running.close(grace * 1000).then(() => {
         log.info('aisbf stopped');
-        removePidFile(pidPath, process.pid);
+        releasePid();
         resolve();
       });
     };

@@ -17,9 +17,10 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function printHealth(h: HealthReport, url: string, logFile: string | null, configDir: string, lastReload: { at: string; ok: boolean; error?: string } | null): void {
+function printHealth(h: HealthReport, pid: number, url: string, logFile: string | null, configDir: string, lastReload: { at: string; ok: boolean; error?: string } | null): void {
   print('aisbf is running');
-  print(`  PID:      ${h.pid}`);
+  // With server.workers > 1 the PID file names the cluster primary and /health a worker.
+  print(`  PID:      ${pid}${h.pid !== pid ? ` (cluster primary; worker ${h.pid} answered)` : ''}`);
   print(`  URL:      ${url}`);
   print(`  uptime:   ${formatUptime(h.uptime_seconds)}`);
   print(`  version:  ${h.version}`);
@@ -82,7 +83,7 @@ export const statusCommand = defineCommand<StatusArgs>({
         }),
       );
     } else if (health) {
-      printHealth(health, r.url!, r.log_file, configDir, r.last_reload);
+      printHealth(health, r.pid, r.url!, r.log_file, configDir, r.last_reload);
     } else {
       print(`aisbf (PID ${r.pid}) is running but ${r.url ?? 'its URL'} does not answer /health: ${reason}`);
     }

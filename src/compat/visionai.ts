@@ -92,7 +92,7 @@ export function registerVisionAIRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const rt = deps.runtime();
     let body: unknown;
     try {
-      const text = await readBodyText(c.req.raw, rt.config.aisbf.server.body_limit_mb * 1024 * 1024);
+      const text = await readBodyText(c, rt.config.aisbf.server.body_limit_mb * 1024 * 1024);
       body = text.trim() ? JSON.parse(text) : {};
     } catch (err) {
       if (err instanceof HttpError) return c.json({ error: err.message }, 413);

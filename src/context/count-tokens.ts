@@ -5,7 +5,15 @@
  * bound, so requests far below a threshold are never tokenized.
  */
 import { createHash } from 'node:crypto';
-import { get_encoding, type Tiktoken, type TiktokenEncoding } from 'tiktoken';
+import { createRequire } from 'node:module';
+import type { Tiktoken, TiktokenEncoding } from 'tiktoken';
+
+// tiktoken's WASM costs ~20 MB of memory the moment it loads: load it on the first count, not at
+// start-up (a config without condensation may never count a token). On node, `import` and `require`
+// resolve to the same CommonJS build.
+const require = createRequire(import.meta.url);
+let tiktoken: typeof import('tiktoken') | undefined;
+const get_encoding = (name: TiktokenEncoding): Tiktoken => (tiktoken ??= require('tiktoken') as typeof import('tiktoken')).get_encoding(name);
 import type { ChatMessage, ChatRequest, ContentPart, ToolDefinition } from '../providers/provider-adapter.js';
 import { dataUriImageSize } from './image-size.js';
 

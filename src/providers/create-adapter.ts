@@ -1,26 +1,119 @@
 /**
- * @module Builds the adapter for a providers.json entry, by its `type`. Adapters are built once per
- * config load and reused for every request.
+ * @module Builds the adapter for a providers.json entry, by its `type`. Each type's module (and the
+ * SDK it wraps, 10–25 MB of memory each) is loaded the first time a provider of that type is called,
+ * not at start-up: a daemon with five provider types configured pays only for the ones it uses.
+ * Which optional capability methods a type has is declared here, because routing decides what a
+ * candidate can serve before its module is loaded (tests/providers/adapter-registry.test.ts keeps
+ * these lists equal to the classes).
  */
 import type { ProviderConfig } from '../config/schema.js';
-import type { ProviderAdapter } from './provider-adapter.js';
-import { OpenAIAdapter } from './openai/openai-adapter.js';
-import { AnthropicAdapter } from './anthropic/anthropic-adapter.js';
-import { GeminiAdapter } from './gemini/gemini-adapter.js';
-import { OllamaAdapter } from './ollama/ollama-adapter.js';
-import { HuggingFaceAdapter } from './huggingface/huggingface-adapter.js';
+import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, ProviderAdapter } from './provider-adapter.js';
+
+export const OPTIONAL_METHODS = ['embed', 'generateImage', 'editImage', 'speak', 'transcribe', 'startVideo', 'getVideo', 'getVideoContent'] as const;
+export type OptionalMethod = (typeof OPTIONAL_METHODS)[number];
 
 export type AdapterFactory = (id: string, config: ProviderConfig) => ProviderAdapter;
 
-/** Provider type → factory. Each provider folder registers itself here. */
-export const ADAPTER_FACTORIES: Partial<Record<ProviderConfig['type'], AdapterFactory>> = {
-  openai: (id, config) => new OpenAIAdapter(id, config),
-  anthropic: (id, config) => new AnthropicAdapter(id, config),
-  google: (id, config) => new GeminiAdapter(id, config),
-  ollama: (id, config) => new OllamaAdapter(id, config),
-  huggingface: (id, config) => new HuggingFaceAdapter(id, config),
+export interface AdapterType {
+  load(): Promise<AdapterFactory>;
+  methods: readonly OptionalMethod[];
+}
+
+const ALL_MEDIA = ['generateImage', 'editImage', 'speak', 'transcribe', 'startVideo', 'getVideo', 'getVideoContent'] as const;
+
+/** Provider type → how to load its adapter, and what it can do besides chat. */
+export const ADAPTER_TYPES: Record<ProviderConfig['type'], AdapterType> = {
+  openai: {
+    load: async () => {
+      const { OpenAIAdapter } = await import('./openai/openai-adapter.js');
+      return (id, config) => new OpenAIAdapter(id, config);
+    },
+    methods: ['embed', ...ALL_MEDIA],
+  },
+  anthropic: {
+    load: async () => {
+      const { AnthropicAdapter } = await import('./anthropic/anthropic-adapter.js');
+      return (id, config) => new AnthropicAdapter(id, config);
+    },
+    methods: [],
+  },
+  google: {
+    load: async () => {
+      const { GeminiAdapter } = await import('./gemini/gemini-adapter.js');
+      return (id, config) => new GeminiAdapter(id, config);
+    },
+    methods: ['embed', 'generateImage', 'editImage', 'speak', 'startVideo', 'getVideo', 'getVideoContent'],
+  },
+  ollama: {
+    load: async () => {
+      const { OllamaAdapter } = await import('./ollama/ollama-adapter.js');
+      return (id, config) => new OllamaAdapter(id, config);
+    },
+    methods: ['embed'],
+  },
+  huggingface: {
+    load: async () => {
+      const { HuggingFaceAdapter } = await import('./huggingface/huggingface-adapter.js');
+      return (id, config) => new HuggingFaceAdapter(id, config);
+    },
+    methods: ['embed', ...ALL_MEDIA],
+  },
 };
 
+/** Loading is shared by every provider of a type (and across config reloads). */
+const factories = new Map<ProviderConfig['type'], Promise<AdapterFactory>>();
+function factoryFor(type: ProviderConfig['type']): Promise<AdapterFactory> {
+  let f = factories.get(type);
+  if (!f) {
+    f = ADAPTER_TYPES[type].load();
+    factories.set(type, f);
+    f.catch(() => factories.delete(type));
+  }
+  return f;
+}
+
+/** Stands in for a provider's adapter until its first call, then hands every call to the real one. */
+class LazyAdapter implements ProviderAdapter {
+  private real: ProviderAdapter | undefined;
+  private loading: Promise<ProviderAdapter> | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly config: ProviderConfig,
+    methods: readonly OptionalMethod[],
+  ) {
+    for (const m of methods) {
+      (this as unknown as Record<OptionalMethod, unknown>)[m] = async (...args: unknown[]) => {
+        const a = this.real ?? (await this.load());
+        return (a[m] as (...x: unknown[]) => Promise<unknown>).apply(a, args);
+      };
+    }
+  }
+
+  private load(): Promise<ProviderAdapter> {
+    return (this.loading ??= factoryFor(this.config.type).then((f) => (this.real = f(this.id, this.config))));
+  }
+
+  chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
+    if (this.real) return this.real.chat(req, ctx);
+    return this.load().then((a) => a.chat(req, ctx));
+  }
+
+  streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
+    if (this.real) return this.real.streamChat(req, ctx);
+    const load = () => this.load();
+    return (async function* firstStream() {
+      yield* (await load()).streamChat(req, ctx);
+    })();
+  }
+
+  listModels(ctx: CallContext): Promise<ModelInfo[]> {
+    if (this.real) return this.real.listModels(ctx);
+    return this.load().then((a) => a.listModels(ctx));
+  }
+}
+
 export function createAdapter(id: string, config: ProviderConfig): ProviderAdapter | undefined {
-  return ADAPTER_FACTORIES[config.type]?.(id, config);
+  const type = ADAPTER_TYPES[config.type];
+  return type ? new LazyAdapter(id, config, type.methods) : undefined;
 }

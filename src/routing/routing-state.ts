@@ -30,7 +30,12 @@ export interface RoutingStateOptions {
   /** How long a change may wait in memory before it is written. Default 1000 ms. */
   flushIntervalMs?: number;
   log?: Logger;
+  /** Told about every local change, so other processes (cluster workers) can apply it too. */
+  replicate?: (change: RoutingChange) => void;
 }
+
+/** One changed record, as it travels between cluster workers. */
+export type RoutingChange = { kind: 'health'; record: HealthRecord } | { kind: 'limit'; record: LimitRecord };
 
 export class RoutingState {
   readonly clock: Clock;
@@ -51,8 +56,15 @@ export class RoutingState {
     this.store = opts.store;
     this.log = opts.log;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
-    this.health = new HealthTracker(this.clock, (r) => this.markDirty(this.dirtyHealth, r));
-    this.limits = new RateLimiter(this.clock, (r) => this.markDirty(this.dirtyLimits, r));
+    const replicate = opts.replicate;
+    this.health = new HealthTracker(this.clock, (r) => {
+      this.markDirty(this.dirtyHealth, r);
+      replicate?.({ kind: 'health', record: r });
+    });
+    this.limits = new RateLimiter(this.clock, (r) => {
+      this.markDirty(this.dirtyLimits, r);
+      replicate?.({ kind: 'limit', record: r });
+    });
     if (this.store) {
       const { health, limits } = this.store.load();
       this.health.load(health);
@@ -70,6 +82,12 @@ export class RoutingState {
     const block = this.limits.blocked(c, now);
     if (block) return { state: 'rate_limited', until: block.until, reason: block.reason, ...base };
     return { state: 'healthy', ...base };
+  }
+
+  /** Applies a change another worker made. Not persisted here: the worker that made it writes it. */
+  applyRemote(change: RoutingChange): void {
+    if (change.kind === 'health') this.health.load([change.record]);
+    else this.limits.load([change.record]);
   }
 
   /** Writes every change made since the last flush. A failing write is logged, never thrown. */

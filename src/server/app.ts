@@ -3,6 +3,7 @@
  * request, CORS, optional proxy auth; one onError that turns anything into OpenAI's envelope.
  */
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppDeps, AppEnv } from './app-env.js';
@@ -10,7 +11,8 @@ import { HttpError, envelope, errorResponse } from './errors.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { RequestLog } from './request-log.js';
-import { redactText } from '../log.js';
+import { headerOf } from './node-request.js';
+import { plainSibling, redactText } from '../log.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerChatRoutes } from './routes/chat.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -31,20 +33,26 @@ function sha256(s: string): Buffer {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  const requestLines = plainSibling(deps.log);
   app.use('*', async function requestContext(c, next) {
-    const incoming = c.req.header('x-request-id');
+    const incoming = headerOf(c, 'x-request-id');
     const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-    const reqLog = new RequestLog(deps.log, id, c.req.method, loggablePath(c.req.path));
+    const reqLog = new RequestLog(requestLines, id, c.req.method, loggablePath(c.req.path));
     c.set('requestId', id);
     c.set('reqLog', reqLog);
+    // On node the header goes straight onto the outgoing response: touching c.res.headers would
+    // turn every response into a full WHATWG Response and lose @hono/node-server's fast path.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (outgoing) outgoing.setHeader('x-request-id', id);
     await next();
-    c.res.headers.set('x-request-id', id);
+    if (!outgoing) c.res.headers.set('x-request-id', id);
     if (!reqLog.deferred) reqLog.finish(c.res.status);
   });
 
   const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'retry-after', 'content-disposition', 'x-video-model', 'x-generation-time'] });
   app.use('*', async function corsIfEnabled(c, next) {
-    if (deps.runtime().config.aisbf.server.cors) return corsOn(c, next);
+    // Only browsers send Origin, and only cross-origin requests need CORS headers.
+    if (deps.runtime().config.aisbf.server.cors && headerOf(c, 'origin') !== undefined) return corsOn(c, next);
     await next();
   });
 
@@ -52,7 +60,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const proxyAuth = async function proxyAuth(c: Parameters<Parameters<typeof app.use>[1]>[0], next: () => Promise<void>) {
     const auth = deps.runtime().config.aisbf.auth;
     if (!auth.enabled) return next();
-    const header = c.req.header('authorization') ?? '';
+    const header = headerOf(c, 'authorization') ?? '';
     const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     const digest = sha256(token);
     const ok = token !== '' && hashedTokens(auth.tokens).some((t) => t.length === digest.length && timingSafeEqual(t, digest));

@@ -5,11 +5,12 @@
 import type { Context } from 'hono';
 import type { ClientKeys } from '../routing/candidate.js';
 import type { Runtime } from '../runtime.js';
+import { headerOf } from './node-request.js';
 
 export function clientKeys(c: Context, rt: Runtime): ClientKeys {
-  const providerKey = c.req.header('x-aisbf-provider-key') || undefined;
+  const providerKey = headerOf(c, 'x-aisbf-provider-key') || undefined;
   if (rt.config.aisbf.auth.enabled) return { providerKey };
-  const auth = c.req.header('authorization');
+  const auth = headerOf(c, 'authorization');
   const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() || undefined : undefined;
   return { providerKey, bearer };
 }

@@ -13,6 +13,7 @@ import { buildRuntime, type Runtime } from '../runtime.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './app-env.js';
 import { openDatabase } from '../store/db.js';
+import { isClusterWorker, toPrimary, type ClusterMessage } from './cluster.js';
 import { RoutingState } from '../routing/routing-state.js';
 import { VideoJobService } from '../routing/video-jobs.js';
 import type { Clock } from '../routing/health.js';
@@ -52,7 +53,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const log = opts.log ?? createLogger({ level: opts.logLevel ?? config.aisbf.logging.level });
   let runtime: Runtime = buildRuntime(config);
   const db = openDatabase(config.resolvePath(config.aisbf.storage.path));
-  const routing = new RoutingState({ store: createSqliteRoutingStore(db), clock: opts.clock, log });
+  // A cluster worker shares every health/limit change with the others through the primary.
+  const worker = isClusterWorker();
+  const routing = new RoutingState({ store: createSqliteRoutingStore(db), clock: opts.clock, log, replicate: worker ? (change) => toPrimary({ aisbf: 'routing', change }) : undefined });
+  const onPrimaryMessage = (msg: ClusterMessage) => {
+    if (msg?.aisbf === 'routing') routing.applyRemote(msg.change);
+  };
+  if (worker) process.on('message', onPrimaryMessage);
   const videoJobs = new VideoJobService({ db, runtime: () => runtime, log });
   const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs };
   const app = createApp(deps);
@@ -109,6 +116,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         timer.unref();
         server.close(() => {
           clearTimeout(timer);
+          process.off('message', onPrimaryMessage);
           routing.close();
           glassesCleanup.stop();
           db.close();

@@ -32,6 +32,7 @@ import type {
 import { guardStream, withDeadline } from '../deadline.js';
 import { mapOpenAIError } from './map-openai-error.js';
 import { createNodeHttpFetch } from '../node-http-fetch.js';
+import { postChatJson, postChatStream } from './openai-chat-http.js';
 import { ProviderError } from '../provider-error.js';
 
 export const OPENAI_DEFAULT_ENDPOINT = 'https://api.openai.com/v1';
@@ -47,12 +48,11 @@ export interface OpenAIClientOptions {
 
 export class OpenAIClientPool {
   private readonly clients = new Map<string, OpenAI>();
-  private readonly fetch: typeof fetch;
+  readonly fetch: typeof fetch;
+  readonly baseURL: string;
 
-  constructor(
-    private readonly baseURL: string,
-    options: OpenAIClientOptions = {},
-  ) {
+  constructor(baseURL: string, options: OpenAIClientOptions = {}) {
+    this.baseURL = baseURL.replace(/\/+$/, '');
     this.fetch = options.fetch ?? createNodeHttpFetch();
   }
 
@@ -116,31 +116,14 @@ export class OpenAIAdapter implements ProviderAdapter {
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     const body = { ...req, model: ctx.model, stream: false };
     delete (body as { stream_options?: unknown }).stream_options;
-    const client = this.pool.get(ctx.apiKey);
-    return withDeadline(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      ctx.model,
-      (signal) => client.chat.completions.create(body as never, { signal }) as unknown as Promise<ChatCompletion>,
-      mapOpenAIError(this.id, ctx.model),
-    );
+    return withDeadline(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => postChatJson(this.pool, ctx.apiKey, body, signal, this.id, ctx.model));
   }
 
   streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
     // Usage is always requested upstream: effective_context comes from it without counting tokens
     // here; the SSE writer shows the usage chunk only to clients that asked for it.
     const body = { ...req, model: ctx.model, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-    const client = this.pool.get(ctx.apiKey);
-    return guardStream(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      ctx.model,
-      async (signal) => (await client.chat.completions.create(body as never, { signal })) as unknown as AsyncIterable<ChatCompletionChunk>,
-      openAIChunksToParts,
-      mapOpenAIError(this.id, ctx.model),
-    );
+    return guardStream(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), openAIChunksToParts);
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

@@ -43,7 +43,7 @@ const speechSchema = z.looseObject({
 async function handleSpeech(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
   const rt = deps.runtime();
   checkScope(rt, scope);
-  const body = parseJsonBody(await readBodyText(c.req.raw, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
+  const body = parseJsonBody(await readBodyText(c, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
   requireFields(body, ['input', 'voice']);
   const parsed = speechSchema.safeParse(body);
   if (!parsed.success) throw zodToHttpError(parsed.error);

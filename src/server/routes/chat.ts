@@ -44,7 +44,7 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
   const reqLog = c.get('reqLog');
   // An unknown /api/{id} is a 404 whatever the body says.
   if (scope.base === 'id') resolveTarget(rt, scope, '*');
-  const body = parseJsonBody(await readBodyText(c.req.raw, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
+  const body = parseJsonBody(await readBodyText(c, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
   const req: ChatRequest = parseChatRequest(body);
   const target = resolveTarget(rt, scope, req.model);
   const keys = clientKeys(c, rt);

@@ -44,7 +44,7 @@ function withoutNulls<T extends Record<string, unknown>>(o: T): T {
 async function handleGeneration(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
   const rt = deps.runtime();
   checkScope(rt, scope);
-  const body = parseJsonBody(await readBodyText(c.req.raw, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
+  const body = parseJsonBody(await readBodyText(c, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
   requireFields(body, ['prompt']);
   refuseStreaming(body.stream);
   delete body.stream;

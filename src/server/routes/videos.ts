@@ -68,7 +68,7 @@ async function readVideoRequest(c: Context<AppEnv>, deps: AppDeps): Promise<Vide
     }
     return req;
   }
-  const body = parseJsonBody(await readBodyText(c.req.raw, server.body_limit_mb * 1024 * 1024));
+  const body = parseJsonBody(await readBodyText(c, server.body_limit_mb * 1024 * 1024));
   requireFields(body, ['prompt']);
   const parsed = videoSchema.safeParse(body);
   if (!parsed.success) throw zodToHttpError(parsed.error);

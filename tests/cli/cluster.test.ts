@@ -1,0 +1,102 @@
+/**
+ * server.workers: the real CLI as a cluster primary with two workers, on a fake upstream.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
+import { assertBuilt, cleanup, freePort, isAlive, makeCliConfigDir, readPid, runCli, spawnCli, waitFor } from './cli-harness.js';
+
+let fake: FakeOpenAI;
+let dir: string;
+let url: string;
+const pids = new Set<number>();
+
+/** A GET on a fresh connection, so the cluster's round-robin can hand it to either worker. */
+async function fresh(path: string): Promise<any> {
+  const res = await fetch(`${url}${path}`, { headers: { connection: 'close' } });
+  return res.json();
+}
+
+beforeAll(async () => {
+  assertBuilt();
+  fake = await startFakeOpenAI();
+  const port = await freePort();
+  dir = makeCliConfigDir(
+    {
+      aisbf: { server: { workers: 2 } },
+      providers: {
+        bad: { type: 'openai', endpoint: fake.baseURL, api_key: 'k', models: [{ name: 'broken' }] },
+        good: { type: 'openai', endpoint: fake.baseURL, api_key: 'k', models: [{ name: 'fine' }] },
+      },
+      rotationsFile: { failure_threshold: 1, cooldown_seconds: 600 },
+      rotations: {
+        team: { strategy: 'priority', providers: [{ provider_id: 'bad', models: [{ name: 'broken', weight: 10 }] }, { provider_id: 'good', models: [{ name: 'fine', weight: 1 }] }] },
+      },
+    },
+    port,
+  );
+  const child = spawnCli(['--config', dir]);
+  pids.add(child.pid!);
+  const rec = await waitFor('the cluster to write its URL', () => readPid(dir)?.url && readPid(dir));
+  url = rec.url!;
+});
+
+afterAll(async () => {
+  cleanup(pids, [dir]);
+  await fake.close();
+});
+
+describe('server.workers = 2', () => {
+  it('serves from two worker processes behind one URL and one PID file', async () => {
+    const primary = readPid(dir)!.pid;
+    const seen = new Set<number>();
+    await waitFor('both workers to answer', async () => {
+      seen.add((await fresh('/health')).pid);
+      return seen.size >= 2;
+    });
+    expect(seen.has(primary)).toBe(false);
+    for (const pid of seen) pids.add(pid);
+    const status = await runCli(['status', '--config', dir]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`PID:      ${primary} (cluster primary`);
+  });
+
+  it('shares a cooldown recorded by one worker with the others', async () => {
+    fake.setModelBehavior('broken', { type: 'error', status: 500, message: 'down' });
+    const res = await fetch(`${url}/api/rotations/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ model: 'team', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-aisbf-provider')).toBe('good');
+    // Every worker, not only the one that saw the failure, shows "bad" cooling: fresh connections
+    // are spread over both workers by the cluster's round-robin.
+    await waitFor('the cooldown to reach every worker', async () => {
+      for (let i = 0; i < 6; i++) {
+        const rotations = await fresh('/api/rotations');
+        const bad = rotations.team.models.find((m: { provider_id: string }) => m.provider_id === 'bad');
+        if (bad.state !== 'cooling') return false;
+      }
+      return true;
+    });
+    const before = fake.chatRequests().filter((r) => r.body.model === 'broken').length;
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`${url}/api/rotations/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ model: 'team', messages: [{ role: 'user', content: 'again' }] }),
+      });
+      expect(r.headers.get('x-aisbf-provider')).toBe('good');
+    }
+    // Neither worker called the cooling provider again.
+    expect(fake.chatRequests().filter((r) => r.body.model === 'broken').length).toBe(before);
+  });
+
+  it('stops every worker and removes the PID file on aisbf stop', async () => {
+    const workerPids = [...pids].filter((p) => p !== readPid(dir)!.pid);
+    const stop = await runCli(['stop', '--config', dir]);
+    expect(stop.code).toBe(0);
+    expect(readPid(dir)).toBeUndefined();
+    await waitFor('the workers to exit', () => workerPids.every((p) => !isAlive(p)));
+  });
+});
