@@ -5,8 +5,10 @@
  * stream failed midway.
  */
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '../providers/provider-adapter.js';
 import { toErrorParts } from './errors.js';
+import { ClientGoneError } from '../providers/deadline.js';
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
@@ -26,21 +28,28 @@ export interface StreamMeta {
   onEnd?(outcome: { usage?: Usage; error?: unknown; aborted: boolean }): void;
 }
 
-function frame(obj: unknown): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify(obj)}\n\n`);
+function frameText(obj: unknown): string {
+  return `data: ${JSON.stringify(obj)}\n\n`;
 }
 
+function frame(obj: unknown): Uint8Array {
+  return encoder.encode(frameText(obj));
+}
+
+const DONE_TEXT = 'data: [DONE]\n\n';
+
 /**
- * Builds the SSE body. The iterator should already be primed (its first part awaited by the attempt
- * loop) so failover can happen before any byte is sent. Cancelling the body (client gone) returns the
- * iterator, which aborts the upstream request.
+ * The SSE frames of a chat stream, as text, one per part as it arrives. The iterator should already
+ * be primed (its first part awaited by the attempt loop) so failover can happen before any byte is
+ * sent. Stopping early (client gone) returns the iterator, which aborts the upstream request.
  */
-export function chatStreamBody(parts: AsyncIterator<ChatStreamPart>, meta: StreamMeta): ReadableStream<Uint8Array> {
+export async function* chatStreamFrames(parts: AsyncIterator<ChatStreamPart>, meta: StreamMeta): AsyncGenerator<string> {
   let roleSent = false;
   let usage: Usage | undefined;
   let held: ChatCompletionChunk | undefined; // the finish chunk waits for usage
   let lastUpstream: ChatCompletionChunk | undefined;
-  let ended = false;
+  // Unless the loop below says otherwise, leaving this generator means the consumer stopped.
+  let outcome: { error?: unknown; aborted: boolean } = { aborted: true };
 
   type ChunkHead = Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model' | 'usage'>;
   const base = (): ChunkHead => {
@@ -56,105 +65,141 @@ export function chatStreamBody(parts: AsyncIterator<ChatStreamPart>, meta: Strea
     return { ...base(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
   };
 
-  const end = (outcome: { error?: unknown; aborted: boolean }) => {
-    if (ended) return;
-    ended = true;
-    meta.onEnd?.({ usage, ...outcome });
-  };
-
-  const closing = (): Uint8Array[] => {
-    const out: Uint8Array[] = [];
-    const finalUsage = meta.finalizeUsage(usage);
-    usage = finalUsage;
-    if (!held) held = deltaChunk({}, 'stop');
-    if (meta.includeUsage) {
-      out.push(frame(held));
-      const src = lastUpstream;
-      out.push(
-        frame({
-          id: src?.id ?? meta.id,
-          object: 'chat.completion.chunk',
-          created: src?.created ?? meta.created,
-          model: src?.model ?? meta.model,
-          ...(src && 'system_fingerprint' in src ? { system_fingerprint: src.system_fingerprint } : {}),
-          choices: [],
-          usage: finalUsage,
-        }),
-      );
-    } else {
-      out.push(frame({ ...held, usage: finalUsage }));
+  try {
+    for (;;) {
+      let r: IteratorResult<ChatStreamPart>;
+      try {
+        r = await parts.next();
+      } catch (err) {
+        if (err instanceof ClientGoneError) return; // nobody left to tell
+        // Too late to fail over: an error frame, then [DONE] (DESIGN.md error policy).
+        outcome = { error: err, aborted: false };
+        if (held) yield frameText(held);
+        yield frameText(toErrorParts(err).body);
+        yield DONE_TEXT;
+        return;
+      }
+      if (r.done) {
+        const finalUsage = meta.finalizeUsage(usage);
+        usage = finalUsage;
+        held ??= deltaChunk({}, 'stop');
+        outcome = { aborted: false };
+        if (meta.includeUsage) {
+          yield frameText(held);
+          const src = lastUpstream;
+          yield frameText({
+            id: src?.id ?? meta.id,
+            object: 'chat.completion.chunk',
+            created: src?.created ?? meta.created,
+            model: src?.model ?? meta.model,
+            ...(src && 'system_fingerprint' in src ? { system_fingerprint: src.system_fingerprint } : {}),
+            choices: [],
+            usage: finalUsage,
+          });
+        } else {
+          yield frameText({ ...held, usage: finalUsage });
+        }
+        yield DONE_TEXT;
+        return;
+      }
+      const part = r.value;
+      switch (part.type) {
+        case 'text-delta':
+          yield frameText(deltaChunk({ content: part.text }));
+          break;
+        case 'reasoning-delta':
+          yield frameText(deltaChunk({ reasoning_content: part.text }));
+          break;
+        case 'tool-call-delta': {
+          const call: Record<string, unknown> = { index: part.index };
+          if (part.id !== undefined) {
+            call.id = part.id;
+            call.type = 'function';
+          }
+          const fn: Record<string, unknown> = {};
+          if (part.name !== undefined) fn.name = part.name;
+          if (part.arguments !== undefined || part.name !== undefined) fn.arguments = part.arguments ?? '';
+          call.function = fn;
+          yield frameText(deltaChunk({ tool_calls: [call] }));
+          break;
+        }
+        case 'finish':
+          held = deltaChunk({}, part.finishReason);
+          break;
+        case 'usage':
+          usage = part.usage;
+          break;
+        case 'chunk':
+          lastUpstream = part.chunk;
+          roleSent = true;
+          if (part.chunk.choices.some((c) => c.finish_reason)) held = part.chunk;
+          else yield frameText(part.chunk);
+          break;
+      }
     }
-    out.push(DONE);
-    return out;
-  };
+  } finally {
+    meta.onEnd?.({ usage, ...outcome });
+    if (outcome.aborted) await parts.return?.();
+  }
+}
 
+/** The SSE body as a web stream (app.request, non-node runtimes). Cancelling it stops the frames. */
+export function chatStreamBody(parts: AsyncIterator<ChatStreamPart>, meta: StreamMeta): ReadableStream<Uint8Array> {
+  const frames = chatStreamFrames(parts, meta);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      try {
-        for (;;) {
-          const r = await parts.next();
-          if (r.done) {
-            for (const f of closing()) controller.enqueue(f);
-            controller.close();
-            end({ aborted: false });
-            return;
-          }
-          const part = r.value;
-          let out: ChatCompletionChunk | undefined;
-          switch (part.type) {
-            case 'text-delta':
-              out = deltaChunk({ content: part.text });
-              break;
-            case 'reasoning-delta':
-              out = deltaChunk({ reasoning_content: part.text });
-              break;
-            case 'tool-call-delta': {
-              const call: Record<string, unknown> = { index: part.index };
-              if (part.id !== undefined) {
-                call.id = part.id;
-                call.type = 'function';
-              }
-              const fn: Record<string, unknown> = {};
-              if (part.name !== undefined) fn.name = part.name;
-              if (part.arguments !== undefined || part.name !== undefined) fn.arguments = part.arguments ?? '';
-              call.function = fn;
-              out = deltaChunk({ tool_calls: [call] });
-              break;
-            }
-            case 'finish':
-              held = deltaChunk({}, part.finishReason);
-              break;
-            case 'usage':
-              usage = part.usage;
-              break;
-            case 'chunk': {
-              lastUpstream = part.chunk;
-              roleSent = true;
-              if (part.chunk.choices.some((c) => c.finish_reason)) held = part.chunk;
-              else out = part.chunk;
-              break;
-            }
-          }
-          if (out) {
-            controller.enqueue(frame(out));
-            return; // one frame per pull: each part goes out as soon as it arrives
-          }
-        }
-      } catch (err) {
-        // Too late to fail over: an error frame, then [DONE] (DESIGN.md error policy).
-        const { body } = toErrorParts(err);
-        if (held) controller.enqueue(frame(held));
-        controller.enqueue(frame(body));
-        controller.enqueue(DONE);
-        controller.close();
-        end({ error: err, aborted: false });
-      }
+      const r = await frames.next();
+      if (r.done) controller.close();
+      else controller.enqueue(encoder.encode(r.value));
     },
     async cancel() {
-      end({ aborted: true });
-      await parts.return?.();
+      await frames.return(undefined);
     },
   });
+}
+
+/**
+ * Writes the SSE straight to node's response. Frames produced in the same tick (one upstream read
+ * often carries several events) are corked together and leave in one write when the tick ends: no
+ * timer, no waiting, just one syscall instead of one per frame.
+ */
+export async function writeChatStream(res: ServerResponse, headers: Record<string, string>, parts: AsyncIterator<ChatStreamPart>, meta: StreamMeta, onClose: () => void): Promise<void> {
+  const frames = chatStreamFrames(parts, meta);
+  let closed = false;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    closed = true;
+    onClose();
+  });
+  res.writeHead(200, headers);
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
+  try {
+    for await (const text of frames) {
+      if (closed) break;
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
+      if (!res.write(text) && !closed) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    }
+  } finally {
+    if (!closed) res.end();
+  }
 }
 
 /** A stream body made of a single ready-made text (AISBF reports sent as SSE). */

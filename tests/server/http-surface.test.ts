@@ -343,3 +343,31 @@ describe('proxy auth', () => {
     expect((await fetch(`${secured.url}/health`)).status).toBe(200);
   });
 });
+
+describe('CORS', () => {
+  it('answers a browser preflight and marks browser responses, streamed and not', async () => {
+    const pre = await fetch(`${aisbf.url}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    for (const stream of [false, true]) {
+      const res = await fetch(`${aisbf.url}/api/openai/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'http://localhost:3000' },
+        body: JSON.stringify({ model: 'gpt-4o', stream, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-expose-headers')).toContain('x-aisbf-provider');
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      await res.text();
+    }
+  });
+
+  it('sends no CORS headers to non-browser clients', async () => {
+    const res = await fetch(`${aisbf.url}/health`);
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

@@ -68,8 +68,15 @@ export async function postChatStream(t: ChatTransport, apiKey: string | undefine
   const res = await post(t, apiKey, body, signal, 'text/event-stream', provider, model);
   const retryAfter = res.headers.get('retry-after');
   return (async function* chunks() {
+    let done = false;
+    // Read on to the end of the body after [DONE] (it follows at once): leaving a for-await over the
+    // response early destroys it, and with it the keep-alive connection.
     for await (const data of sseData(res.body as unknown as AsyncIterable<Uint8Array>)) {
-      if (data === '[DONE]') return;
+      if (done) continue;
+      if (data === '[DONE]') {
+        done = true;
+        continue;
+      }
       const parsed = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
       if (parsed.error !== undefined && parsed.choices === undefined) throw upstreamError(provider, model, undefined, parsed, retryAfter);
       yield parsed;

@@ -12,8 +12,11 @@ import { RotationUnavailableError, rotationReportResponse } from '../../routing/
 import { isEmptyChatPart, primeStream, runWithFallback, type AttemptSuccess } from '../../routing/run-with-fallback.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { clientKeys } from '../client-keys.js';
+import { headerOf } from '../node-request.js';
 import { HttpError } from '../errors.js';
-import { SSE_HEADERS, chatStreamBody, newCompletionId } from '../openai-sse.js';
+import { SSE_HEADERS, chatStreamBody, newCompletionId, writeChatStream, type StreamMeta } from '../openai-sse.js';
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { parseChatRequest, parseJsonBody } from '../openai-schemas.js';
 import { readBodyText } from '../read-body.js';
 import type { Candidate } from '../../routing/candidate.js';
@@ -105,7 +108,7 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
   reqLog.attempts = r.attempts;
   reqLog.deferred = true;
   const effectiveContext = r.value.effectiveContext;
-  const stream = chatStreamBody(r.value.parts, {
+  const meta: StreamMeta = {
     id: newCompletionId(),
     model: req.model,
     created: Math.floor(Date.now() / 1000),
@@ -121,8 +124,16 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
       if (error) reqLog.error = (error as Error).message;
       reqLog.finish(200, { aborted });
     },
-  });
-  return new Response(stream, { status: 200, headers: { ...SSE_HEADERS, ...servedHeaders(r), ...autoselectHeader, 'x-request-id': reqLog.id } });
+  };
+  const headers = { ...SSE_HEADERS, ...servedHeaders(r), ...autoselectHeader, 'x-request-id': reqLog.id };
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  // Browsers (Origin) take the web-stream path: the CORS middleware adds its headers to that response.
+  if (outgoing && headerOf(c, 'origin') === undefined) {
+    // Straight onto node's socket: see writeChatStream (frames of one upstream read leave together).
+    void writeChatStream(outgoing, headers, r.value.parts, meta, onClientGone).catch((err: unknown) => deps.log.warn({ err: { message: (err as Error).message } }, 'writing a stream failed'));
+    return RESPONSE_ALREADY_SENT;
+  }
+  return new Response(chatStreamBody(r.value.parts, meta), { status: 200, headers });
 }
 
 export function registerChatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
