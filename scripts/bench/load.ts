@@ -10,7 +10,9 @@ export interface LoadTarget {
   /** http://127.0.0.1:PORT */
   origin: string;
   path: string;
-  body: string;
+  body: string | Buffer;
+  /** Bodies used in turn instead of `body` (e.g. one per simulated client). */
+  variants?: Array<{ body: string | Buffer; headers?: Record<string, string> }>;
   headers?: Record<string, string>;
   method?: 'POST' | 'GET';
   /** Multipart and other non-JSON bodies. */
@@ -26,8 +28,12 @@ export interface Sample {
   seconds: number;
 }
 
+let turn = 0;
+
 function once(t: LoadTarget, agent: Agent, stream: boolean): Promise<{ ok: boolean; ttfb: number; total: number }> {
   const url = new URL(t.origin);
+  const v = t.variants?.[turn++ % t.variants.length];
+  const body = v?.body ?? t.body;
   const start = performance.now();
   return new Promise((resolve) => {
     const req = request(
@@ -37,7 +43,7 @@ function once(t: LoadTarget, agent: Agent, stream: boolean): Promise<{ ok: boole
         port: url.port,
         path: t.path,
         method: t.method ?? 'POST',
-        headers: { 'content-type': t.contentType ?? 'application/json', 'content-length': Buffer.byteLength(t.body), ...t.headers },
+        headers: { 'content-type': t.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body), ...t.headers, ...v?.headers },
       },
       (res) => {
         let ttfb = 0;
@@ -55,7 +61,7 @@ function once(t: LoadTarget, agent: Agent, stream: boolean): Promise<{ ok: boole
     );
     req.on('error', () => resolve({ ok: false, ttfb: 0, total: performance.now() - start }));
     req.setTimeout(10_000, () => req.destroy());
-    if (t.method !== 'GET') req.end(t.body);
+    if (t.method !== 'GET') req.end(body);
     else req.end();
   });
 }

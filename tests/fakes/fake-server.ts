@@ -22,6 +22,8 @@ export interface FakeServer {
   requests: RecordedRequest[];
   /** Requests whose connection the client (aisbf) closed before the response ended. */
   clientAborts: number;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connections: number;
   /** Resolves when the next client abort happens. */
   nextAbort(): Promise<void>;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
     port: 0,
     requests,
     clientAborts: 0,
+    connections: 0,
     nextAbort: () => new Promise<void>((resolve) => abortWaiters.push(resolve)),
     close: () =>
       new Promise<void>((resolve) => {
@@ -75,6 +78,7 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
       });
     });
   });
+  server.on('connection', () => fake.connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.port = (server.address() as AddressInfo).port;
   fake.origin = `http://127.0.0.1:${fake.port}`;

@@ -97,3 +97,23 @@ describe('a stream that stalls after its first chunk', () => {
     }
   });
 });
+
+describe('upstream connections', () => {
+  it('reuses one keep-alive connection for sequential requests, streamed and not', async () => {
+    const up = await startFakeOpenAI();
+    const server = await startAisbf({ providers: { p: { type: 'openai', endpoint: up.baseURL, api_key: 'k', models: [] } } });
+    try {
+      const c = new OpenAI({ baseURL: `${server.url}/api/p`, apiKey: 'x', maxRetries: 0 });
+      for (let i = 0; i < 3; i++) {
+        await c.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: `json ${i}` }] });
+        const stream = await c.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: `stream ${i}` }] });
+        for await (const chunk of stream) void chunk;
+      }
+      expect(up.chatRequests()).toHaveLength(6);
+      expect(up.connections).toBe(1);
+    } finally {
+      await server.close();
+      await up.close();
+    }
+  });
+});

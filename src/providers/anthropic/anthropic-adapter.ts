@@ -4,6 +4,7 @@
  * to OpenAI's shapes; models come from the Models API.
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { createNodeHttpFetch } from '../node-http-fetch.js';
 import type { ProviderConfig } from '../../config/schema.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
 import { guardStream, withDeadline } from '../deadline.js';
@@ -21,6 +22,8 @@ export function anthropicBaseURL(endpoint: string | undefined): string {
 /** One SDK client per key, built once (client construction is not free; connections are reused). */
 export class AnthropicClientPool {
   private readonly clients = new Map<string, Anthropic>();
+  // node:http keep-alive under the SDK: undici's fetch costs several times the CPU per call.
+  private readonly fetch = createNodeHttpFetch();
   constructor(private readonly baseURL: string) {}
 
   get(apiKey: string | undefined): Anthropic {
@@ -39,6 +42,7 @@ export class AnthropicClientPool {
         defaultHeaders: { 'x-api-key': key },
         logLevel: 'off',
         openTelemetry: false,
+        fetch: this.fetch,
       });
       if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
       this.clients.set(key, client);
