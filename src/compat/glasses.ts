@@ -4,6 +4,7 @@
  * Errors keep Frame-Backend's shapes (FastAPI's `{"detail"}`, slowapi's `{"error":"Rate limit
  * exceeded: …"}`), not OpenAI's envelope. `GET /health` is served by routes/status.ts.
  */
+import { readRequestBytes } from '../server/read-body.js';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -88,24 +89,14 @@ class Limiters {
 }
 
 /** Reads a body up to `limit` bytes; undefined when it is larger (declared or counted). */
+const TOO_LARGE = new Error('too large');
 async function readLimited(req: Request, limit: number): Promise<Uint8Array | undefined> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) return undefined;
-  if (!req.body) return new Uint8Array();
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
+  try {
+    return await readRequestBytes(req, limit, () => TOO_LARGE);
+  } catch (err) {
+    if (err === TOO_LARGE) return undefined;
+    throw err;
   }
-  return Buffer.concat(chunks);
 }
 
 type JsonRead = { ok: true; value: unknown } | { ok: false; response: Response };

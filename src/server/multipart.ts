@@ -4,7 +4,7 @@
  * and cut off at the limit; then the form is parsed into fields and files with OpenAI-worded 400s.
  */
 import { HttpError } from './errors.js';
-import { formatBytes } from './read-body.js';
+import { formatBytes, readRequestBytes } from './read-body.js';
 
 export interface UploadedFile {
   data: Uint8Array;
@@ -17,24 +17,8 @@ export function uploadTooLarge(limit: number): HttpError {
 }
 
 /** Reads the whole body as bytes, refusing more than `limit`. */
-export async function readBodyBytes(req: Request, limit: number, tooLarge = uploadTooLarge): Promise<Uint8Array> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+export function readBodyBytes(req: Request, limit: number, tooLarge = uploadTooLarge): Promise<Uint8Array> {
+  return readRequestBytes(req, limit, tooLarge);
 }
 
 export function isMultipart(req: Request): boolean {

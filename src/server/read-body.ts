@@ -52,13 +52,11 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<string>
   });
 }
 
-async function readRequest(req: Request, limit: number): Promise<string> {
+/** Reads a web Request's body as bytes, refusing more than `limit` (declared, or counted as it arrives). */
+export async function readRequestBytes(req: Request, limit: number, refuse: (limit: number) => Error = tooLarge): Promise<Buffer> {
   const declared = req.headers.get('content-length');
-  if (declared !== null) {
-    if (Number(declared) > limit) throw tooLarge(limit);
-    return req.text();
-  }
-  if (!req.body) return '';
+  if (declared !== null && Number(declared) > limit) throw refuse(limit);
+  if (!req.body) return Buffer.alloc(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -68,14 +66,14 @@ async function readRequest(req: Request, limit: number): Promise<string> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel();
-      throw tooLarge(limit);
+      throw refuse(limit);
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function readBodyText(c: Context, limit: number): Promise<string> {
   const incoming = incomingOf(c);
-  return incoming && !incoming.readableEnded ? readIncoming(incoming, limit) : readRequest(c.req.raw, limit);
+  return incoming && !incoming.readableEnded ? readIncoming(incoming, limit) : readRequestBytes(c.req.raw, limit).then((b) => b.toString('utf8'));
 }
