@@ -128,7 +128,31 @@ export type ChatStreamPart =
   | { type: 'tool-call-delta'; index: number; id?: string; name?: string; arguments?: string }
   | { type: 'finish'; finishReason: FinishReason }
   | { type: 'usage'; usage: Usage }
-  | { type: 'chunk'; chunk: ChatCompletionChunk };
+  | ChunkPart;
+
+/**
+ * An OpenAI-type upstream's chunk, verbatim. `raw` (when set) is its JSON text exactly as received:
+ * the SSE writer forwards it without a parse/serialize round trip, and `chunk` is parsed only if
+ * something reads it. `final` says whether it carries a finish_reason (the writer holds those back
+ * to attach usage).
+ */
+export interface ChunkPart {
+  type: 'chunk';
+  readonly chunk: ChatCompletionChunk;
+  raw?: string;
+  final?: boolean;
+}
+
+/** A chunk part over raw JSON text, parsed on first use of `.chunk`. */
+export class RawChunkPart implements ChunkPart {
+  readonly type = 'chunk' as const;
+  readonly final = false;
+  private parsed: ChatCompletionChunk | undefined;
+  constructor(readonly raw: string) {}
+  get chunk(): ChatCompletionChunk {
+    return (this.parsed ??= JSON.parse(this.raw) as ChatCompletionChunk);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Other capabilities (OpenAI-shaped as well).

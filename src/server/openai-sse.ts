@@ -130,8 +130,13 @@ export async function* chatStreamFrames(parts: AsyncIterator<ChatStreamPart>, me
           usage = part.usage;
           break;
         case 'chunk':
-          lastUpstream = part.chunk;
           roleSent = true;
+          if (part.raw !== undefined && part.final === false) {
+            // Verbatim, as the upstream sent it: no parse, no serialize.
+            yield `data: ${part.raw}\n\n`;
+            break;
+          }
+          lastUpstream = part.chunk;
           if (part.chunk.choices.some((c) => c.finish_reason)) held = part.chunk;
           else yield frameText(part.chunk);
           break;

@@ -87,22 +87,6 @@ function rejectsResponseFormat(err: unknown): boolean {
   return err instanceof ProviderError && err.kind === 'bad_request' && (err.param === 'response_format' || /response_format/i.test(err.message));
 }
 
-/** Splits an upstream chunk's usage out into a `usage` part, so the SSE writer alone places usage. */
-export async function* openAIChunksToParts(chunks: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<ChatStreamPart> {
-  for await (const chunk of chunks) {
-    const usage = chunk.usage;
-    if (usage) {
-      if (chunk.choices.length > 0) {
-        const { usage: _omit, ...rest } = chunk;
-        yield { type: 'chunk', chunk: rest as ChatCompletionChunk };
-      }
-      yield { type: 'usage', usage };
-    } else if (chunk.choices.length > 0) {
-      yield { type: 'chunk', chunk };
-    }
-  }
-}
-
 export class OpenAIAdapter implements ProviderAdapter {
   readonly pool: OpenAIClientPool;
 
@@ -123,7 +107,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     // Usage is always requested upstream: effective_context comes from it without counting tokens
     // here; the SSE writer shows the usage chunk only to clients that asked for it.
     const body = { ...req, model: ctx.model, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-    return guardStream(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), openAIChunksToParts);
+    return guardStream(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), (parts) => parts);
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

@@ -5,7 +5,7 @@
  * response wrapping) measured ~150 µs of CPU per call here, more than the rest of the proxy hop.
  * Errors map exactly as the SDK path's do (map-openai-error.ts).
  */
-import type { ChatCompletion, ChatCompletionChunk } from '../provider-adapter.js';
+import { RawChunkPart, type ChatCompletion, type ChatCompletionChunk, type ChatStreamPart } from '../provider-adapter.js';
 import { ProviderError, kindFromStatus, parseRetryAfter } from '../provider-error.js';
 
 interface UpstreamErrorBody {
@@ -63,11 +63,15 @@ export async function postChatJson(t: ChatTransport, apiKey: string | undefined,
   return (await res.json()) as ChatCompletion;
 }
 
-/** Opens a chat stream and yields its `chat.completion.chunk` objects until `data: [DONE]`. */
-export async function postChatStream(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortSignal, provider: string, model: string): Promise<AsyncIterable<ChatCompletionChunk>> {
+/**
+ * Opens a chat stream and yields it as parts. An ordinary content chunk (no finish_reason, no usage
+ * object, no error) goes on as its raw JSON text, unparsed; the rest is parsed, and a chunk's usage is
+ * lifted into a `usage` part so the SSE writer alone decides where usage goes.
+ */
+export async function postChatStream(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortSignal, provider: string, model: string): Promise<AsyncIterable<ChatStreamPart>> {
   const res = await post(t, apiKey, body, signal, 'text/event-stream', provider, model);
   const retryAfter = res.headers.get('retry-after');
-  return (async function* chunks() {
+  return (async function* parts(): AsyncGenerator<ChatStreamPart> {
     let done = false;
     // Read on to the end of the body after [DONE] (it follows at once): leaving a for-await over the
     // response early destroys it, and with it the keep-alive connection.
@@ -77,11 +81,39 @@ export async function postChatStream(t: ChatTransport, apiKey: string | undefine
         done = true;
         continue;
       }
-      const parsed = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
-      if (parsed.error !== undefined && parsed.choices === undefined) throw upstreamError(provider, model, undefined, parsed, retryAfter);
-      yield parsed;
+      if (isPlainContentChunk(data)) {
+        yield new RawChunkPart(data);
+        continue;
+      }
+      const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
+      if (chunk.error !== undefined && chunk.choices === undefined) throw upstreamError(provider, model, undefined, chunk, retryAfter);
+      const usage = chunk.usage;
+      if (usage) {
+        if (chunk.choices.length > 0) {
+          const { usage: _omit, ...rest } = chunk;
+          yield { type: 'chunk', chunk: rest as ChatCompletionChunk, final: rest.choices.some((c) => c.finish_reason) };
+        }
+        yield { type: 'usage', usage };
+      } else if (chunk.choices.length > 0) {
+        yield { type: 'chunk', chunk, final: chunk.choices.some((c) => c.finish_reason) };
+      }
     }
   })();
+}
+
+/**
+ * Whether an SSE payload is an ordinary chunk that can be forwarded as it came: it says
+ * `"finish_reason":null` (compact, as OpenAI writes it), has no finish reason value, no usage
+ * object and no error. Inside JSON strings quotes are escaped, so these can only match the chunk's
+ * own keys. Anything else (spaced serializers included) is parsed: slower, never wrong.
+ */
+export function isPlainContentChunk(data: string): boolean {
+  return (
+    data.includes('"finish_reason":null') &&
+    !data.includes('"finish_reason":"') &&
+    !data.includes('"error"') &&
+    (!data.includes('"usage"') || data.includes('"usage":null'))
+  );
 }
 
 const decoder = new TextDecoder();
