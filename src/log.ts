@@ -74,7 +74,12 @@ export function createLogger(opts: LogOptions = {}): Logger {
 export function plainSibling(log: Logger): Logger {
   const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as pino.DestinationStream | undefined;
   if (!stream) return log;
-  return pino({ level: log.level, base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } }, stream);
+  const sibling = pino({ level: log.level, base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } }, stream);
+  // A reload may change the level (SIGHUP): request lines follow it.
+  log.on('level-change', (label) => {
+    sibling.level = label;
+  });
+  return sibling;
 }
 
 /** A logger that drops everything (tests that do not care). */

@@ -151,6 +151,18 @@ function exhausted(opts: AttemptOptions, outcomes: readonly CandidateOutcome[], 
       notifyErrors: rotation.config.notifyerrors ?? opts.runtime.config.rotations.notifyerrors,
     });
   }
+  // Several candidates and none has a key: name every variable to set, not only the last one's.
+  const noKey = outcomes.filter((o) => o.outcome === 'skipped_no_key');
+  if (noKey.length > 1 && noKey.length === outcomes.length) {
+    const missing = [...new Set(noKey.map((o) => opts.runtime.config.missingKeyEnv.get(o.candidate.providerId) ?? `api_key of provider '${o.candidate.providerId}'`))];
+    return new ProviderError(`No provider${rotation ? ` in rotation '${rotation.id}'` : ''} has an API key: set ${missing.join(', ')}, or send one in the x-aisbf-provider-key header`, {
+      kind: 'missing_key',
+      status: 401,
+      provider: noKey.map((o) => o.candidate.providerId).join(','),
+      model: '-',
+      code: 'missing_api_key',
+    });
+  }
   if (lastError) return lastError;
   // A direct target that was not called: it is over its rate limit (disabled ones never get here).
   const limited = outcomes.find((o) => o.outcome === 'skipped_rate_limited');

@@ -102,3 +102,31 @@ describe('rotations.json validation', () => {
     expect(p).toContainEqual(expect.stringMatching(/^rotations\.json: rotations\.general\.cooldown_seconds: /));
   });
 });
+
+describe('a rotation where no provider has a key', () => {
+  it('answers 401 naming every variable to set', async () => {
+    const { startAisbf } = await import('../helpers/aisbf-server.js');
+    const server = await startAisbf({
+      providers: {
+        a: { type: 'openai', endpoint: 'http://127.0.0.1:9/v1', api_key: '${A_KEY}', models: [{ name: 'm' }] },
+        b: { type: 'openai', endpoint: 'http://127.0.0.1:9/v1', api_key: '${B_KEY}', models: [{ name: 'm' }] },
+      },
+      rotations: { both: { providers: [{ provider_id: 'a', models: [{ name: 'm', weight: 1 }] }, { provider_id: 'b', models: [{ name: 'm', weight: 1 }] }] } },
+    });
+    try {
+      const res = await fetch(`${server.url}/api/rotations/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'both', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { error: { message: string; code: string } };
+      expect(body.error.code).toBe('missing_api_key');
+      expect(body.error.message).toContain("rotation 'both'");
+      expect(body.error.message).toContain('A_KEY');
+      expect(body.error.message).toContain('B_KEY');
+    } finally {
+      await server.close();
+    }
+  });
+});

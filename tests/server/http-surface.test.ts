@@ -371,3 +371,17 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('request log level', () => {
+  it('follows a level change of the main logger (config reload)', async () => {
+    const { plainSibling } = await import('../../src/log.js');
+    const lines: string[] = [];
+    const main = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const sibling = plainSibling(main);
+    sibling.info('one');
+    main.level = 'warn';
+    sibling.info('two');
+    expect(lines.join('')).toContain('"msg":"one"');
+    expect(lines.join('')).not.toContain('"msg":"two"');
+  });
+});
