@@ -178,6 +178,7 @@ export async function writeChatStream(res: ServerResponse, headers: Record<strin
   });
   res.writeHead(200, headers);
   let corked = false;
+  let first = true;
   const uncork = () => {
     corked = false;
     res.uncork();
@@ -185,7 +186,10 @@ export async function writeChatStream(res: ServerResponse, headers: Record<strin
   try {
     for await (const text of frames) {
       if (closed) break;
-      if (!corked) {
+      // The first frame (with the headers) leaves at once: time to first byte is what a chat UI
+      // feels. Later frames of the same tick share one write.
+      if (first) first = false;
+      else if (!corked) {
         corked = true;
         res.cork();
         process.nextTick(uncork);
