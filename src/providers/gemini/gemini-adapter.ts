@@ -11,6 +11,7 @@ import { countTextTokens } from '../../context/count-tokens.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, EmbedRequest, EmbedResult, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
 import type { AudioResult, ImageEditRequest, ImageRequest, ImageResult, SpeechRequest, VideoContentVariant, VideoJob, VideoRequest } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
+import { embeddingTexts } from '../embedding-input.js';
 import { convertGeminiResponse } from './convert-gemini-response.js';
 import { convertToGeminiRequest } from './convert-to-gemini-request.js';
 import { GEMINI_DEFAULT_ENDPOINT, type GenerateContentParameters, type GenerateContentResponse, type Model } from './gemini-api.js';
@@ -186,17 +187,7 @@ export class GeminiAdapter implements ProviderAdapter {
    * Gemini reports no token counts for embeddings, so usage is a tiktoken estimate of the input.
    */
   embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
-    const input = req.input;
-    const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input as string[]) : undefined;
-    if (!texts || texts.length === 0) {
-      throw new ProviderError('Gemini embeddings take text: input must be a string or a non-empty array of strings (not token ids)', {
-        kind: 'bad_request',
-        status: 400,
-        provider: this.id,
-        model: ctx.model,
-        param: 'input',
-      });
-    }
+    const texts = embeddingTexts(req.input, this.id, ctx.model, 'Gemini');
     const client = this.pool.get(ctx.apiKey);
     return withDeadline(
       ctx.signal,

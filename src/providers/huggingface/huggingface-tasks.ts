@@ -30,6 +30,7 @@ import type {
   VideoJob,
   VideoRequest,
 } from '../provider-adapter.js';
+import { embeddingTexts } from '../embedding-input.js';
 import { ProviderError, kindFromStatus, parseRetryAfter } from '../provider-error.js';
 import { normalizeHuggingFaceError } from './map-huggingface-error.js';
 
@@ -205,8 +206,7 @@ export class HuggingFaceTasks {
 
   async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
     const input = req.input;
-    const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string') ? (input as string[]) : undefined;
-    if (!texts) throw this.bad(ctx, 'Hugging Face feature-extraction takes text: input must be a string or an array of strings (not token ids)', 'input');
+    const texts = embeddingTexts(input, this.id, ctx.model, 'Hugging Face feature-extraction');
     if (req.dimensions !== undefined) throw this.bad(ctx, "Hugging Face feature-extraction has no 'dimensions' setting; leave it out", 'dimensions');
     const res = await this.request(ctx, this.url(ctx.model, 'feature-extraction'), { json: { inputs: texts } }, 'application/json');
     let json: unknown;

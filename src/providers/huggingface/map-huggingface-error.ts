@@ -2,17 +2,16 @@
  * @module Hugging Face's error shapes → what the shared OpenAI error mapping understands, and the
  * HF-specific classification on top of it.
  *
- * 1. `createHuggingFaceFetch` (the openai SDK's fetch for HF clients) rewrites every non-2xx body into
- *    OpenAI's envelope, because the SDK keeps only a body's `error` member: a string error would lose
+ * 1. `createHuggingFaceFetch` (the transport of HF's clients and direct chat calls) rewrites every
+ *    non-2xx body into OpenAI's envelope, because the shared mapping reads only a body's `error` member: a string error would lose
  *    its status text, `{"message"}`/`{"detail"}` bodies would read "(no body)", and a loading model's
  *    `estimated_time` would vanish. That wait becomes a Retry-After header, so the shared mapping puts
  *    it into `retryAfterMs`.
  * 2. `refineHuggingFaceError` re-classifies what the shared mapping cannot know: the router answers an
  *    unknown model with 400 `model_not_found` (→ not_found, 404), a model no enabled provider serves
  *    with `model_not_supported` (also not_found), exhausted credits with 402 (our account cannot pay:
- *    like a bad key, fail over), and an `{"error":"…"}` event inside a stream (the SDK quotes it).
+ *    like a bad key, fail over).
  */
-import OpenAI from 'openai';
 import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
 import { huggingFaceErrorBodySchema, type OpenAIErrorEnvelope } from './huggingface-api.js';
 
@@ -72,19 +71,13 @@ const NOT_FOUND_RE = /does not exist|not supported by any provider|model .*not f
 /** Re-classifies a ProviderError from the shared OpenAI mapping with what only HF's errors say. */
 export function refineHuggingFaceError(err: unknown): unknown {
   if (!(err instanceof ProviderError)) return err;
-  const cause = err.cause;
   let kind: ProviderErrorKind = err.kind;
   let status = err.status;
-  let message = err.message;
-  if (cause instanceof OpenAI.APIError && cause.status === undefined && typeof cause.error === 'string') {
-    // `data: {"error":"…"}` mid-stream: the SDK's message is the JSON-quoted string.
-    message = cause.error;
-  }
   if (err.status === 402) kind = 'auth';
   else if ((err.status === 400 || err.status === 404) && ((err.code && NOT_FOUND_CODES.has(err.code)) || NOT_FOUND_RE.test(err.message))) {
     kind = 'not_found';
     status = 404;
   }
-  if (kind === err.kind && message === err.message) return err;
-  return new ProviderError(message, { kind, status, provider: err.provider, model: err.model, retryAfterMs: err.retryAfterMs, code: err.code, param: err.param, cause: err.cause });
+  if (kind === err.kind) return err;
+  return new ProviderError(err.message, { kind, status, provider: err.provider, model: err.model, retryAfterMs: err.retryAfterMs, code: err.code, param: err.param, cause: err.cause });
 }

@@ -15,6 +15,7 @@ import type {
   ProviderAdapter,
 } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
+import { embeddingTexts } from '../embedding-input.js';
 import { guardStream, withDeadline } from '../deadline.js';
 import { convertToOllamaRequest } from './convert-to-ollama-request.js';
 import { ollamaEmbedResponseSchema, ollamaTagsSchema } from './ollama-api.js';
@@ -106,17 +107,7 @@ export class OllamaAdapter implements ProviderAdapter {
   }
 
   async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
-    const input = req.input;
-    const texts = typeof input === 'string' ? [input] : Array.isArray(input) && input.every((x) => typeof x === 'string') ? (input as string[]) : undefined;
-    if (!texts) {
-      throw new ProviderError('Ollama embeddings take text: input must be a string or an array of strings (not token ids)', {
-        kind: 'bad_request',
-        status: 400,
-        provider: this.id,
-        model: ctx.model,
-        param: 'input',
-      });
-    }
+    const texts = embeddingTexts(req.input, this.id, ctx.model, 'Ollama');
     const client = this.pool.get(ctx.apiKey);
     const call: OllamaCall = { signal: ctx.signal };
     return withDeadline(

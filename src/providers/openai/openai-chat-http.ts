@@ -3,36 +3,10 @@
  * client pool's transport. Everything else (models, embeddings, images, audio, video) goes through
  * the official SDK; on the chat path its request machinery (header merging, request logging,
  * response wrapping) measured ~150 µs of CPU per call here, more than the rest of the proxy hop.
- * Errors map exactly as the SDK path's do (map-openai-error.ts).
+ * Errors map through the same function as the SDK path's (map-openai-error.ts).
  */
 import { RawChunkPart, type ChatCompletion, type ChatCompletionChunk, type ChatStreamPart } from '../provider-adapter.js';
-import { ProviderError, kindFromStatus, parseRetryAfter } from '../provider-error.js';
-
-interface UpstreamErrorBody {
-  message?: unknown;
-  code?: unknown;
-  param?: unknown;
-  type?: unknown;
-}
-
-/** A non-2xx answer (or an `{"error":…}` SSE event) as a ProviderError, kept in the upstream's words. */
-export function upstreamError(provider: string, model: string, status: number | undefined, payload: unknown, retryAfter: string | null): ProviderError {
-  const raw = (payload as { error?: unknown } | undefined)?.error ?? payload;
-  const body: UpstreamErrorBody = raw && typeof raw === 'object' ? (raw as UpstreamErrorBody) : { message: raw };
-  const effective = status ?? 502;
-  const message = typeof body.message === 'string' && body.message ? body.message : `HTTP ${effective}`;
-  const code = typeof body.code === 'string' ? body.code : typeof body.type === 'string' ? body.type : null;
-  const kind = status === undefined ? 'server' : code === 'context_length_exceeded' ? 'context_length' : kindFromStatus(effective, message);
-  return new ProviderError(message, {
-    kind,
-    status: effective,
-    provider,
-    model,
-    code,
-    param: typeof body.param === 'string' ? body.param : null,
-    retryAfterMs: parseRetryAfter(retryAfter),
-  });
-}
+import { upstreamError } from './map-openai-error.js';
 
 export interface ChatTransport {
   fetch: typeof fetch;
