@@ -3,6 +3,12 @@
  * Every config type is z.infer of these.
  */
 import { z } from 'zod';
+import { authConfigSchema } from './auth-config.js';
+import { queueConfigSchema } from './queue-config.js';
+import { cacheConfigSchema } from './cache-config.js';
+import { historyConfigSchema, telemetryConfigSchema } from './accounting-config.js';
+import { modelAliasesSchema } from './aliases-config.js';
+import { ocrConfigSchema } from './ocr-config.js';
 
 export const PROVIDER_TYPES = ['openai', 'anthropic', 'google', 'ollama', 'huggingface'] as const;
 export const CAPABILITIES = ['chat', 'vision', 'tools', 'embeddings', 'image', 'speech', 'transcription', 'video'] as const;
@@ -134,13 +140,13 @@ export const aisbfFileSchema = z.looseObject({
       cors: z.boolean().default(true),
     })
     .prefault({}),
-  auth: z
-    .looseObject({
-      enabled: z.boolean().default(false),
-      /** sha256 hex of accepted bearer tokens, or plain tokens (hashed at load). */
-      tokens: z.array(z.string()).default([]),
-    })
-    .prefault({}),
+  auth: authConfigSchema,
+  queue: queueConfigSchema,
+  cache: cacheConfigSchema,
+  history: historyConfigSchema,
+  telemetry: telemetryConfigSchema,
+  model_aliases: modelAliasesSchema,
+  ocr: ocrConfigSchema,
   storage: z
     .looseObject({
       type: z.enum(['sqlite', 'redis']).default('sqlite'),

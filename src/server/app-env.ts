@@ -8,6 +8,7 @@ import type { RequestLog } from './request-log.js';
 import type { Db } from '../store/db.js';
 import type { RoutingState } from '../routing/routing-state.js';
 import type { VideoJobService } from '../routing/video-jobs.js';
+import type { PipelineStages } from '../pipeline/stages.js';
 
 export interface AppDeps {
   /** The current runtime; read once per request so a reload never changes a request midway. */
@@ -22,6 +23,8 @@ export interface AppDeps {
   routing: RoutingState;
   /** Video generation jobs (SQLite) and their background poller; lives across reloads. */
   videoJobs: VideoJobService;
+  /** The pipeline's stage implementations (server/build-stages.ts); live across reloads. */
+  stages: PipelineStages;
 }
 
 export interface AppEnv {

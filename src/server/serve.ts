@@ -19,6 +19,7 @@ import { VideoJobService } from '../routing/video-jobs.js';
 import type { Clock } from '../routing/health.js';
 import { createSqliteRoutingStore } from '../store/health-state.js';
 import { startDaemonGlassesCleanup } from '../glasses/cleanup.js';
+import { buildStages } from './build-stages.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -61,7 +62,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
   if (worker) process.on('message', onPrimaryMessage);
   const videoJobs = new VideoJobService({ db, runtime: () => runtime, log });
-  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs };
+  const built = buildStages({ runtime: () => runtime, db, log, clock: opts.clock ?? Date.now, configDir: config.dir });
+  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages };
   const app = createApp(deps);
   const glassesCleanup = startDaemonGlassesCleanup(deps);
 
@@ -114,8 +116,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
           server.closeAllConnections();
         }, graceMs);
         timer.unref();
-        server.close(() => {
+        server.close(async () => {
           clearTimeout(timer);
+          await built.close().catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'closing the pipeline stages failed'));
           process.off('message', onPrimaryMessage);
           routing.close();
           glassesCleanup.stop();

@@ -1,0 +1,135 @@
+/**
+ * @module The interfaces of the pipeline's stages (identity → limits → cache → plan → admission →
+ * attempts → accounting) and their no-op versions. Features fill a stage by providing an
+ * implementation in `PipelineStages`; routes never change for that. With nothing configured each
+ * stage is one branch on the hot path.
+ */
+import type { Candidate } from '../routing/candidate.js';
+import type { ChatCompletion, ChatRequest, ChatStreamPart } from '../providers/provider-adapter.js';
+import { ANONYMOUS, type Identity, type RequestMeta } from './request-meta.js';
+
+/** Token counts of one settled request, by type (usage records, prices, key tpm windows). */
+export interface TokenUsage {
+  prompt: number;
+  completion: number;
+  /** Prompt tokens served from the provider's prompt cache (priced as cached input). */
+  cached: number;
+  /** Completion tokens spent on reasoning (priced as reasoning when the catalogue says so). */
+  reasoning: number;
+  /** Prompt tokens written to the provider's prompt cache (Anthropic cache_creation). */
+  cacheWrite?: number;
+  /** Tokens actually sent after condensation (usage.effective_context). */
+  effectiveContext?: number;
+}
+
+/** What one request cost and how it ended: the accounting stage's input (CONTRACTS §7.4 item 28). */
+export interface SettledRequest {
+  meta: RequestMeta;
+  /** What the client asked for: `provider/model`, a rotation id or an autoselect id (configured ids only). */
+  target?: string;
+  /** The candidate that served (or the last one tried). */
+  providerId?: string;
+  model?: string;
+  attempts: number;
+  /** Status the client got; 200 for a stream that began. */
+  status: number;
+  /** Our error code (`rate_limit_exceeded`, `queue_full`, …) or the upstream's kind. */
+  errorCode?: string;
+  usage?: TokenUsage;
+  /** USD; 0 for cache hits and local models; undefined when no price is known. */
+  costUsd?: number;
+  latencyMs: number;
+  /** Streams: ms to the first part. */
+  ttftMs?: number;
+  stream: boolean;
+  cacheHit: boolean;
+  /** Candidates that failed before the one that served. */
+  failovers: number;
+  /** Client went away before the answer ended. */
+  aborted?: boolean;
+}
+
+/** identity: the request's credentials → an Identity. Throws HttpError 401 (bad or missing) or 400. */
+export interface IdentityStage {
+  resolve(meta: RequestMeta): Identity | Promise<Identity>;
+}
+
+/** What the limits stage holds for a request until it settles (a parallel slot, a pending spend). */
+export interface LimitTicket {
+  /** Called exactly once when the request settled: release slots, add tokens and spend. */
+  settle(outcome: SettledRequest): void;
+}
+
+/**
+ * limits: the identity's model scope (403 `model_not_allowed`), rpm / tpm / max_parallel (429
+ * `rate_limit_exceeded`) and budget (429 `budget_exceeded`), each with Retry-After.
+ */
+export interface LimitsStage {
+  admit(meta: RequestMeta, target: string): LimitTicket | Promise<LimitTicket>;
+}
+
+export interface AdmissionSlot {
+  release(): void;
+}
+
+/**
+ * admission: per provider/model concurrency with a priority queue (CONTRACTS §7.3 item 26). The
+ * attempt loop asks `tryAcquire` for each candidate in order (a rotation passes over a saturated
+ * member), and only when none is free waits with `acquire`.
+ */
+export interface AdmissionStage {
+  /** True when no candidate can ever wait or be refused (nothing configured): skip the stage. */
+  readonly inactive: boolean;
+  /** A slot now, or undefined when the candidate is saturated. Unlimited candidates always get one. */
+  tryAcquire(c: Candidate, meta: RequestMeta): AdmissionSlot | undefined;
+  /** Waits for a slot on one of `candidates`; throws HttpError 429 `queue_full`, 503 `queue_timeout`, or ClientGoneError. */
+  acquire(candidates: readonly Candidate[], meta: RequestMeta): Promise<{ candidate: Candidate; slot: AdmissionSlot }>;
+}
+
+/** A cached chat answer: the JSON completion, or the parts of a stream that ended well. */
+export type CachedChat = { kind: 'json'; completion: ChatCompletion } | { kind: 'stream'; parts: ChatStreamPart[] };
+
+/** cache: exact match on the normalised request, partitioned by key (CONTRACTS §7.8 item 36). */
+export interface CacheStage {
+  readonly inactive: boolean;
+  lookup(meta: RequestMeta, target: string, req: ChatRequest): CachedChat | undefined | Promise<CachedChat | undefined>;
+  store(meta: RequestMeta, target: string, req: ChatRequest, answer: CachedChat): void;
+}
+
+/** accounting: one usage record per request, metrics, spend. Never throws, never blocks. */
+export interface AccountingStage {
+  record(settled: SettledRequest): void;
+}
+
+/** Prices (USD) from the catalogue and providers.json overrides; undefined = unknown model. */
+export interface PriceBook {
+  cost(providerId: string, model: string, usage: TokenUsage): number | undefined;
+}
+
+export interface PipelineStages {
+  identity: IdentityStage;
+  limits: LimitsStage;
+  admission: AdmissionStage;
+  cache: CacheStage;
+  accounting: AccountingStage;
+  prices: PriceBook;
+}
+
+const NO_TICKET: LimitTicket = { settle() {} };
+const FREE_SLOT: AdmissionSlot = { release() {} };
+
+/** Every stage off: anonymous callers, no limits, no queue, no cache, nothing recorded. */
+export function noopStages(): PipelineStages {
+  return {
+    identity: { resolve: () => ANONYMOUS },
+    limits: { admit: () => NO_TICKET },
+    admission: {
+      inactive: true,
+      tryAcquire: () => FREE_SLOT,
+      acquire: async (candidates) => ({ candidate: candidates[0]!, slot: FREE_SLOT }),
+    },
+    cache: { inactive: true, lookup: () => undefined, store() {} },
+    accounting: { record() {} },
+    prices: { cost: () => undefined },
+  };
+}
