@@ -5,10 +5,10 @@
  * scenario), after a warm-up. Prints a table and writes JSON to bench-results/.
  *
  * Knobs (environment): DURATION=4 (s per scenario), WARMUP=1, REPEAT=1 (medians across rounds),
- * WORKERS=1 (aisbf server.workers), CHUNKS=20 (stream chunks), OUT=path.json
+ * WORKERS=1 (aisbf server.workers), CHUNKS=20 (stream chunks), CLI=0 (skip the CLI row), CLI_ONLY=1 (only it), OUT=path.json
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +17,9 @@ import { closedLoop, median, openLoop, percentile, type LoadTarget, type Sample 
 import { cpuMs, rssMb } from './bench/proc-stats.js';
 import { openDatabase } from '../src/store/db.js';
 import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/glasses-frames.js';
+import { createApiKey } from '../src/identity/api-keys.js';
+import { ApiKeyStore } from '../src/store/api-keys.js';
+import { UserStore } from '../src/store/users.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.DURATION ?? 4);
@@ -62,7 +65,71 @@ interface Row {
   pass?: boolean;
 }
 
+/**
+ * The CLI row: median of 10 wall-clock runs of `aisbf --help`, `aisbf status` (nothing running), a
+ * foreground start until /health answers 200, and `aisbf daemon` on a fresh config dir vs. a used one.
+ */
+async function measureCli(): Promise<Array<{ metric: string; ms: number; target: string; pass: boolean }>> {
+  const N = 10;
+  const bin = join(ROOT, 'bin/aisbf.js');
+  const base = mkdtempSync(join(tmpdir(), 'aisbf-bench-cli-'));
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const env = (dir: string) => ({ ...process.env, AISBF_CONFIG_DIR: dir, AISBF_DEBUG: '' });
+  const timeRun = (args: string[], dir: string) =>
+    new Promise<number>((res, rej) => {
+      const t0 = performance.now();
+      const c = spawn(process.execPath, [bin, ...args], { env: env(dir), stdio: 'ignore' });
+      c.once('error', rej);
+      c.once('exit', () => res(performance.now() - t0));
+    });
+  const used = join(base, 'used');
+  const port = await freePort();
+  await timeRun(['config', 'init'], used);
+  const usedJson = JSON.parse(readFileSync(join(used, 'aisbf.json'), 'utf8')) as { server: { port: number } };
+  usedJson.server.port = port;
+  writeFileSync(join(used, 'aisbf.json'), JSON.stringify(usedJson));
+  const help: number[] = [], status: number[] = [], fg: number[] = [], firstDaemon: number[] = [], laterDaemon: number[] = [];
+  for (let i = 0; i < N; i++) help.push(await timeRun(['--help'], used));
+  for (let i = 0; i < N; i++) status.push(await timeRun(['status'], used));
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    const c = spawn(process.execPath, [bin], { env: env(used), stdio: 'ignore' });
+    // Polled every 5 ms (waitFor's 100 ms would round the start time up).
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`aisbf (foreground) exited with ${c.exitCode}`);
+      if ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200) break;
+      if (performance.now() - t0 > 20_000) throw new Error('aisbf (foreground) did not answer /health within 20 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    fg.push(performance.now() - t0);
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await gone;
+  }
+  // Alternate a fresh dir and the used one, so drift in machine load hits both alike.
+  for (let i = 0; i < N; i++) {
+    const fresh = join(base, `fresh-${i}`);
+    for (const [dir, out] of [[fresh, firstDaemon], [used, laterDaemon]] as const) {
+      out.push(await timeRun(['daemon', '--port', String(port)], dir));
+      await timeRun(['stop'], dir);
+    }
+  }
+  rmSync(base, { recursive: true, force: true });
+  const later = med(laterDaemon);
+  return [
+    { metric: 'aisbf --help ms', ms: med(help), target: '≤ 150', pass: med(help) <= 150 },
+    { metric: 'aisbf status ms', ms: med(status), target: '≤ 150', pass: med(status) <= 150 },
+    { metric: 'foreground start to 200 on /health ms', ms: med(fg), target: '≤ 500', pass: med(fg) <= 500 },
+    { metric: 'aisbf daemon, later start ms', ms: later, target: '', pass: true },
+    { metric: 'aisbf daemon, first start on a fresh config dir ms', ms: med(firstDaemon), target: `≤ later (${Math.round(later)}) + 10%`, pass: med(firstDaemon) <= later * 1.1 },
+  ];
+}
+
 async function main(): Promise<void> {
+  if (process.env.CLI_ONLY === '1') {
+    for (const r of await measureCli()) process.stdout.write(`${r.metric}: ${Math.round(r.ms)} (target ${r.target || '-'}${r.target ? `, ${r.pass ? 'met' : 'NOT met'}` : ''})\n`);
+    return;
+  }
   const mockPort = await freePort();
   const aisbfPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'aisbf-bench-'));
@@ -96,6 +163,7 @@ async function main(): Promise<void> {
         mock2: openaiEntry(),
         mock3: openaiEntry(),
         claude: { type: 'anthropic', endpoint: mockBase, api_key: 'sk-ant-bench', models: [{ name: 'claude-bench', capabilities: ['chat'] }] },
+        ocrmock: openaiEntry({ capabilities: ['ocr'] }),
       },
     }),
   );
@@ -229,6 +297,21 @@ async function main(): Promise<void> {
   add('anthropic translated, c=1', 'p50 ms', median(anD!.sample.lat), median(anA!.sample.lat));
   add('anthropic translated, c=1', 'aisbf CPU µs/req', undefined, anA!.cpuUsPerReq);
 
+  // Issue 17: the Responses and Messages APIs translated onto the same chat upstream. Overhead over
+  // the chat path: CPU per request, and per streamed chunk (last byte, minus the chat stream's, / chunks).
+  const userText = PROMPT.at(-1)!.content;
+  const inbound = [
+    { name: 'responses', path: '/v1/responses', body: (stream: boolean) => JSON.stringify({ model: 'mock/gpt-4o-mini', input: userText, store: false, stream }) },
+    { name: 'messages', path: '/v1/messages', body: (stream: boolean) => JSON.stringify({ model: 'mock/gpt-4o-mini', max_tokens: 256, messages: [{ role: 'user', content: userText }], stream }) },
+  ];
+  for (const api of inbound) {
+    const [, ia] = await measure(`${api.name}_c1`, [via(api.path, api.body(false))], (t) => closedLoop(t, 1, DURATION));
+    add(`${api.name} c=1`, 'CPU µs/req over chat', undefined, ia!.cpuUsPerReq - c1a!.cpuUsPerReq, '≤ 100', ia!.cpuUsPerReq - c1a!.cpuUsPerReq <= 100);
+    const [, isa] = await measure(`${api.name}_stream_c1`, [via(api.path, api.body(true))], (t) => closedLoop(t, 1, DURATION, true));
+    const perChunkUs = ((isa!.cpuUsPerReq - sa!.cpuUsPerReq) / CHUNKS);
+    add(`${api.name} stream (${CHUNKS} chunks)`, 'CPU µs/chunk over chat', undefined, perChunkUs, '≤ 5', perChunkUs <= 5);
+  }
+
   const ctxServer = spawn(process.execPath, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: ctxDir } });
   children.push(ctxServer);
   const ctxOrigin = `http://127.0.0.1:${ctxPort}`;
@@ -243,6 +326,34 @@ async function main(): Promise<void> {
   add('context management, condensation configured, under threshold', 'µs/req (byte bound, 1 msg)', undefined, small.boundMicros);
   add('context management, condensation configured, under threshold', `µs/req (byte bound, ${big.tokens} tokens)`, undefined, big.boundMicros);
   add('context management, near the threshold', `µs/req (exact count, ${big.tokens} tokens, first / repeat)`, undefined, big.countFirstMicros, `repeat: ${Math.round(big.countMicros)} µs`);
+
+  // Auth on, a key with rpm, tpm and a budget (limits far above the load): what identity and limits
+  // add per request over the main instance (auth off), at the same load.
+  const authPort = await freePort();
+  const authDir = mkdtempSync(join(tmpdir(), 'aisbf-bench-auth-'));
+  writeFileSync(join(authDir, 'aisbf.json'), JSON.stringify({ server: { port: authPort }, logging: { level: 'info' }, auth: { enabled: true } }));
+  writeFileSync(join(authDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry() } }));
+  writeFileSync(join(authDir, 'rotations.json'), '{}');
+  writeFileSync(join(authDir, 'autoselect.json'), '{}');
+  let benchKey: string;
+  {
+    const db = openDatabase(join(authDir, 'aisbf.db'));
+    benchKey = createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
+    db.close();
+  }
+  const authServer = spawn(process.execPath, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: authDir } });
+  children.push(authServer);
+  const authOrigin = `http://127.0.0.1:${authPort}`;
+  await waitFor(`${authOrigin}/health`, authServer, 'aisbf (auth instance)');
+  const keyed: LoadTarget = { name: 'aisbf-auth', origin: authOrigin, path: '/api/mock/chat/completions', body: chatBody('gpt-4o-mini'), headers: { authorization: `Bearer ${benchKey}` } };
+  for (const c of [1, 16]) {
+    const [off] = await measure(`auth_off_c${c}`, [chat[1]!], (t) => closedLoop(t, c, DURATION));
+    const [on] = await measure(`auth_key_c${c}`, [keyed], (t) => closedLoop(t, c, DURATION), authServer.pid);
+    if (on!.sample.errors > 0) process.stderr.write(`  auth_key_c${c}: ${on!.sample.errors} errors\n`);
+    const overhead = on!.cpuUsPerReq - off!.cpuUsPerReq;
+    add(`auth on, key with rpm+tpm+budget, c=${c}`, 'aisbf CPU µs/req (auth off → on)', off!.cpuUsPerReq, on!.cpuUsPerReq, 'Δ ≤ 50', overhead <= 50);
+    add(`auth on, key with rpm+tpm+budget, c=${c}`, 'p50 ms (auth off → on)', median(off!.sample.lat), median(on!.sample.lat));
+  }
 
   // 7. Embeddings (when the route exists in this build).
   const probe = await fetch(`${aisbfOrigin}/api/mock/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi' }) }).catch(() => undefined);
@@ -269,9 +380,15 @@ async function main(): Promise<void> {
   add(`/process, ${GLASSES} glasses at 1 FPS`, 'p50 ms (2 upstream calls)', 2 * oneCall, median(pa!.sample.lat), 'Δ = added by aisbf');
   add(`/process, ${GLASSES} glasses at 1 FPS`, 'p99 ms', 2 * percentile(vd!.sample.lat, 99), percentile(pa!.sample.lat, 99));
 
+  // 9. OCR (issue 19): an image and a 10-page PDF, after everything else (rendering grows the RSS).
+  const { benchOcr } = await import('./bench/ocr-bench.js');
+  await benchOcr(aisbfOrigin, aisbf.pid!, 'ocrmock/gpt-4o-mini', add);
+
   stopAll();
   rmSync(dir, { recursive: true, force: true });
+  if (process.env.CLI !== '0') for (const r of await measureCli()) add('CLI (median of 10)', r.metric, undefined, r.ms, r.target, r.pass);
   rmSync(ctxDir, { recursive: true, force: true });
+  rmSync(authDir, { recursive: true, force: true });
 
   const table = [
     '| scenario | metric | direct | aisbf | Δ | target | met |',

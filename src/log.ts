@@ -1,6 +1,7 @@
 /**
  * @module The pino logger, asynchronous so logging never blocks the hot path, with keys and auth
- * headers redacted by path and by pattern.
+ * headers redacted by path and by pattern, ISO timestamps, and never a stack trace (an error logs its
+ * name and message only; stacks belong in the admin crash record, not in log files).
  */
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
@@ -21,6 +22,12 @@ const REDACT_PATHS = [
   'headers["x-goog-api-key"]',
   'auth_key',
   '*.auth_key',
+  'password',
+  '*.password',
+  'access_token',
+  'refresh_token',
+  '*.access_token',
+  '*.refresh_token',
 ];
 
 // Anything shaped like a credential inside free text (upstream error messages, URLs).
@@ -29,6 +36,7 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bsk-ant-[A-Za-z0-9_-]{6,}/g,
   /\bhf_[A-Za-z0-9]{6,}/g,
   /\bAIza[0-9A-Za-z_-]{10,}/g,
+  /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
   /(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}/gi,
   /([?&](?:key|api_key|apikey|token|access_token)=)[^&\s"']+/gi,
 ];
@@ -40,6 +48,34 @@ export function redactText(text: string): string {
     out = out.replace(re, (m: string, prefix?: string) => (typeof prefix === 'string' && prefix.length < m.length && /[=\s]$/.test(prefix) ? `${prefix}[redacted]` : '[redacted]'));
   }
   return out;
+}
+
+/** An `err` field logs as `{ type, message }`: pino's default serializer would add the stack. */
+function serializeErr(err: unknown): unknown {
+  if (err instanceof Error) return { type: err.name, message: redactText(err.message) };
+  if (err && typeof err === 'object' && 'stack' in err) {
+    const { stack: _stack, ...rest } = err as Record<string, unknown>;
+    return rest;
+  }
+  return err;
+}
+
+const BASE_OPTIONS = {
+  timestamp: pino.stdTimeFunctions.isoTime,
+  serializers: { err: serializeErr },
+  formatters: { level: (label: string) => ({ level: label }) },
+} satisfies pino.LoggerOptions;
+
+/** Readable log lines for a person (`[12:00:01.234] INFO: aisbf listening url=…`), one per entry. */
+export const PRETTY_OPTIONS = { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } as const;
+
+/**
+ * A destination that prints readable lines on stdout (a terminal in the foreground). pino-pretty is
+ * loaded only here, so the daemon and one-shot commands never pay for it.
+ */
+export async function prettyStdout(colorize: boolean): Promise<DestinationStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ ...PRETTY_OPTIONS, colorize, destination: 1, sync: false });
 }
 
 export interface LogOptions {
@@ -58,9 +94,9 @@ export function createLogger(opts: LogOptions = {}): Logger {
   return pino(
     {
       level: opts.level ?? 'info',
+      ...BASE_OPTIONS,
       base: { pid: process.pid },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
     },
     dest,
   );
@@ -74,7 +110,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
 export function plainSibling(log: Logger): Logger {
   const stream = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as pino.DestinationStream | undefined;
   if (!stream) return log;
-  const sibling = pino({ level: log.level, base: { pid: process.pid }, formatters: { level: (label) => ({ level: label }) } }, stream);
+  const sibling = pino({ ...BASE_OPTIONS, level: log.level, base: { pid: process.pid } }, stream);
   // A reload may change the level (SIGHUP): request lines follow it.
   log.on('level-change', (label) => {
     sibling.level = label;

@@ -2,15 +2,23 @@
  * @module What every command shares: the `--config` option, the server options (`--host`, `--port`,
  * `--log-level`) of the commands that start a server, the command type, and the package version.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { PACKAGE_ROOT } from '../config/load-config.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+// From the leaf module, so no command pays for the config schemas just to know the version.
+export { VERSION } from '../package-info.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Help text of the options, shared by yargs and the static top-level help (top-help.ts). */
+export const CONFIG_OPTION_HELP = 'Config dir (default: $AISBF_CONFIG_DIR, else ~/.aisbf); holds the PID file and logs too';
+export const GLOBAL_OPTION_HELP = [['--config', CONFIG_OPTION_HELP]] as const;
+export const SERVER_OPTION_HELP = [
+  ['--host', 'Address to listen on (overrides server.host; keep 127.0.0.1 unless you mean it)'],
+  ['--port', 'Port to listen on (overrides server.port, default 17765)'],
+  ['--log-level', `Log level (overrides logging.level): ${LOG_LEVELS.join(', ')}`],
+  ['--log-file', 'Write logs to this file, rotated by size, instead of stdout (serve only)'],
+] as const;
 
 export interface GlobalArgs {
   /** The config dir; undefined → $AISBF_CONFIG_DIR or ~/.aisbf. */
@@ -33,23 +41,33 @@ export function defineCommand<A extends GlobalArgs>(m: CommandModule<GlobalArgs,
   return m as unknown as CliCommand;
 }
 
-function parsePort(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be a whole number from 0 to 65535 (got ${String(v)})`);
+/** The option is read as a string so the message can quote what was typed (a number type would say "NaN"). */
+export function parsePort(v: unknown): number {
+  const text = String(v).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port needs a number from 0 to 65535 (got ${JSON.stringify(String(v))})`);
   return n;
 }
 
-function parseHost(v: unknown): string {
+export function parseHost(v: unknown): string {
   const s = String(v).trim();
   if (!s || /[\s/\\]/.test(s)) throw new Error(`--host must be a host name or IP address (got ${JSON.stringify(v)})`);
   return s;
 }
 
+function parseLogLevel(v: unknown): LogLevel {
+  if (!(LOG_LEVELS as readonly unknown[]).includes(v)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  return v as LogLevel;
+}
+
+/** The server options' checks, for the parse main.ts does without yargs (commands.ts `fast`). */
+export const SERVER_OPTION_CHECKS = { host: parseHost, port: parsePort, 'log-level': parseLogLevel, 'log-file': (v: string) => v } as const;
+
 /** `--host`, `--port`, `--log-level`: override aisbf.json for this run. */
 export function withServerOptions<T>(y: Argv<T>): Argv<T & ServerArgs> {
   return y
     .option('host', { type: 'string', describe: 'Address to listen on (overrides server.host; keep 127.0.0.1 unless you mean it)', coerce: parseHost })
-    .option('port', { type: 'number', describe: 'Port to listen on (overrides server.port, default 17765)', coerce: parsePort })
+    .option('port', { type: 'string', describe: 'Port to listen on (overrides server.port, default 17765)', coerce: parsePort })
     .option('log-level', { choices: LOG_LEVELS, describe: 'Log level (overrides logging.level)' }) as Argv<T & ServerArgs>;
 }
 

@@ -4,32 +4,23 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { ConfigError, defaultConfigDir, ensureConfigDir, formatProblem, loadConfig, type Config } from '../config/load-config.js';
+import { ConfigError, createConfigDirIfFresh, formatProblem, loadConfig, type Config } from '../config/load-config.js';
 import { CliError, describeFsError } from './cli-error.js';
 
 export const LOG_FILE_NAME = 'aisbf.log';
 
-/** `--config DIR`, else $AISBF_CONFIG_DIR, else ~/.aisbf — absolute, and a directory if it exists. */
-export function resolveConfigDir(raw: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (raw !== undefined && raw.trim() === '') throw new CliError('--config needs a directory');
-  if (raw?.includes('\0')) throw new CliError('--config contains a NUL byte');
-  const dir = raw !== undefined ? resolve(raw) : defaultConfigDir(env);
-  let isDir: boolean;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return dir;
-    throw new CliError(describeFsError(err, dir, 'read the config dir'));
-  }
-  if (!isDir) throw new CliError(`the config dir ${dir} is a file, not a directory`);
-  return dir;
-}
+// Lives in a module of its own (no config schemas), so `status` and `stop` stay light; re-exported here
+// for the commands that load the config anyway.
+export { resolveConfigDir } from './resolve-config-dir.js';
 
-/** Creates the dir with the shipped defaults on first run; the server needs to write in it. */
-export function prepareConfigDir(dir: string): string[] {
-  let copied: string[];
+/**
+ * First run (no config dir, or one without any config file): creates it with the shipped defaults.
+ * Returns whether it did. Checks that the server can write in it (PID file, database, logs).
+ */
+export function prepareConfigDir(dir: string): boolean {
+  let created: boolean;
   try {
-    copied = ensureConfigDir(dir);
+    created = createConfigDirIfFresh(dir);
   } catch (err) {
     throw new CliError(describeFsError(err, (err as NodeJS.ErrnoException).path ?? dir, 'set up the config dir at'));
   }
@@ -38,7 +29,7 @@ export function prepareConfigDir(dir: string): string[] {
   } catch (err) {
     throw new CliError(describeFsError(err, dir, 'write in the config dir'));
   }
-  return copied;
+  return created;
 }
 
 export function explainConfigError(err: ConfigError, dir: string): CliError {

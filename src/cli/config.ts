@@ -1,5 +1,5 @@
 /**
- * @module `aisbf config path|init|check`: where the config lives, write the shipped defaults there
+ * @module `aisbf config path|init|check|migrate`: where the config lives, write the shipped defaults there
  * (never over an existing file without `--force`), and validate it, printing every problem with its
  * file and JSON path.
  */
@@ -10,9 +10,9 @@ import { ConfigError, ensureConfigDir, formatProblem, loadConfig } from '../conf
 import { CliError, describeFsError } from './cli-error.js';
 import { defineCommand, type GlobalArgs } from './cli-options.js';
 import { LOG_FILE_NAME, resolveConfigDir, resolveLogDir } from './config-dir.js';
-import { PID_FILE_NAME } from './pid-file.js';
+import { PID_FILE_NAME, STATE_FILE_NAME } from './pid-file.js';
 
-const FILES = ['aisbf.json', 'providers.json', 'rotations.json', 'autoselect.json', 'autoselect.md'] as const;
+const FILES = ['aisbf.json', 'providers.json', 'rotations.json', 'autoselect.json', 'autoselect.md', 'ocr.md'] as const;
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -38,8 +38,11 @@ const pathCommand = defineCommand<PathArgs>({
     print(dir);
     if (!args.all) return;
     if (!existsSync(dir)) print('  (does not exist yet: "aisbf config init" or the first start creates it)');
-    for (const f of FILES) print(`  ${join(dir, f)}${existsSync(join(dir, f)) ? '' : '  (missing: the shipped default is used)'}`);
-    print(`  ${join(dir, PID_FILE_NAME)}  (while a server runs)`);
+    for (const f of FILES) {
+      const missing = f.endsWith('.md') ? '  (missing: the shipped default is used)' : '  (missing: "aisbf config init" writes the default)';
+      print(`  ${join(dir, f)}${existsSync(join(dir, f)) ? '' : missing}`);
+    }
+    print(`  ${join(dir, PID_FILE_NAME)}  (the PID, while a server runs; ${STATE_FILE_NAME} beside it says where it answers)`);
     print(`  ${join(dir, 'logs', LOG_FILE_NAME)}  (the daemon's log, unless logging.dir says otherwise)`);
   },
 });
@@ -88,19 +91,47 @@ const checkCommand = defineCommand<GlobalArgs>({
     resolveLogDir(config);
     const count = (o: object) => Object.keys(o).length;
     print(`config OK: ${dir} (${count(config.providers.providers)} providers, ${count(config.rotations.rotations)} rotations, ${count(config.autoselect)} autoselect)`);
-    for (const [id, name] of config.missingKeyEnv) print(`  note: provider "${id}" has no key until ${name} is set (clients may send their own)`);
+    for (const n of config.notices) print(`  note: ${formatProblem(n)}`);
+    for (const [id, name] of config.missingKeyEnv) print(`  note: provider "${id}" has no key until ${name} is set (clients may send their own with x-aisbf-provider-key)`);
+  },
+});
+
+const migrateCommand = defineCommand<GlobalArgs>({
+  command: 'migrate',
+  describe: 'Rewrite the config files to the current format version, keeping each old file as <file>.bak',
+  builder: (y: Argv) =>
+    y
+      .example('$0 config migrate', 'Upgrade ~/.aisbf after installing a newer aisbf')
+      .epilogue('Files already at the current version are left untouched. Nothing is written unless every file can be migrated.') as Argv<GlobalArgs>,
+  handler: async (args) => {
+    const dir = resolveConfigDir(args.config);
+    if (!existsSync(dir)) throw new CliError(`no config dir at ${dir} yet; "aisbf config init" writes the current defaults there`);
+    const { MigrateError, migrateConfigDir } = await import('../config/migrate-config.js');
+    let results;
+    try {
+      results = migrateConfigDir(dir);
+    } catch (err) {
+      if (err instanceof MigrateError) throw new CliError(`nothing migrated: ${err.message}`);
+      throw new CliError(describeFsError(err, (err as NodeJS.ErrnoException).path ?? dir, 'migrate the config in'));
+    }
+    for (const r of results) {
+      if (r.backup) print(`migrated ${join(dir, r.file)}: version ${r.from || 'none'} -> ${r.to} (old file kept as ${r.backup})`);
+      else print(`${join(dir, r.file)} is already at version ${r.to}`);
+    }
+    if (!results.length) print(`no config files in ${dir}; the shipped defaults (current version) are used`);
   },
 });
 
 export const configCommand = defineCommand<GlobalArgs>({
   command: 'config',
-  describe: 'Config tools: path, init, check',
+  describe: 'Config tools: path, init, check, migrate',
   builder: (y: Argv) =>
     y
       .command(pathCommand)
       .command(initCommand)
       .command(checkCommand)
-      .demandCommand(1, 'name a config command: path, init or check')
+      .command(migrateCommand)
+      .demandCommand(1, 'name a config command: path, init, check or migrate')
       .example('$0 config check', 'Validate the config') as Argv<GlobalArgs>,
   handler: () => undefined,
 });

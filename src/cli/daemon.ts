@@ -31,7 +31,8 @@ function failure(reason: string, logFile: string, offset: number): CliError {
 /** Starts the daemon and waits until it is healthy; returns its PID record. */
 export async function startDaemon(args: DaemonArgs, out: (line: string) => void): Promise<PidRecord> {
   const configDir = resolveConfigDir(args.config);
-  prepareConfigDir(configDir);
+  const created = prepareConfigDir(configDir);
+  if (created) out(`created config dir ${configDir} with the shipped defaults`);
   // Fail fast, in the terminal, on a config the server would refuse anyway.
   const config = loadConfigOrExplain(configDir);
   const found = findServer(configDir);
@@ -48,7 +49,7 @@ export async function startDaemon(args: DaemonArgs, out: (line: string) => void)
   }
   const offset = fileSize(logFile);
 
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', configDir, '--log-file', logFile, ...serverOptionArgs(args)], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', configDir, '--log-file', logFile, ...(created ? ['--config-created'] : []), ...serverOptionArgs(args)], {
     detached: true,
     stdio: ['ignore', fd, fd],
     cwd: configDir,

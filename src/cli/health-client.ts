@@ -1,21 +1,32 @@
 /**
- * @module Asks a running server for `GET /health` (liveness, version, uptime, per-provider readiness),
- * with a short timeout so a hung server cannot hang the CLI.
+ * @module Asks a running server for `GET /health` (liveness, version, uptime, per-provider readiness,
+ * optionally with an active probe), with a short timeout so a hung server cannot hang the CLI.
  */
+export interface ProviderHealthReport {
+  type: string;
+  ready: boolean;
+  status: string;
+  cooldowns?: Array<{ model: string; until: string; failures: number; last_error: string | null }>;
+  probe?: { ok: boolean; at: string; ms: number; error?: string; target: string };
+}
+
 export interface HealthReport {
+  /** `healthy`, or `degraded` when an enabled provider cannot serve (see `problems`). */
   status: string;
   version: string;
   uptime_seconds: number;
   pid: number;
-  providers: Record<string, { type: string; ready: boolean; status: string }>;
+  problems: string[];
+  providers: Record<string, ProviderHealthReport>;
 }
 
-export async function fetchHealth(url: string, timeoutMs = 2000): Promise<HealthReport> {
-  const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+/** `probe`: ask the server to check each provider's endpoint (a TCP connect; at most once per 10 s). */
+export async function fetchHealth(url: string, timeoutMs = 2000, probe = false): Promise<HealthReport> {
+  const res = await fetch(`${url}/health${probe ? '?probe=1' : ''}`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`GET /health answered ${res.status}`);
   const body = (await res.json()) as Partial<HealthReport>;
   if (typeof body.status !== 'string') throw new Error('GET /health did not answer aisbf health JSON');
-  return { status: body.status, version: body.version ?? '', uptime_seconds: body.uptime_seconds ?? 0, pid: body.pid ?? 0, providers: body.providers ?? {} };
+  return { status: body.status, version: body.version ?? '', uptime_seconds: body.uptime_seconds ?? 0, pid: body.pid ?? 0, problems: body.problems ?? [], providers: body.providers ?? {} };
 }
 
 /** A short reason for a failed health check ("connection refused", "timed out after 2s" …). */

@@ -12,8 +12,8 @@ export function fileSize(path: string): number {
   }
 }
 
-/** The last `max` lines written to `path` after byte `offset` (at most 64 KiB are read). */
-export function linesSince(path: string, offset: number, max = 15): string[] {
+/** The last `max` lines written to `path` after byte `offset` (at most `window` bytes, 64 KiB by default, are read). */
+export function linesSince(path: string, offset: number, max = 15, window = 65536): string[] {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -22,7 +22,7 @@ export function linesSince(path: string, offset: number, max = 15): string[] {
   }
   try {
     const size = fstatSync(fd).size;
-    const start = Math.max(offset > size ? 0 : offset, size - 65536);
+    const start = Math.max(offset > size ? 0 : offset, size - window);
     const buf = Buffer.alloc(size - start);
     readSync(fd, buf, 0, buf.length, start);
     return buf.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-max);

@@ -1,14 +1,17 @@
 /**
- * @module `<configdir>/aisbf.pid`: which server owns this config dir, where it answers, and how its
- * last reload went (JSON). The server writes it (claiming it exclusively before it listens) and removes
- * it when it stops; the other commands read it. Liveness checks guard against PID reuse by comparing
- * the process start time recorded at claim time (Linux /proc; elsewhere a signal-0 probe).
+ * @module `<configdir>/aisbf.pid` holds only the server's PID (what systemd's `PIDFile=`,
+ * start-stop-daemon and `kill $(cat aisbf.pid)` expect); `<configdir>/aisbf.state.json` beside it holds
+ * the rest: where it answers, how it was started, how its last reload went. The server claims the PID
+ * file exclusively before it listens and removes both when it stops; the other commands read them.
+ * Liveness checks guard against PID reuse by comparing the process start time recorded at claim time
+ * (Linux /proc; elsewhere a signal-0 probe).
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CliError, describeFsError } from './cli-error.js';
 
 export const PID_FILE_NAME = 'aisbf.pid';
+export const STATE_FILE_NAME = 'aisbf.state.json';
 
 export interface PidRecord {
   pid: number;
@@ -22,6 +25,8 @@ export interface PidRecord {
   shutdown_grace_seconds: number;
   /** /proc/<pid>/stat start time, so a recycled PID is not taken for ours. */
   proc_start: string | null;
+  /** The `--host`/`--port`/`--log-level` it was started with (`aisbf restart` passes them on). */
+  args: { host?: string; port?: number; log_level?: string };
   reloads: number;
   last_reload: { at: string; ok: boolean; error?: string } | null;
 }
@@ -30,59 +35,89 @@ export function pidFilePath(configDir: string): string {
   return join(configDir, PID_FILE_NAME);
 }
 
-/** The record, or undefined when there is no file; a file that is not ours to read is `invalid`. */
-export function readPidFile(path: string): PidRecord | 'invalid' | undefined {
-  let text: string;
+/** The state file beside a PID file. */
+export function stateFilePath(pidPath: string): string {
+  return join(dirname(pidPath), STATE_FILE_NAME);
+}
+
+function readIfExists(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  // AISBF 0.3.3 wrote a bare PID; accept it so an old file is still understood.
-  if (/^\s*\d+\s*$/.test(text)) return legacyRecord(Number(text));
-  try {
-    const r = JSON.parse(text) as Partial<PidRecord>;
-    if (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid <= 0) return 'invalid';
-    return { ...legacyRecord(r.pid), ...r } as PidRecord;
-  } catch {
-    return 'invalid';
+}
+
+/**
+ * The record, or undefined when there is no PID file; a PID file that is not a PID is `invalid`.
+ * The state file fills in the rest when it names the same PID (else only the PID is known).
+ */
+export function readPidFile(path: string): PidRecord | 'invalid' | undefined {
+  const text = readIfExists(path);
+  if (text === undefined) return undefined;
+  let pid: number;
+  if (/^\s*\d+\s*$/.test(text)) {
+    pid = Number(text);
+  } else {
+    // aisbf 0.1 wrote the whole record as JSON into the PID file; still understood.
+    try {
+      const r = JSON.parse(text) as Partial<PidRecord>;
+      if (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid <= 0) return 'invalid';
+      return { ...bareRecord(r.pid), ...r } as PidRecord;
+    } catch {
+      return 'invalid';
+    }
   }
+  if (!Number.isSafeInteger(pid) || pid <= 0) return 'invalid';
+  const state = readIfExists(stateFilePath(path));
+  if (state !== undefined) {
+    try {
+      const r = JSON.parse(state) as Partial<PidRecord>;
+      if (r.pid === pid) return { ...bareRecord(pid), ...r } as PidRecord;
+    } catch {
+      // A torn or foreign state file: the PID alone still tells whether it runs.
+    }
+  }
+  return bareRecord(pid);
 }
 
-function legacyRecord(pid: number): PidRecord {
-  return { pid, url: null, started_at: '', version: '', config_dir: '', log_file: null, shutdown_grace_seconds: 10, proc_start: null, reloads: 0, last_reload: null };
+function bareRecord(pid: number): PidRecord {
+  return { pid, url: null, started_at: '', version: '', config_dir: '', log_file: null, shutdown_grace_seconds: 10, proc_start: null, args: {}, reloads: 0, last_reload: null };
 }
 
-/** Creates the file, failing with EEXIST if another process holds it (two starts at once). */
+/** Creates the PID file, failing with EEXIST if another process holds it (two starts at once), then the state file. */
 export function claimPidFile(path: string, record: PidRecord): void {
-  const fd = openSync(path, 'wx', 0o600);
+  const fd = openSync(path, 'wx', 0o644);
   try {
-    writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
+    writeSync(fd, `${record.pid}\n`);
   } finally {
     closeSync(fd);
   }
+  writePidFile(path, record);
 }
 
-/** Replaces the file's content atomically (readers never see half a record). */
+/** Replaces the state file's content atomically (readers never see half a record); the PID file stays. */
 export function writePidFile(path: string, record: PidRecord): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const statePath = stateFilePath(path);
+  const tmp = `${statePath}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+  renameSync(tmp, statePath);
 }
 
-/** Removes the file; with `pid`, only if it still names that process. */
+/** Removes the PID file and the state file; with `pid`, only if the PID file still names that process. */
 export function removePidFile(path: string, pid?: number): void {
   if (pid !== undefined) {
     const r = readPidFile(path);
     if (r === undefined || (r !== 'invalid' && r.pid !== pid)) return;
   }
   rmSync(path, { force: true });
+  rmSync(stateFilePath(path), { force: true });
 }
 
 /** Field 22 (starttime) of /proc/<pid>/stat, and the state letter; undefined where /proc is absent. */
@@ -128,7 +163,7 @@ export function findServer(configDir: string): PidLookup {
     const record = readPidFile(path);
     if (record === undefined) return { state: 'none' };
     if (record !== 'invalid' && isRunning(record)) return { state: 'running', record };
-    rmSync(path, { force: true });
+    removePidFile(path);
     return { state: 'stale', pid: record === 'invalid' ? null : record.pid };
   } catch (err) {
     throw new CliError(describeFsError(err, path, 'use the PID file'));

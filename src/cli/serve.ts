@@ -7,7 +7,7 @@
 import type { Argv } from 'yargs';
 import pino, { type DestinationStream } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type Config } from '../config/load-config.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, prettyStdout, type Logger } from '../log.js';
 import { RotatingFileStream } from '../log-rotation.js';
 import { isClusterWorker, primaryLogStream, toPrimary, workerCount } from '../server/cluster.js';
 import { CliError, describeFsError } from './cli-error.js';
@@ -17,11 +17,13 @@ import { claimPidFile, findServer, pidFilePath, procStartTime, removePidFile, wr
 
 export interface ServeArgs extends ServerArgs {
   'log-file'?: string;
+  /** Set by `aisbf daemon` when it created the config dir, so the server's log says so. */
+  'config-created'?: boolean;
 }
 
 type LogSink = { stream: DestinationStream; close(): Promise<void> };
 
-function openLogSink(logFile: string | undefined, config: Config): LogSink {
+async function openLogSink(logFile: string | undefined, config: Config): Promise<LogSink> {
   if (logFile) {
     let file: RotatingFileStream;
     try {
@@ -31,7 +33,12 @@ function openLogSink(logFile: string | undefined, config: Config): LogSink {
     }
     return { stream: file, close: () => file.end() };
   }
-  // minLength 0: in a terminal each line shows as it happens; writes stay asynchronous.
+  // A person at a terminal gets readable lines; a pipe or a service manager gets JSON.
+  if (process.stdout.isTTY) {
+    const pretty = await prettyStdout(!process.env.NO_COLOR);
+    return { stream: pretty, close: () => new Promise<void>((resolve) => (pretty as unknown as NodeJS.WritableStream).end(() => resolve())) };
+  }
+  // minLength 0: each line shows as it happens; writes stay asynchronous.
   const out = pino.destination({ dest: 1, sync: false, minLength: 0 });
   return {
     stream: out,
@@ -89,7 +96,7 @@ export function explainStartError(err: unknown, host: string, port: number, conf
 /** Runs the server until a signal stops it. Resolves once it has shut down. */
 export async function runServer(args: ServeArgs): Promise<void> {
   const configDir = resolveConfigDir(args.config);
-  prepareConfigDir(configDir);
+  const created = prepareConfigDir(configDir) || args['config-created'] === true;
   const config = loadConfigOrExplain(configDir);
   const host = args.host ?? config.aisbf.server.host;
   const port = args.port ?? config.aisbf.server.port;
@@ -109,6 +116,7 @@ export async function runServer(args: ServeArgs): Promise<void> {
     log_file: logFile ?? null,
     shutdown_grace_seconds: config.aisbf.server.shutdown_grace_seconds,
     proc_start: procStartTime(process.pid),
+    args: { host: args.host, port: args.port, log_level: args['log-level'] },
     reloads: 0,
     last_reload: null,
   };
@@ -128,12 +136,16 @@ export async function runServer(args: ServeArgs): Promise<void> {
 
   let sink: LogSink;
   try {
-    sink = inWorker ? workerLogSink() : openLogSink(logFile, config);
+    sink = inWorker ? workerLogSink() : await openLogSink(logFile, config);
   } catch (err) {
     releasePid();
     throw err;
   }
   const log: Logger = createLogger({ level: args['log-level'] ?? config.aisbf.logging.level, destination: sink.stream });
+  if (!inWorker) {
+    log.info({ configDir, created }, created ? `created config dir ${configDir} with the shipped defaults` : `config dir ${configDir}`);
+    for (const n of config.notices) log.warn({ file: n.file, path: n.path }, `${formatProblem(n)}`);
+  }
   let running: ServerHandle;
   try {
     if (workers > 1) {
@@ -219,6 +231,7 @@ export const serveCommand = defineCommand<ServeArgs>({
   builder: (y: Argv) =>
     withServerOptions(y)
       .option('log-file', { type: 'string', describe: 'Write logs to this file, rotated by size (logging.max_size_mb, logging.max_files), instead of stdout' })
+      .option('config-created', { type: 'boolean', hidden: true })
       .example('$0', 'Run on 127.0.0.1:17765 with the config in ~/.aisbf')
       .example('$0 --config ./my-aisbf --port 18000 --log-level debug', 'Another config dir and port, verbose logs') as Argv<ServeArgs>,
   handler: (args) => runServer(args),

@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { defineCommand, type GlobalArgs } from './cli-options.js';
-import { resolveConfigDir } from './config-dir.js';
+import { resolveConfigDir } from './resolve-config-dir.js';
 import { fetchHealth, formatUptime, healthFailure, type HealthReport } from './health-client.js';
 import { findServer } from './pid-file.js';
 
@@ -17,23 +17,35 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** Rows as columns padded to their widest cell (the last column is left ragged). */
+export function alignColumns(rows: readonly (readonly string[])[], indent = ''): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
 function printHealth(h: HealthReport, pid: number, url: string, logFile: string | null, configDir: string, lastReload: { at: string; ok: boolean; error?: string } | null): void {
-  print('aisbf is running');
-  // With server.workers > 1 the PID file names the cluster primary and /health a worker.
-  print(`  PID:      ${pid}${h.pid !== pid ? ` (cluster primary; worker ${h.pid} answered)` : ''}`);
-  print(`  URL:      ${url}`);
-  print(`  uptime:   ${formatUptime(h.uptime_seconds)}`);
-  print(`  version:  ${h.version}`);
-  print(`  config:   ${configDir}`);
-  print(`  log:      ${logFile ?? 'stdout (foreground)'}`);
-  if (lastReload) print(`  reload:   ${lastReload.at} ${lastReload.ok ? 'ok' : `FAILED: ${lastReload.error ?? ''}`}`);
+  print(`aisbf is running${h.status === 'healthy' ? '' : ` (${h.status}: ${h.problems.length} provider${h.problems.length === 1 ? '' : 's'} cannot serve)`}`);
+  // With server.workers > 1 the state file names the cluster primary and /health a worker.
+  const rows: string[][] = [
+    ['PID:', `${pid}${h.pid !== pid ? ` (cluster primary; worker ${h.pid} answered)` : ''}`],
+    ['URL:', url],
+    ['status:', h.status],
+    ['uptime:', formatUptime(h.uptime_seconds)],
+    ['version:', h.version],
+    ['config:', configDir],
+    ['log:', logFile ?? 'stdout (foreground)'],
+  ];
+  if (lastReload) rows.push(['reload:', `${lastReload.at} ${lastReload.ok ? 'ok' : `FAILED: ${lastReload.error ?? ''}`}`]);
+  for (const line of alignColumns(rows, '  ')) print(line);
   const ids = Object.keys(h.providers);
   print(`  providers (${ids.length}):`);
-  const width = Math.max(0, ...ids.map((id) => id.length));
+  const table = [['PROVIDER', 'TYPE', 'STATE', 'DETAIL']];
   for (const id of ids) {
     const p = h.providers[id]!;
-    print(`    ${id.padEnd(width)}  ${p.ready ? 'ready    ' : 'not ready'}  ${p.type}  ${p.status}`);
+    table.push([id, p.type, p.ready ? 'ready' : 'not ready', p.status]);
   }
+  for (const line of alignColumns(table, '    ')) print(line);
 }
 
 export const statusCommand = defineCommand<StatusArgs>({
@@ -60,7 +72,8 @@ export const statusCommand = defineCommand<StatusArgs>({
     let reason = 'still starting';
     if (r.url) {
       try {
-        health = await fetchHealth(r.url);
+        // An active probe (rate-limited server-side) so a local provider with nothing listening shows.
+        health = await fetchHealth(r.url, 5000, true);
       } catch (err) {
         reason = healthFailure(err);
       }
@@ -70,6 +83,8 @@ export const statusCommand = defineCommand<StatusArgs>({
         JSON.stringify({
           running: true,
           healthy: health !== undefined,
+          status: health?.status ?? null,
+          problems: health?.problems ?? null,
           pid: r.pid,
           url: r.url,
           started_at: r.started_at,

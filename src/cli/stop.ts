@@ -6,7 +6,7 @@
 import type { Argv } from 'yargs';
 import { CliError } from './cli-error.js';
 import { defineCommand, type GlobalArgs } from './cli-options.js';
-import { resolveConfigDir } from './config-dir.js';
+import { resolveConfigDir } from './resolve-config-dir.js';
 import { findServer, pidFilePath, removePidFile, waitForExit } from './pid-file.js';
 
 export interface StopArgs extends GlobalArgs {

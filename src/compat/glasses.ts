@@ -5,6 +5,7 @@
  * exceeded: …"}`), not OpenAI's envelope. `GET /health` is served by routes/status.ts.
  */
 import { readRequestBytes } from '../server/read-body.js';
+import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../server/app-env.js';
 import type { Config } from '../config/load-config.js';
 import { DebugLog } from '../glasses/debug-log.js';
-import { checkImage, ImageCheckError } from '../glasses/image-check.js';
+import { checkImage, ImageCheckError } from '../media/image-check.js';
 import { AuthKeyVerifier } from '../glasses/auth-key.js';
 import { SlidingWindowLimiter, describeLimit } from '../glasses/sliding-window.js';
 import { runCascade } from '../glasses/cascade.js';
@@ -296,8 +297,8 @@ export function registerGlassesRoutes(app: Hono<AppEnv>, deps: AppDeps, opts: Gl
       prompt,
       image: { mime: image.mime, base64: Buffer.from(bytes).toString('base64') },
       profileKeys: openApiKeys(encryptionKey(rt.config), auth, deps.log),
-      routing: deps.routing,
-      signal: c.req.raw.signal,
+      deps,
+      meta: requestMetaFromHttp(c, rt, 'glasses'),
       log: deps.log,
       timeoutMs: cfg.timeout_seconds * 1000,
       debug,

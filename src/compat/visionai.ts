@@ -10,13 +10,13 @@ import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../server/app-env.js';
 import type { ChatRequest } from '../providers/provider-adapter.js';
 import { ProviderError } from '../providers/provider-error.js';
-import { describeProviderError, HttpError } from '../server/errors.js';
+import { HttpError } from '../errors/http-error.js';
+import { describeProviderError } from '../routing/describe-provider-error.js';
 import { readBodyText } from '../server/read-body.js';
-import { clientKeys } from '../server/client-keys.js';
-import { runWithFallback } from '../routing/run-with-fallback.js';
-import { candidatesForName } from '../routing/target-candidates.js';
+import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
+import { runRequest } from '../pipeline/run-request.js';
 import { redactText } from '../log.js';
-import { checkImage, ImageCheckError } from '../glasses/image-check.js';
+import { checkImage, ImageCheckError } from '../media/image-check.js';
 import { completionText } from '../glasses/cascade.js';
 
 export const CLASSIFICATION_SCHEMA = {
@@ -83,7 +83,7 @@ export function toClassification(text: string): { label: string; confidence: num
   return { label, confidence, predictions };
 }
 
-function fail(c: Context<AppEnv>, status: 400 | 500, error: string): Response {
+function fail(c: Context<AppEnv>, status: 400 | 500 | 502, error: string): Response {
   return c.json({ error: redactText(error) }, status);
 }
 
@@ -128,26 +128,19 @@ export function registerVisionAIRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       response_format: { type: 'json_schema', json_schema: { name: 'image_classification', strict: true, schema: CLASSIFICATION_SCHEMA } },
     };
     try {
-      const candidates = candidatesForName(rt, cfg.target);
-      const rotation = rt.rotations.has(cfg.target) ? rt.config.rotations.rotations[cfg.target] : undefined;
-      const r = await runWithFallback(
-        candidates,
-        async (cand, ctx) => {
-          const completion = await cand.adapter.chat({ ...req, model: cand.model }, { ...ctx, timeoutMs: Math.min(ctx.timeoutMs, cfg.timeout_seconds * 1000) });
+      const r = await runRequest(deps, requestMetaFromHttp(c, rt, 'visionai'), {
+        kind: 'capability',
+        target: { name: cfg.target },
+        timeoutMs: cfg.timeout_seconds * 1000,
+        call: async (cand, ctx) => {
+          const completion = await cand.adapter.chat({ ...req, model: cand.model }, ctx);
           return { text: completionText(completion, cand), usage: completion.usage };
         },
-        {
-          runtime: rt,
-          keys: clientKeys(c, rt),
-          signal: c.req.raw.signal,
-          log: deps.log,
-          routing: deps.routing,
-          rotation: rotation ? { id: cfg.target, config: rotation } : undefined,
-        },
-      );
-      r.settle({ usage: r.value.usage });
+        usageOf: (v) => v.usage,
+        observer: c.get('reqLog'),
+      });
       const result = toClassification(r.value.text);
-      if (!result) return fail(c, 500, `The vision model (${r.candidate.key}) did not return a classification`);
+      if (!result) return fail(c, 502, `The vision model (${r.candidate.key}) did not return a classification`);
       return c.json({ success: true, ...result, mode: 'real' });
     } catch (err) {
       if (err instanceof ProviderError) return fail(c, 500, describeProviderError(err));

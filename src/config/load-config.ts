@@ -1,13 +1,16 @@
 /**
  * @module Finds the config dir, copies the shipped defaults in on first run, interpolates ${ENV},
  * validates the four files and cross-checks them. Every problem names the file, the JSON path and
- * what is wrong, so a person can act on it.
+ * what is wrong (with "did you mean …?" for an unknown key), so a person can act on it.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+import { closestName } from './did-you-mean.js';
+import { parseJsonText } from './json-errors.js';
+import { knownKeysAt } from './schema-keys.js';
 import {
   CONFIG_FILES,
   type AisbfFile,
@@ -46,8 +49,14 @@ export interface Config {
   autoselect: AutoselectFile;
   /** The selector skill text (autoselect.md). */
   autoselectPrompt: string;
+  /** The OCR prompt (ocr.md; POST /api/ocr). */
+  ocrPrompt: string;
   /** Provider id → the environment variable its api_key names but that is unset. */
   missingKeyEnv: Map<string, string>;
+  /** True when this load created the config dir with the shipped defaults (first run). */
+  created: boolean;
+  /** Valid but worth saying (`aisbf config check` prints them, the server logs them at start). */
+  notices: ConfigProblem[];
   /** Resolves a path from the config (relative to the config dir). */
   resolvePath(p: string): string;
 }
@@ -56,9 +65,25 @@ export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.AISBF_CONFIG_DIR ? resolve(env.AISBF_CONFIG_DIR) : join(homedir(), '.aisbf');
 }
 
-const SHIPPED_FILES = ['aisbf.json', 'providers.json', 'rotations.json', 'autoselect.json', 'autoselect.md'] as const;
+const SHIPPED_FILES = ['aisbf.json', 'providers.json', 'rotations.json', 'autoselect.json', 'autoselect.md', 'ocr.md'] as const;
 
-/** First run: creates the dir and copies in every shipped file that is missing. Returns what was copied. */
+/**
+ * Is this the first run for `dir`? True when it does not exist or holds none of the four config
+ * files (an empty dir someone made by hand). Only then are the defaults copied in: a file deleted
+ * later is an error, never silently replaced by a default.
+ */
+export function isFreshConfigDir(dir: string): boolean {
+  return !Object.keys(CONFIG_FILES).some((name) => existsSync(join(dir, name)));
+}
+
+/** First run only: creates the dir with the shipped defaults. True if it did. */
+export function createConfigDirIfFresh(dir: string): boolean {
+  if (!isFreshConfigDir(dir)) return false;
+  ensureConfigDir(dir);
+  return true;
+}
+
+/** `aisbf config init`: creates the dir and copies in every shipped file that is missing. Returns what was copied. */
 export function ensureConfigDir(dir: string, force = false): string[] {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const copied: string[] = [];
@@ -84,6 +109,7 @@ function interpolate(
   env: NodeJS.ProcessEnv,
   problems: ConfigProblem[],
   onMissingKey: (path: (string | number)[], name: string) => void,
+  envProblemPaths: Set<string> = new Set(),
 ): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
@@ -101,13 +127,15 @@ function interpolate(
       return undefined;
     }
     problems.push({ file, path: jsonPath(path), message: `environment variable ${missing} is not set` });
+    // Reported once: the schema's complaint about the half-filled value (say, "invalid URL") is dropped.
+    envProblemPaths.add(jsonPath(path));
     return out;
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], file, env, problems, onMissingKey));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, [...path, i], file, env, problems, onMissingKey, envProblemPaths));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const r = interpolate(v, [...path, k], file, env, problems, onMissingKey);
+      const r = interpolate(v, [...path, k], file, env, problems, onMissingKey, envProblemPaths);
       if (r !== undefined) out[k] = r;
     }
     return out;
@@ -122,33 +150,48 @@ function jsonPath(path: readonly PropertyKey[]): string {
 }
 
 function readJson(dir: string, name: string, problems: ConfigProblem[]): unknown {
-  let file = join(dir, name);
-  // A user file still missing is read from the shipped defaults (AISBF §1.1).
-  if (!existsSync(file)) file = join(SHIPPED_CONFIG_DIR, name);
+  const file = join(dir, name);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    problems.push({ file: name, path: '', message: `cannot read ${file}: ${(err as Error).message}` });
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? `missing: ${file} does not exist; restore it, or run "aisbf config init" to write the shipped default (existing files are kept)`
+        : `cannot read ${file}: ${(err as Error).message}`;
+    problems.push({ file: name, path: '', message });
     return undefined;
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    problems.push({ file: name, path: '', message: `invalid JSON: ${(err as Error).message}` });
-    return undefined;
-  }
-}
-
-function validate<S extends z.ZodType>(schema: S, data: unknown, file: string, problems: ConfigProblem[]): z.infer<S> | undefined {
-  const r = schema.safeParse(data);
-  if (r.success) return r.data;
-  for (const issue of r.error.issues) problems.push({ file, path: jsonPath(issue.path), message: issue.message });
+  const parsed = parseJsonText(text);
+  if (parsed.ok) return parsed.value;
+  const { line, column, message } = parsed.error;
+  problems.push({ file: name, path: '', message: `invalid JSON at line ${line}, column ${column}: ${message}` });
   return undefined;
 }
 
-/** Checks what one file says about another: rotation and autoselect references. */
-function crossCheck(providers: ProvidersFile, rotations: RotationsFile, autoselect: AutoselectFile, problems: ConfigProblem[]): void {
+function validate<S extends z.ZodType>(schema: S, data: unknown, file: string, problems: ConfigProblem[], skipPaths: ReadonlySet<string>): z.infer<S> | undefined {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) {
+    const at = jsonPath(issue.path);
+    if (skipPaths.has(at)) continue;
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(schema, issue.path);
+      for (const key of issue.keys) {
+        const guess = closestName(key, known);
+        const hint = guess ? `did you mean "${guess}"?` : known.length ? `known keys here: ${known.join(', ')}` : 'nothing may be set here';
+        problems.push({ file, path: jsonPath([...issue.path, key]), message: `unknown key "${key}"; ${hint}` });
+      }
+      continue;
+    }
+    problems.push({ file, path: at, message: issue.message });
+  }
+  return undefined;
+}
+
+/** Checks what one file says about another: rotation, autoselect and aisbf.json target references. */
+function crossCheck(aisbf: AisbfFile | undefined, providers: ProvidersFile, rotations: RotationsFile, autoselect: AutoselectFile, problems: ConfigProblem[]): void {
   const providerIds = Object.keys(providers.providers);
   for (const [rid, rot] of Object.entries(rotations.rotations)) {
     rot.providers.forEach((p, i) => {
@@ -183,12 +226,42 @@ function crossCheck(providers: ProvidersFile, rotations: RotationsFile, autosele
   if (c?.provider_id && !providers.providers[c.provider_id]) {
     problems.push({ file: 'providers.json', path: 'condensation.provider_id', message: `unknown provider id "${c.provider_id}"` });
   }
+  if (aisbf) checkAisbfTargets(aisbf, (t) => isTarget(t) || autoselect[t] !== undefined, providerIds, problems);
+}
+
+/** The glasses cascade and judge, the VisionAI target and the platform routes' targets. */
+function checkAisbfTargets(aisbf: AisbfFile, isTarget: (t: string) => boolean, providerIds: string[], problems: ConfigProblem[]): void {
+  const check = (value: string | undefined, path: string) => {
+    if (!value || isTarget(value)) return;
+    const slash = value.indexOf('/');
+    const why =
+      slash > 0
+        ? `unknown provider id "${value.slice(0, slash)}" (providers.json has: ${providerIds.join(', ') || 'none'})`
+        : 'neither a rotation id, an autoselect id nor provider/model';
+    problems.push({ file: 'aisbf.json', path, message: `"${value}": ${why}` });
+  };
+  aisbf.glasses.cascade.forEach((t, i) => check(t, `glasses.cascade[${i}]`));
+  check(aisbf.glasses.judge, 'glasses.judge');
+  check(aisbf.visionai.target, 'visionai.target');
+  for (const [key, value] of Object.entries(aisbf.platform)) if (typeof value === 'string') check(value, `platform.${key}`);
+  for (const [pattern, target] of Object.entries(aisbf.model_aliases ?? {})) check(target, `model_aliases.${pattern}`);
+}
+
+/** Valid settings worth a word: an OpenAI-type provider without `endpoint` talks to api.openai.com. */
+function collectNotices(providers: ProvidersFile): ConfigProblem[] {
+  const notices: ConfigProblem[] = [];
+  for (const [id, p] of Object.entries(providers.providers)) {
+    if (p.type === 'openai' && p.endpoint === undefined && p.enabled) {
+      notices.push({ file: 'providers.json', path: `providers.${id}`, message: 'no "endpoint": requests will go to https://api.openai.com/v1 (set "endpoint" for a local or other OpenAI-compatible server)' });
+    }
+  }
+  return notices;
 }
 
 export interface LoadOptions {
   dir?: string;
   env?: NodeJS.ProcessEnv;
-  /** Copy the shipped defaults into the dir when files are missing (first run). Default true. */
+  /** First run (no config dir yet): create it with the shipped defaults. Default true. */
   init?: boolean;
 }
 
@@ -196,7 +269,7 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const dir = resolve(opts.dir ?? defaultConfigDir(env));
-  if (opts.init !== false) ensureConfigDir(dir);
+  const created = opts.init !== false && createConfigDirIfFresh(dir);
   const problems: ConfigProblem[] = [];
   const missingKeyEnv = new Map<string, string>();
 
@@ -204,16 +277,25 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   for (const name of Object.keys(CONFIG_FILES) as ConfigFileName[]) {
     const raw = readJson(dir, name, problems);
     if (raw === undefined) continue;
-    const withEnv = interpolate(raw, [], name, env, problems, (path, varName) => {
-      if (name === 'providers.json' && path[0] === 'providers') missingKeyEnv.set(String(path[1]), varName);
-    });
-    parsed[name] = validate(CONFIG_FILES[name], withEnv, name, problems);
+    const envProblemPaths = new Set<string>();
+    const withEnv = interpolate(
+      raw,
+      [],
+      name,
+      env,
+      problems,
+      (path, varName) => {
+        if (name === 'providers.json' && path[0] === 'providers') missingKeyEnv.set(String(path[1]), varName);
+      },
+      envProblemPaths,
+    );
+    parsed[name] = validate(CONFIG_FILES[name], withEnv, name, problems, envProblemPaths);
   }
   const aisbf = parsed['aisbf.json'] as AisbfFile | undefined;
   const providers = parsed['providers.json'] as ProvidersFile | undefined;
   const rotations = parsed['rotations.json'] as RotationsFile | undefined;
   const autoselect = parsed['autoselect.json'] as AutoselectFile | undefined;
-  if (providers && rotations && autoselect) crossCheck(providers, rotations, autoselect, problems);
+  if (providers && rotations && autoselect) crossCheck(aisbf, providers, rotations, autoselect, problems);
   if (problems.length || !aisbf || !providers || !rotations || !autoselect) throw new ConfigError(problems);
 
   const mdPath = existsSync(join(dir, 'autoselect.md')) ? join(dir, 'autoselect.md') : join(SHIPPED_CONFIG_DIR, 'autoselect.md');
@@ -224,7 +306,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     rotations,
     autoselect,
     autoselectPrompt: readFileSync(mdPath, 'utf8'),
+    ocrPrompt: readFileSync(existsSync(join(dir, 'ocr.md')) ? join(dir, 'ocr.md') : join(SHIPPED_CONFIG_DIR, 'ocr.md'), 'utf8'),
     missingKeyEnv,
+    created,
+    notices: collectNotices(providers),
     resolvePath: (p: string) => (isAbsolute(p) ? p : join(dir, p)),
   };
 }

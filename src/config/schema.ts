@@ -1,5 +1,6 @@
 /**
- * @module Zod schemas of the four config files (AISBF formats, CONTRACTS.md §1.1, plus our additions).
+ * @module Zod schemas of the four config files (AISBF formats plus our additions; docs/config.md).
+ * Every object is strict: an unknown key is an error (a typo must not fall back to a default silently).
  * Every config type is z.infer of these.
  */
 import { z } from 'zod';
@@ -9,9 +10,12 @@ import { cacheConfigSchema } from './cache-config.js';
 import { historyConfigSchema, telemetryConfigSchema } from './accounting-config.js';
 import { modelAliasesSchema } from './aliases-config.js';
 import { ocrConfigSchema } from './ocr-config.js';
+import { configVersionField } from './config-version.js';
 
 export const PROVIDER_TYPES = ['openai', 'anthropic', 'google', 'ollama', 'huggingface'] as const;
-export const CAPABILITIES = ['chat', 'vision', 'tools', 'embeddings', 'image', 'speech', 'transcription', 'video'] as const;
+// documents: takes PDF/text `file` parts natively (else, with vision, pages are rendered to images);
+// ocr: a dedicated OCR model, preferred by POST /api/ocr (docs/ocr.md).
+export const CAPABILITIES = ['chat', 'vision', 'tools', 'embeddings', 'image', 'speech', 'transcription', 'video', 'documents', 'ocr'] as const;
 export const CONDENSE_METHODS = ['hierarchical', 'conversational', 'semantic', 'algorithmic', 'algoritmic'] as const;
 
 const nonNegInt = z.number().int().nonnegative();
@@ -31,16 +35,38 @@ const modelSettings = {
   condense_method: condenseMethod.nullish(),
   capabilities: z.array(z.enum(CAPABILITIES)).optional(),
   timeout_seconds: z.number().positive().nullish(),
+  /** Admission: requests to this model running at once (aisbf.json queue.max_concurrent by default). */
+  max_concurrent: z.number().int().positive().optional(),
+  /** Admission: requests waiting for a slot on this model; over it, 429 queue_full. */
+  max_waiting: z.number().int().nonnegative().optional(),
 };
 
-export const providerModelSchema = z.looseObject({
+/** USD per million tokens, overriding the price catalogue (CONTRACTS §7.3 item 27); zeros for local models. */
+export const modelPriceSchema = z.strictObject({
+  input_per_mtok: z.number().nonnegative(),
+  output_per_mtok: z.number().nonnegative(),
+  cached_input_per_mtok: z.number().nonnegative().optional(),
+  cache_write_per_mtok: z.number().nonnegative().optional(),
+  reasoning_per_mtok: z.number().nonnegative().optional(),
+});
+export type ModelPriceConfig = z.infer<typeof modelPriceSchema>;
+
+export const providerModelSchema = z.strictObject({
   name: z.string().min(1),
   ...modelSettings,
   description: z.string().optional(),
+  /** USD per million tokens for this model, instead of the price catalogue's. */
+  price: modelPriceSchema.optional(),
+  /** Anthropic: the max_tokens sent when the client names none. */
+  max_tokens: z.number().int().positive().optional(),
+  /** Anthropic: the model supports structured outputs (strict tools, json_schema). */
+  structured_outputs: z.boolean().optional(),
+  /** Ollama: the model's `options` (e.g. `{"num_ctx": 16384}`). */
+  options: z.record(z.string(), z.unknown()).optional(),
 });
 export type ProviderModelConfig = z.infer<typeof providerModelSchema>;
 
-export const providerSchema = z.looseObject({
+export const providerSchema = z.strictObject({
   id: z.string().optional(),
   name: z.string().optional(),
   endpoint: z.string().url().optional(),
@@ -49,17 +75,29 @@ export const providerSchema = z.looseObject({
   }),
   api_key_required: z.boolean().default(true),
   api_key: z.string().optional(),
+  /**
+   * With proxy auth off and no key configured, send the client's bearer token upstream as this
+   * provider's key. Off by default: an SDK's placeholder key must not reach a provider.
+   */
+  forward_client_key: z.boolean().default(false),
   rate_limit: optionalNum,
   timeout_seconds: z.number().positive().nullish(),
   enabled: z.boolean().default(true),
   default_error_cooldown: z.number().nonnegative().optional(),
+  /** Admission: requests to this provider (all its models together) running at once. */
+  max_concurrent: z.number().int().positive().optional(),
+  /** Admission: requests waiting for a slot on this provider. */
+  max_waiting: z.number().int().nonnegative().optional(),
+  /** OpenAI-type only: the upstream speaks the Responses API; /v1/responses bodies pass through (issue 17). */
+  responses_api: z.boolean().optional(),
   models: z.array(providerModelSchema).default([]),
 });
 export type ProviderConfig = z.infer<typeof providerSchema>;
 
-export const providersFileSchema = z.looseObject({
+export const providersFileSchema = z.strictObject({
+  version: configVersionField,
   condensation: z
-    .looseObject({
+    .strictObject({
       provider_id: z.string().nullish(),
       model: z.string().nullish(),
       rotation_id: z.string().nullish(),
@@ -70,14 +108,14 @@ export const providersFileSchema = z.looseObject({
 });
 export type ProvidersFile = z.infer<typeof providersFileSchema>;
 
-export const rotationModelSchema = z.looseObject({
+export const rotationModelSchema = z.strictObject({
   name: z.string().min(1),
   weight: z.number({ error: 'weight is required and must be a number' }).positive({ error: 'weight must be greater than 0' }),
   ...modelSettings,
 });
 export type RotationModelConfig = z.infer<typeof rotationModelSchema>;
 
-export const rotationSchema = z.looseObject({
+export const rotationSchema = z.strictObject({
   model_name: z.string().optional(),
   notifyerrors: z.boolean().optional(),
   strategy: z.enum(['weighted', 'priority']).default('weighted'),
@@ -87,7 +125,7 @@ export const rotationSchema = z.looseObject({
   default_error_cooldown: z.number().nonnegative().optional(),
   providers: z
     .array(
-      z.looseObject({
+      z.strictObject({
         provider_id: z.string().min(1),
         api_key: z.string().optional(),
         models: z.array(rotationModelSchema).min(1, { error: 'a rotation provider needs at least one model' }),
@@ -97,7 +135,8 @@ export const rotationSchema = z.looseObject({
 });
 export type RotationConfig = z.infer<typeof rotationSchema>;
 
-export const rotationsFileSchema = z.looseObject({
+export const rotationsFileSchema = z.strictObject({
+  version: configVersionField,
   notifyerrors: z.boolean().default(false),
   // No defaults here: a rotation's own setting, then the provider's default_error_cooldown, then
   // these, then 3 / 300 s (routing/health.ts resolveCooldownPolicy).
@@ -108,7 +147,7 @@ export const rotationsFileSchema = z.looseObject({
 });
 export type RotationsFile = z.infer<typeof rotationsFileSchema>;
 
-export const autoselectSchema = z.looseObject({
+export const autoselectSchema = z.strictObject({
   model_name: z.string().optional(),
   description: z.string().optional(),
   selection_model: z.string().min(1).default('general'),
@@ -117,7 +156,7 @@ export const autoselectSchema = z.looseObject({
   embedding_model: z.string().optional(),
   timeout_seconds: z.number().positive().optional(),
   available_models: z
-    .array(z.looseObject({ model_id: z.string().min(1), description: z.string().default('') }))
+    .array(z.strictObject({ model_id: z.string().min(1), description: z.string().default('') }))
     .min(1, { error: 'available_models needs at least one entry' }),
 }).refine((a) => a.selector !== 'embeddings' || !!a.embedding_model, {
   error: '"selector": "embeddings" needs "embedding_model" (a provider/model whose provider supports embeddings)',
@@ -125,12 +164,17 @@ export const autoselectSchema = z.looseObject({
 });
 export type AutoselectConfig = z.infer<typeof autoselectSchema>;
 
-export const autoselectFileSchema = z.record(z.string(), autoselectSchema);
+// Every key but `version` names an autoselect model; the version is checked, then dropped from the result.
+export const autoselectFileSchema = z
+  .object({ version: configVersionField })
+  .catchall(autoselectSchema)
+  .transform(({ version: _version, ...selectors }) => selectors as Record<string, AutoselectConfig>);
 export type AutoselectFile = z.infer<typeof autoselectFileSchema>;
 
-export const aisbfFileSchema = z.looseObject({
+export const aisbfFileSchema = z.strictObject({
+  version: configVersionField,
   server: z
-    .looseObject({
+    .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(17765),
       workers: z.union([z.number().int().positive(), z.literal('auto')]).default(1),
@@ -148,7 +192,7 @@ export const aisbfFileSchema = z.looseObject({
   model_aliases: modelAliasesSchema,
   ocr: ocrConfigSchema,
   storage: z
-    .looseObject({
+    .strictObject({
       type: z.enum(['sqlite', 'redis']).default('sqlite'),
       /** Relative paths are relative to the config dir. */
       path: z.string().default('aisbf.db'),
@@ -157,7 +201,7 @@ export const aisbfFileSchema = z.looseObject({
     })
     .prefault({}),
   logging: z
-    .looseObject({
+    .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       /** Relative to the config dir; used by `aisbf daemon`. */
       dir: z.string().default('logs'),
@@ -166,12 +210,12 @@ export const aisbfFileSchema = z.looseObject({
     })
     .prefault({}),
   defaults: z
-    .looseObject({
+    .strictObject({
       timeout_seconds: z.number().positive().default(120),
     })
     .prefault({}),
   images: z
-    .looseObject({
+    .strictObject({
       /** Let image_url fetches reach loopback/private addresses (off: the gateway is no way into your LAN). */
       allow_private_addresses: z.boolean().default(false),
       max_mb: z.number().positive().default(20),
@@ -180,7 +224,7 @@ export const aisbfFileSchema = z.looseObject({
     .prefault({}),
   /** The glasses app (Frame-Backend compat, CONTRACTS.md §6.12–6.15; docs/glasses.md). */
   glasses: z
-    .looseObject({
+    .strictObject({
       /** Targets tried in order: provider/model or rotation id. Empty: /process answers 400. */
       cascade: z.array(z.string().min(1)).default([]),
       /** Picks or merges the answers when more than one target answered. */
@@ -202,7 +246,7 @@ export const aisbfFileSchema = z.looseObject({
     .prefault({}),
   /** VisionAI compat (`POST /analyze`, CONTRACTS.md §6.18): a vision-capable provider/model or rotation. */
   visionai: z
-    .looseObject({
+    .strictObject({
       target: z.string().optional(),
       timeout_seconds: z.number().positive().default(60),
     })
@@ -212,7 +256,7 @@ export const aisbfFileSchema = z.looseObject({
    * docs/platform-compat.md): each route's default target, a provider/model or rotation id.
    */
   platform: z
-    .looseObject({
+    .strictObject({
       image: z.string().min(1).optional(),
       /** Defaults to `image`. */
       edit_image: z.string().min(1).optional(),
@@ -228,7 +272,7 @@ export const aisbfFileSchema = z.looseObject({
     })
     .prefault({}),
   capabilities: z
-    .looseObject({
+    .strictObject({
       /** How often unfinished video jobs are polled upstream (docs/capabilities.md). */
       video_poll_seconds: z.number().positive().default(10),
     })

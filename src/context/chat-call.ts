@@ -6,9 +6,11 @@
  */
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart } from '../providers/provider-adapter.js';
 import type { Candidate } from '../routing/candidate.js';
+import type { InternalCaller } from '../routing/internal-call.js';
 import type { Runtime } from '../runtime.js';
 import { condensePlan, condenseRequest } from './condense.js';
-import { countRequestTokens } from './count-tokens.js';
+import { checkContextFits } from './check-context-fits.js';
+import { countRequestTokens } from '../tokens/count-tokens.js';
 import { chatInPieces, splitRequest, streamInPieces } from './split-request.js';
 
 export interface ChatCallResult<T> {
@@ -24,13 +26,14 @@ interface Prepared {
 }
 
 /** Condensation, then splitting (AISBF's order); undefined when the candidate configures neither. */
-async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext): Promise<Prepared | undefined> {
+async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined): Promise<Prepared | undefined> {
   const plan = condensePlan(rt, cand);
   const max = cand.settings.max_request_tokens;
+  if (!plan && cand.settings.context_size) checkContextFits(cand, req); // issue 17: never a silent truncation
   if (!plan && !max) return undefined;
   let prepared: Prepared = { req };
   if (plan) {
-    const c = await condenseRequest(rt, cand, req, ctx, plan);
+    const c = await condenseRequest(rt, cand, req, ctx, plan, caller);
     prepared = { req: c.req, effectiveContext: c.effectiveContext };
   }
   if (max) {
@@ -45,15 +48,16 @@ async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: Call
   return prepared;
 }
 
-export async function chatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext): Promise<ChatCallResult<ChatCompletion>> {
-  const p = await prepare(rt, cand, req, ctx);
+/** `caller` runs the condensation helper, when one is configured, as an internal request. */
+export async function chatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): Promise<ChatCallResult<ChatCompletion>> {
+  const p = await prepare(rt, cand, req, ctx, caller);
   if (!p) return { value: await cand.adapter.chat(req, ctx) };
   if (p.pieces) return { value: await chatInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
   return { value: await cand.adapter.chat(p.req, ctx), effectiveContext: p.effectiveContext };
 }
 
-export async function streamChatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext): Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
-  const p = await prepare(rt, cand, req, ctx);
+export async function streamChatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
+  const p = await prepare(rt, cand, req, ctx, caller);
   if (!p) return { value: cand.adapter.streamChat(req, ctx) };
   if (p.pieces) return { value: streamInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
   return { value: cand.adapter.streamChat(p.req, ctx), effectiveContext: p.effectiveContext };

@@ -6,8 +6,9 @@
  */
 import type { CallContext, ChatMessage, ChatRequest } from '../providers/provider-adapter.js';
 import type { Candidate } from '../routing/candidate.js';
+import type { InternalCaller } from '../routing/internal-call.js';
 import type { Runtime } from '../runtime.js';
-import { countRequestTokens, upperBoundTokens } from './count-tokens.js';
+import { countRequestTokens, upperBoundTokens } from '../tokens/count-tokens.js';
 import { makeHelper } from './helper-model.js';
 import { algorithmic } from './methods/algorithmic.js';
 import { conversational } from './methods/conversational.js';
@@ -47,13 +48,13 @@ export interface CondenseOutcome {
   ran: string[];
 }
 
-export async function condenseRequest(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, plan: CondensePlan): Promise<CondenseOutcome> {
+export async function condenseRequest(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, plan: CondensePlan, caller?: InternalCaller): Promise<CondenseOutcome> {
   // Provably below the threshold without tokenizing (bytes ≥ tokens).
   if (upperBoundTokens(req, cand.model) < plan.threshold) return { req, ran: [] };
   const before = countRequestTokens(req, cand.model);
   if (before < plan.threshold) return { req, ran: [] };
 
-  const helper = makeHelper(rt, cand, ctx);
+  const helper = makeHelper(rt, cand, ctx, caller);
   let messages: ChatMessage[] = req.messages;
   const ran: string[] = [];
   for (const name of plan.methods) {

@@ -1,14 +1,13 @@
 /**
  * @module The helper model condensation asks for summaries (CONTRACTS §1.5): providers.json
- * `condensation.model` naming a rotation (through the attempt loop), else `provider_id` + `model`
- * (with that provider's configured key), else the request's own candidate and key.
+ * `condensation.model` naming a rotation, else `provider_id` + `model` (with that provider's configured
+ * key) — both as internal requests through the pipeline — else the request's own candidate and key.
  */
 import type { CallContext, ChatCompletion, ChatMessage, ChatRequest } from '../providers/provider-adapter.js';
 import type { Candidate } from '../routing/candidate.js';
-import { runWithFallback } from '../routing/run-with-fallback.js';
-import { candidatesForName, providerCandidate } from '../routing/target-candidates.js';
+import type { InternalCaller } from '../routing/internal-call.js';
 import type { Runtime } from '../runtime.js';
-import { textOf } from './turns.js';
+import { textOf } from '../tokens/turns.js';
 
 export interface HelperOptions {
   temperature: number;
@@ -24,30 +23,34 @@ function replyText(c: ChatCompletion): string {
   return text;
 }
 
-function helperCandidates(rt: Runtime): Candidate[] | undefined {
+/** The configured helper target (a rotation id or provider/model), or undefined for "the request's own". */
+function helperTarget(rt: Runtime): string | undefined {
   const cfg = rt.config.providers.condensation;
   if (!cfg) return undefined;
-  if (cfg.model && rt.rotations.has(cfg.model)) return candidatesForName(rt, cfg.model);
-  if (cfg.provider_id && cfg.model) return [providerCandidate(rt, cfg.provider_id, cfg.model)];
+  if (cfg.model && rt.rotations.has(cfg.model)) return cfg.model;
+  if (cfg.provider_id && cfg.model) return `${cfg.provider_id}/${cfg.model}`;
   // Our additions: `model` as "provider/model", and AISBF's unused `rotation_id`.
   const slash = cfg.model?.indexOf('/') ?? -1;
-  if (cfg.model && slash > 0 && rt.config.providers.providers[cfg.model.slice(0, slash)]) return candidatesForName(rt, cfg.model);
-  if (cfg.rotation_id && rt.rotations.has(cfg.rotation_id)) return candidatesForName(rt, cfg.rotation_id);
+  if (cfg.model && slash > 0 && rt.config.providers.providers[cfg.model.slice(0, slash)]) return cfg.model;
+  if (cfg.rotation_id && rt.rotations.has(cfg.rotation_id)) return cfg.rotation_id;
   return undefined;
 }
 
-export function makeHelper(rt: Runtime, own: Candidate, ctx: CallContext): Helper {
+/** `caller` runs a configured helper as an internal request; without one only "own" can serve. */
+export function makeHelper(rt: Runtime, own: Candidate, ctx: CallContext, caller?: InternalCaller): Helper {
   return async (messages, opts) => {
     const req: ChatRequest = { model: own.model, messages, temperature: opts.temperature, max_tokens: opts.max_tokens, stream: false };
-    const configured = helperCandidates(rt);
-    if (!configured) return replyText(await own.adapter.chat(req, ctx));
-    // Configured helpers use their configured keys, never the client's.
-    const r = await runWithFallback(configured, (c, cctx) => c.adapter.chat({ ...req, model: c.model }, cctx), {
-      runtime: rt,
+    const configured = helperTarget(rt);
+    if (!configured || !caller) return replyText(await own.adapter.chat(req, ctx));
+    // Configured helpers use their configured keys, never the client's, and leave health alone.
+    const completion = await caller.callInternal({
+      route: 'internal:condense',
+      name: configured,
       keys: {},
-      signal: ctx.signal,
-      log: ctx.log,
+      noHealth: true,
+      call: (c, cctx) => c.adapter.chat({ ...req, model: c.model }, cctx),
+      usageOf: (v) => v.usage,
     });
-    return replyText(r.value);
+    return replyText(completion);
   };
 }

@@ -4,7 +4,7 @@
  * threshold. A candidate without condensation or max_request_tokens pays none of these.
  */
 import type { ChatMessage, ChatRequest } from '../providers/provider-adapter.js';
-import { countRequestTokens, encoderFor, encodingForModel, upperBoundTokens } from './count-tokens.js';
+import { countRequestTokens, encoderFor, encodingForModel, upperBoundTokens } from '../tokens/count-tokens.js';
 
 export interface ContextCost {
   model: string;

@@ -7,8 +7,8 @@
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, FinishReason, ToolCall, Usage } from '../providers/provider-adapter.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Candidate } from '../routing/candidate.js';
-import { countRequestTokens, encoderFor, encodingForModel, upperBoundTokens } from './count-tokens.js';
-import { renderTranscript } from './turns.js';
+import { countRequestTokens, encoderFor, encodingForModel, upperBoundTokens } from '../tokens/count-tokens.js';
+import { renderTranscript } from '../tokens/turns.js';
 
 /** Room kept in each piece for message overhead and the reply priming (AISBF kept 200 characters). */
 const RESERVE = 200;

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config/load-config.js';
 import type { ModelSettings } from '../routing/candidate.js';
-import { encoderFor, encodingForModel, type EncodingName } from './count-tokens.js';
+import { encoderFor, encodingForModel, type EncodingName } from '../tokens/count-tokens.js';
 
 function countsTokens(s: ModelSettings): boolean {
   return !!((s.context_size && s.condense_context && s.condense_method) || s.max_request_tokens);

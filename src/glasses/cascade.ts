@@ -8,13 +8,14 @@
 import type { Logger } from 'pino';
 import type { CallContext, ChatCompletion, ChatRequest, Usage } from '../providers/provider-adapter.js';
 import { ProviderError } from '../providers/provider-error.js';
-import { describeProviderError, HttpError } from '../server/errors.js';
+import { HttpError } from '../errors/http-error.js';
+import { describeProviderError } from '../routing/describe-provider-error.js';
 import { redactText } from '../log.js';
 import type { Candidate } from '../routing/candidate.js';
-import { runWithFallback, type AttemptSuccess } from '../routing/run-with-fallback.js';
 import { candidatesForName } from '../routing/target-candidates.js';
-import type { RoutingState } from '../routing/routing-state.js';
 import type { Runtime } from '../runtime.js';
+import { internalMeta, runRequest, type PipelineDeps } from '../pipeline/run-request.js';
+import type { RequestMeta } from '../pipeline/request-meta.js';
 import type { DebugLog } from './debug-log.js';
 import type { ProfileApiKeys } from './glasses-data.js';
 import { groupByProfileKey } from './profile-keys.js';
@@ -27,9 +28,10 @@ export interface CascadeInput {
   /** The frame, with its sniffed (real) mime type. */
   image: { mime: string; base64: string };
   profileKeys: ProfileApiKeys;
-  /** Health and rate-limit state shared with every other route (cooldowns, token windows). */
-  routing?: RoutingState;
-  signal: AbortSignal;
+  /** The pipeline every call goes through (health, rate limits, admission, accounting). */
+  deps: PipelineDeps;
+  /** The `/process` request: each call is an internal request under it. */
+  meta: RequestMeta;
   log: Logger;
   /** Bounds each upstream call (glasses.timeout_seconds). */
   timeoutMs: number;
@@ -105,8 +107,8 @@ interface Reply {
 type Attempt = (c: Candidate, ctx: CallContext) => Promise<Reply>;
 
 /** The candidates of a configured target (provider/model or rotation), and the rotation it names. */
-function targetCandidates(input: CascadeInput, target: string): { candidates: Candidate[]; rotation?: string } {
-  return { candidates: candidatesForName(input.runtime, target), rotation: input.runtime.rotations.has(target) ? target : undefined };
+function targetCandidates(input: CascadeInput, target: string): { name: string; candidates: Candidate[]; rotation?: string } {
+  return { name: target, candidates: candidatesForName(input.runtime, target), rotation: input.runtime.rotations.has(target) ? target : undefined };
 }
 
 /**
@@ -115,24 +117,23 @@ function targetCandidates(input: CascadeInput, target: string): { candidates: Ca
  */
 async function callCandidates(
   input: CascadeInput,
-  target: { candidates: readonly Candidate[]; rotation?: string },
+  route: string,
+  target: { name: string; candidates: readonly Candidate[]; rotation?: string },
   attempt: Attempt,
   timeoutMs: number,
-): Promise<AttemptSuccess<Reply>> {
-  const rotationConfig = target.rotation ? input.runtime.config.rotations.rotations[target.rotation] : undefined;
+): Promise<{ value: Reply; candidate: Candidate }> {
   let lastError: unknown;
   for (const group of groupByProfileKey(target.candidates, input.profileKeys)) {
+    const keys = group.key ? { providerKey: group.key } : {};
     try {
-      const r = await runWithFallback(group.candidates, (c, ctx) => attempt(c, { ...ctx, timeoutMs: Math.min(ctx.timeoutMs, timeoutMs) }), {
-        runtime: input.runtime,
-        keys: group.key ? { providerKey: group.key } : {},
-        signal: input.signal,
-        log: input.log,
-        routing: input.routing,
-        rotation: target.rotation && rotationConfig ? { id: target.rotation, config: rotationConfig } : undefined,
+      return await runRequest(input.deps, internalMeta(input.meta, route, keys), {
+        kind: 'capability',
+        target: { name: target.name, candidates: group.candidates, rotationId: target.rotation },
+        keys,
+        timeoutMs,
+        call: attempt,
+        usageOf: (v) => v.usage,
       });
-      r.settle({ usage: r.value.usage });
-      return r;
     } catch (err) {
       if ((err instanceof ProviderError && err.policy.failsOver) || err instanceof HttpError) {
         lastError = err;
@@ -171,9 +172,9 @@ export async function runCascade(input: CascadeInput): Promise<CascadeOutcome> {
     const target = input.cascade[i]!;
     const started = Date.now();
     debug.add('AI', `Asking ${target} (${i + 1}/${input.cascade.length})`);
-    let served: AttemptSuccess<Reply>;
+    let served: { value: Reply; candidate: Candidate };
     try {
-      served = await callCandidates(input, targetCandidates(input, target), vision, input.timeoutMs);
+      served = await callCandidates(input, 'internal:glasses', targetCandidates(input, target), vision, input.timeoutMs);
     } catch (err) {
       if (!(err instanceof ProviderError || err instanceof HttpError)) throw err;
       const msg = `${target}: ${errorText(err)}`;
@@ -190,7 +191,7 @@ export async function runCascade(input: CascadeInput): Promise<CascadeOutcome> {
     if (i === input.cascade.length - 1) break;
     let help = false;
     try {
-      const check = await callCandidates(input, { candidates: [served.candidate] }, textAttempt(needsHelpPrompt(input.prompt, text)), Math.min(input.timeoutMs, CHECK_TIMEOUT_MS));
+      const check = await callCandidates(input, 'internal:check', { name: served.candidate.key, candidates: [served.candidate] }, textAttempt(needsHelpPrompt(input.prompt, text)), Math.min(input.timeoutMs, CHECK_TIMEOUT_MS));
       help = parseNeedsHelp(check.value.text);
       debug.add('CHECK', `${served.candidate.key} replied "${preview(check.value.text, 20)}": ${help ? 'needs help, asking the next target' : 'confident, stopping'}`);
     } catch (err) {
@@ -208,7 +209,7 @@ export async function runCascade(input: CascadeInput): Promise<CascadeOutcome> {
   }
   const started = Date.now();
   try {
-    const judged = await callCandidates(input, targetCandidates(input, input.judge), textAttempt(judgePrompt(input.prompt, responses)), input.timeoutMs);
+    const judged = await callCandidates(input, 'internal:judge', targetCandidates(input, input.judge), textAttempt(judgePrompt(input.prompt, responses)), input.timeoutMs);
     debug.add('JUDGE', `${judged.candidate.key} judged ${count} answers in ${seconds(Date.now() - started)} s`);
     return { answer: judged.value.text, responses, errors, judged: true };
   } catch (err) {

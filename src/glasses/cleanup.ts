@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { ActivityStore } from '../store/activity.js';
-import type { AppDeps } from '../server/app-env.js';
+import type { Db } from '../store/db.js';
+import type { Runtime } from '../runtime.js';
 import { deleteImageFiles, imagesDir, openGlassesStores } from './glasses-data.js';
 
 export interface CleanupSettings {
@@ -80,7 +81,7 @@ export function startGlassesCleanup(settings: () => Omit<CleanupSettings, 'now'>
 }
 
 /** The daemon's cleanup: the glasses tables in the shared database, settings from the live config. */
-export function startDaemonGlassesCleanup(deps: Pick<AppDeps, 'db' | 'runtime' | 'log'>): CleanupService {
+export function startDaemonGlassesCleanup(deps: { db: Db; runtime(): Runtime; log: Logger }): CleanupService {
   const activity = openGlassesStores(deps.db).activity;
   return startGlassesCleanup(
     () => {

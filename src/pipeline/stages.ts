@@ -1,6 +1,6 @@
 /**
  * @module The interfaces of the pipeline's stages (identity → limits → cache → plan → admission →
- * attempts → accounting) and their no-op versions. Features fill a stage by providing an
+ * attempts → accounting; docs/architecture.md says why admission follows the cache) and their no-op versions. Features fill a stage by providing an
  * implementation in `PipelineStages`; routes never change for that. With nothing configured each
  * stage is one branch on the hot path.
  */
@@ -52,12 +52,16 @@ export interface SettledRequest {
 /** identity: the request's credentials → an Identity. Throws HttpError 401 (bad or missing) or 400. */
 export interface IdentityStage {
   resolve(meta: RequestMeta): Identity | Promise<Identity>;
+  /** True when auth is off: every caller is anonymous and the pipeline skips the stage. */
+  readonly inactive?: boolean;
 }
 
 /** What the limits stage holds for a request until it settles (a parallel slot, a pending spend). */
 export interface LimitTicket {
   /** Called exactly once when the request settled: release slots, add tokens and spend. */
   settle(outcome: SettledRequest): void;
+  /** True for a ticket that holds nothing (no limits): the pipeline may skip building the record. */
+  readonly inactive?: boolean;
 }
 
 /**
@@ -69,7 +73,21 @@ export interface LimitsStage {
 }
 
 export interface AdmissionSlot {
-  release(): void;
+  /** Frees the slot (once; later calls are ignored). `failed` counts the request in total_failed. */
+  release(failed?: boolean): void;
+}
+
+/** The seed's `/admin/queue/{id}` numbers for one gate (a provider or a provider/model). */
+export interface QueueStats {
+  model: string;
+  processing: number;
+  waiting: number;
+  max_concurrent: number | null;
+  max_waiting: number | null;
+  total_processed: number;
+  total_failed: number;
+  total_timeout: number;
+  utilization: number;
 }
 
 /**
@@ -84,6 +102,10 @@ export interface AdmissionStage {
   tryAcquire(c: Candidate, meta: RequestMeta): AdmissionSlot | undefined;
   /** Waits for a slot on one of `candidates`; throws HttpError 429 `queue_full`, 503 `queue_timeout`, or ClientGoneError. */
   acquire(candidates: readonly Candidate[], meta: RequestMeta): Promise<{ candidate: Candidate; slot: AdmissionSlot }>;
+  /** `/admin/queue/{id}`; undefined when the id has no limit. */
+  stats(id: string): QueueStats | undefined;
+  /** Every gate in use (metrics: aisbf_queue_waiting / aisbf_queue_processing). */
+  snapshot(): QueueStats[];
 }
 
 /** A cached chat answer: the JSON completion, or the parts of a stream that ended well. */
@@ -99,6 +121,19 @@ export interface CacheStage {
 /** accounting: one usage record per request, metrics, spend. Never throws, never blocks. */
 export interface AccountingStage {
   record(settled: SettledRequest): void;
+  /** True when nothing is recorded: with inactive tickets too, no SettledRequest is built at all. */
+  readonly inactive?: boolean;
+}
+
+/**
+ * Stopped models (CONTRACTS §7.4, filled by accounting/admin): a stopped candidate is skipped by
+ * rotations and, named directly, answers 503 `model_stopped`.
+ */
+export interface ModelGate {
+  /** True when nothing is ever stopped: the attempt loop skips the check. */
+  readonly inactive: boolean;
+  /** `candidateKey` is `provider/model`. */
+  isStopped(candidateKey: string): boolean;
 }
 
 /** Prices (USD) from the catalogue and providers.json overrides; undefined = unknown model. */
@@ -113,23 +148,27 @@ export interface PipelineStages {
   cache: CacheStage;
   accounting: AccountingStage;
   prices: PriceBook;
+  modelGate: ModelGate;
 }
 
-const NO_TICKET: LimitTicket = { settle() {} };
+const NO_TICKET: LimitTicket = { settle() {}, inactive: true };
 const FREE_SLOT: AdmissionSlot = { release() {} };
 
 /** Every stage off: anonymous callers, no limits, no queue, no cache, nothing recorded. */
 export function noopStages(): PipelineStages {
   return {
-    identity: { resolve: () => ANONYMOUS },
+    identity: { resolve: () => ANONYMOUS, inactive: true },
     limits: { admit: () => NO_TICKET },
     admission: {
       inactive: true,
       tryAcquire: () => FREE_SLOT,
       acquire: async (candidates) => ({ candidate: candidates[0]!, slot: FREE_SLOT }),
+      stats: () => undefined,
+      snapshot: () => [],
     },
     cache: { inactive: true, lookup: () => undefined, store() {} },
-    accounting: { record() {} },
+    accounting: { record() {}, inactive: true },
     prices: { cost: () => undefined },
+    modelGate: { inactive: true, isStopped: () => false },
   };
 }

@@ -7,9 +7,10 @@
  * these lists equal to the classes).
  */
 import type { ProviderConfig } from '../config/schema.js';
+import { withDocuments } from './with-documents.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, ProviderAdapter } from './provider-adapter.js';
 
-export const OPTIONAL_METHODS = ['embed', 'generateImage', 'editImage', 'speak', 'transcribe', 'startVideo', 'getVideo', 'getVideoContent'] as const;
+export const OPTIONAL_METHODS = ['embed', 'generateImage', 'editImage', 'speak', 'transcribe', 'startVideo', 'getVideo', 'getVideoContent', 'passthrough'] as const;
 export type OptionalMethod = (typeof OPTIONAL_METHODS)[number];
 
 export type AdapterFactory = (id: string, config: ProviderConfig) => ProviderAdapter;
@@ -35,7 +36,7 @@ export const ADAPTER_TYPES: Record<ProviderConfig['type'], AdapterType> = {
       const { AnthropicAdapter } = await import('./anthropic/anthropic-adapter.js');
       return (id, config) => new AnthropicAdapter(id, config);
     },
-    methods: [],
+    methods: ['passthrough'],
   },
   google: {
     load: async () => {
@@ -115,5 +116,9 @@ class LazyAdapter implements ProviderAdapter {
 
 export function createAdapter(id: string, config: ProviderConfig): ProviderAdapter | undefined {
   const type = ADAPTER_TYPES[config.type];
-  return type ? new LazyAdapter(id, config, type.methods) : undefined;
+  if (!type) return undefined;
+  // An OpenAI-type provider passes Responses bodies through only when it declares responses_api (issue 17).
+  const methods: readonly OptionalMethod[] = config.type === 'openai' && config.responses_api ? [...type.methods, 'passthrough'] : type.methods;
+  // withDocuments: chat `file` parts reach each model in a shape it reads (issue 19).
+  return withDocuments(new LazyAdapter(id, config, methods), config, methods);
 }

@@ -1,9 +1,11 @@
 /**
  * @module One upstream call's deadline, shared by every adapter: a signal that aborts when the client
  * goes away or when `timeoutMs` passes (for streams: between chunks), and the classification of what
- * was thrown into ProviderError / ClientGoneError so adapters do not each decide it.
+ * was thrown into ProviderError / ClientGoneError so adapters do not each decide it. An exception of
+ * our own code is never a provider failure: it leaves unchanged (provider-error.ts `transportErrorKind`).
  */
-import { ProviderError, kindFromTransportError, type ProviderErrorKind } from './provider-error.js';
+import type { CallContext } from './provider-adapter.js';
+import { ProviderError, clientKeyRejected, transportErrorKind } from './provider-error.js';
 
 /** The client went away: not a provider failure, nothing to fail over to. */
 export class ClientGoneError extends Error {
@@ -13,16 +15,40 @@ export class ClientGoneError extends Error {
   }
 }
 
+/**
+ * An adapter's own reading of what its SDK/transport threw: a ProviderError for an upstream or network
+ * failure it recognises; another Error to throw instead (e.g. our own exception an SDK wrapped as a
+ * "connection error"), which then leaves unchanged; undefined when it does not know the error.
+ */
+export type ErrorMapper = (err: unknown) => Error | undefined;
+
+/** What a deadline needs of the call. */
+export type DeadlineContext = Pick<CallContext, 'signal' | 'timeoutMs' | 'model' | 'keySource'>;
+
+export interface DeadlineOptions {
+  /** The providers.json id, for the errors. */
+  provider: string;
+  /** The model named in errors; default: `ctx.model` (listModels uses '*'). */
+  model?: string;
+  mapError?: ErrorMapper;
+}
+
 export class Deadline {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private readonly onParentAbort = () => this.controller.abort(this.parent.reason);
+  private readonly onTimeout = () => {
+    this.timedOut = true;
+    this.controller.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
+  };
+  private readonly timed: boolean;
   timedOut = false;
 
   constructor(
     private readonly parent: AbortSignal,
     private readonly timeoutMs: number,
   ) {
+    this.timed = timeoutMs > 0 && Number.isFinite(timeoutMs);
     if (parent.aborted) this.controller.abort(parent.reason);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
     this.arm();
@@ -32,14 +58,12 @@ export class Deadline {
     return this.controller.signal;
   }
 
-  /** Restarts the clock (a stream chunk arrived). */
+  /** Restarts the clock (a stream chunk arrived). Per chunk: no allocation, the timer is reused. */
   arm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.timeoutMs > 0 && Number.isFinite(this.timeoutMs)) {
-      this.timer = setTimeout(() => {
-        this.timedOut = true;
-        this.controller.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
-      }, this.timeoutMs);
+    if (!this.timed) return;
+    if (this.timer) this.timer.refresh();
+    else {
+      this.timer = setTimeout(this.onTimeout, this.timeoutMs);
       this.timer.unref?.();
     }
   }
@@ -58,39 +82,41 @@ export class Deadline {
   }
 
   /**
-   * Classifies a thrown error. Errors the adapter already made (ProviderError) pass through; an abort
-   * is a timeout if our clock fired, else the client left.
+   * Classifies a thrown error. If our clock fired, whatever came out is the abort's echo: a timeout.
+   * Errors the adapter already made (ProviderError) pass through; an abort without our clock is the
+   * client leaving; then the adapter's mapper, then network/upstream errors by their codes. Anything
+   * else is our own exception and is returned unchanged, so it is never counted against a provider.
    */
-  classify(err: unknown, provider: string, model: string, mapKnown?: (err: unknown) => ProviderError | undefined): Error {
-    if (err instanceof ProviderError || err instanceof ClientGoneError) return err;
-    if (this.timedOut) {
+  classify(err: unknown, provider: string, model: string, mapError?: ErrorMapper, keySource?: CallContext['keySource']): unknown {
+    if (err instanceof ClientGoneError) return err;
+    if (this.timedOut && !(err instanceof ProviderError && err.status !== undefined)) {
       return new ProviderError(`no answer within ${Math.round(this.timeoutMs / 100) / 10} s`, { kind: 'timeout', provider, model, cause: err });
     }
-    if (this.parent.aborted || this.controller.signal.reason instanceof ClientGoneError) return new ClientGoneError();
-    const known = mapKnown?.(err);
-    if (known) return known;
-    const kind: ProviderErrorKind = kindFromTransportError(err);
-    const msg = (err as Error)?.message ?? String(err);
-    return new ProviderError(msg, { kind, provider, model, cause: err });
+    let out: unknown = err;
+    if (!(err instanceof ProviderError)) {
+      if (this.parent.aborted || this.controller.signal.reason instanceof ClientGoneError) return new ClientGoneError();
+      const mapped = mapError?.(err);
+      if (mapped) out = mapped;
+      else {
+        const kind = transportErrorKind(err);
+        if (kind === undefined) return err;
+        out = new ProviderError((err as Error).message || kind, { kind, provider, model, cause: err });
+      }
+    }
+    if (keySource === 'client' && out instanceof ProviderError && out.kind === 'auth') return clientKeyRejected(out);
+    return out;
   }
 }
 
 /**
  * Runs one non-streamed upstream call under a deadline and classifies whatever it throws.
  */
-export async function withDeadline<T>(
-  parent: AbortSignal,
-  timeoutMs: number,
-  provider: string,
-  model: string,
-  run: (signal: AbortSignal) => Promise<T>,
-  mapKnown?: (err: unknown) => ProviderError | undefined,
-): Promise<T> {
-  const d = new Deadline(parent, timeoutMs);
+export async function withDeadline<T>(ctx: DeadlineContext, opts: DeadlineOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const d = new Deadline(ctx.signal, ctx.timeoutMs);
   try {
     return await run(d.signal);
   } catch (err) {
-    throw d.classify(err, provider, model, mapKnown);
+    throw d.classify(err, opts.provider, opts.model ?? ctx.model, opts.mapError, ctx.keySource);
   } finally {
     d.clear();
   }
@@ -102,15 +128,12 @@ export async function withDeadline<T>(
  * the consumer stops early the upstream request is aborted.
  */
 export async function* guardStream<E, P>(
-  parent: AbortSignal,
-  timeoutMs: number,
-  provider: string,
-  model: string,
+  ctx: DeadlineContext,
+  opts: DeadlineOptions,
   open: (signal: AbortSignal) => Promise<AsyncIterable<E>>,
   convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
-  mapKnown?: (err: unknown) => ProviderError | undefined,
 ): AsyncGenerator<P> {
-  const d = new Deadline(parent, timeoutMs);
+  const d = new Deadline(ctx.signal, ctx.timeoutMs);
   let finished = false;
   try {
     const source = await open(d.signal);
@@ -127,7 +150,7 @@ export async function* guardStream<E, P>(
     finished = true;
   } catch (err) {
     finished = true;
-    throw d.classify(err, provider, model, mapKnown);
+    throw d.classify(err, opts.provider, opts.model ?? ctx.model, opts.mapError, ctx.keySource);
   } finally {
     if (!finished) d.abort();
     d.clear();

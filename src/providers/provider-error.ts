@@ -10,6 +10,7 @@ export type ProviderErrorKind =
   | 'connection' // refused, reset, DNS
   | 'malformed' // the upstream answered something we cannot read
   | 'auth' // 401/403: our key is bad
+  | 'client_auth' // 401/403 for a key the client brought (forward_client_key): not the provider's fault
   | 'context_length' // 400 that says the prompt is too long
   | 'bad_request' // 400, 422: the request is bad
   | 'not_found' // 404: unknown model
@@ -35,6 +36,9 @@ export const ERROR_POLICY: Readonly<Record<ProviderErrorKind, ErrorPolicy>> = {
   connection: { countsAsFailure: true, failsOver: true, clientStatus: 502 },
   malformed: { countsAsFailure: true, failsOver: true, clientStatus: 502 },
   auth: { countsAsFailure: true, failsOver: true, clientStatus: 502 },
+  // The client's own key: counting it would let any client cool a provider down for everyone; a
+  // candidate with a configured key may still serve, so fail over; 401 tells the client it is theirs.
+  client_auth: { countsAsFailure: false, failsOver: true, clientStatus: 401 },
   context_length: { countsAsFailure: false, failsOver: true, needsLargerContext: true, clientStatus: 400 },
   bad_request: { countsAsFailure: false, failsOver: false, clientStatus: 'upstream' },
   not_found: { countsAsFailure: false, failsOver: false, clientStatus: 404 },
@@ -116,12 +120,70 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Math.max(0, at - now);
 }
 
-/** Errors thrown by fetch/undici/sockets and by our own timers, classified. */
-export function kindFromTransportError(err: unknown): ProviderErrorKind {
-  const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } } | undefined;
-  const name = e?.name ?? '';
-  const code = e?.code ?? e?.cause?.code ?? '';
-  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
-  if (name === 'SyntaxError') return 'malformed';
-  return 'connection';
+/**
+ * Network error codes: node's socket/DNS errors, undici's (`UND_ERR_*`), node's HTTP parser (`HPE_*`,
+ * the upstream sent something that is not HTTP) and TLS/certificate failures.
+ */
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EPROTO',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+const NETWORK_CODE_RE = /^(?:UND_ERR_|HPE_|ERR_TLS_|ERR_SSL_|ERR_HTTP2_)|CERT|SELF_SIGNED|^UNABLE_TO_/;
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
+/** The network error code of `err` or of an error in its `cause` chain (fetch wraps socket errors). */
+export function networkErrorCode(err: unknown): string | undefined {
+  let e = err as { code?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; depth < 5 && e && typeof e === 'object'; depth++) {
+    const code = e.code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || NETWORK_CODE_RE.test(code))) return code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/**
+ * What kind of upstream failure a thrown error is, or undefined when it is not one. Only errors that
+ * really come from the network or the upstream qualify: a socket/DNS/TLS/undici error code anywhere
+ * in the cause chain, a TimeoutError, or a SyntaxError (the SDKs parse upstream bodies with
+ * JSON.parse and let its SyntaxError through; our converters turn every parse of client input into a
+ * 400 themselves). Everything else (a TypeError or RangeError of our own code, e.g. "Maximum call
+ * stack size exceeded") is a bug or a bad request, never a provider failure: the caller rethrows it.
+ */
+export function transportErrorKind(err: unknown): ProviderErrorKind | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err.name === 'TimeoutError') return 'timeout';
+  const code = networkErrorCode(err);
+  if (code) return TIMEOUT_CODES.has(code) ? 'timeout' : code.startsWith('HPE_') ? 'malformed' : 'connection';
+  if (err instanceof SyntaxError) return 'malformed';
+  return undefined;
+}
+
+/**
+ * A 401/403 for a key the client brought: says so, and how to give aisbf a key of its own, instead
+ * of blaming a configured key that does not exist.
+ */
+export function clientKeyRejected(err: ProviderError): ProviderError {
+  const where = `provider '${err.provider}' (model '${err.model}')`;
+  const message =
+    `${where} rejected the API key the client sent (upstream status ${err.status ?? 'unknown'}): forward_client_key is on for this provider, ` +
+    `so aisbf passed the client's bearer token on as the provider key. Send a valid key for '${err.provider}', or configure one for aisbf: ` +
+    `set "api_key" of provider '${err.provider}' in providers.json (e.g. "\${MY_PROVIDER_KEY}" with that environment variable set). ` +
+    `Upstream said: ${err.message}`;
+  return new ProviderError(message, { kind: 'client_auth', status: err.status, provider: err.provider, model: err.model, code: err.code, param: err.param, cause: err });
 }

@@ -1,11 +1,11 @@
 /**
  * @module Which candidates can serve a request at all (CONTRACTS §6.8): images need `vision`, tools
- * need `tools`, and the prompt must fit `context_size`. A model whose capabilities or context size
- * are not configured is not filtered on them. Tokens are counted only when a byte bound says the
- * prompt might not fit, and then once per encoding.
+ * need `tools`, file parts `documents` or `vision`, and the prompt must fit `context_size`. A model
+ * whose capabilities or context size are not configured is not filtered on them. Tokens are counted
+ * only when a byte bound says the prompt might not fit, and then once per encoding.
  */
 import type { ChatRequest } from '../providers/provider-adapter.js';
-import { countRequestTokens, encodingForModel, upperBoundTokens, type EncodingName } from '../context/count-tokens.js';
+import { countRequestTokens, encodingForModel, upperBoundTokens, type EncodingName } from '../tokens/count-tokens.js';
 import type { Candidate } from './candidate.js';
 
 export interface CapabilityCheck {
@@ -18,6 +18,8 @@ function hasImages(req: ChatRequest): boolean {
 
 export function capabilityCheck(req: ChatRequest): CapabilityCheck {
   const needsVision = hasImages(req);
+  // A file part (PDF, text) needs `documents`, or `vision` (its pages are rendered): issue 19.
+  const needsDocuments = req.messages.some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'file'));
   const needsTools = !!req.tools?.length;
   // Both measures once per encoding, however many candidates ask.
   const bound = new Map<EncodingName, number>();
@@ -41,6 +43,7 @@ export function capabilityCheck(req: ChatRequest): CapabilityCheck {
     canServe(c) {
       const caps = c.settings.capabilities;
       if (caps && needsVision && !caps.includes('vision')) return false;
+      if (caps && needsDocuments && !caps.includes('documents') && !caps.includes('vision')) return false;
       if (caps && needsTools && !caps.includes('tools')) return false;
       const size = c.settings.context_size;
       return !size || fits(c, size);

@@ -7,10 +7,17 @@ import type { Config } from '../config/load-config.js';
 import type { AutoselectConfig } from '../config/schema.js';
 import type { CallContext, EmbedResult } from '../providers/provider-adapter.js';
 import type { Runtime } from '../runtime.js';
-import type { Candidate } from './candidate.js';
+import type { Logger } from 'pino';
+import type { Candidate, ClientKeys } from './candidate.js';
 import { resolveKey } from './resolve-key.js';
-import type { AttemptOptions } from './run-with-fallback.js';
 import { candidatesForName } from './target-candidates.js';
+
+/** The request's keys, signal and logger. */
+export interface EmbedderContext {
+  keys: ClientKeys;
+  signal: AbortSignal;
+  log: Logger;
+}
 
 // Config object → autoselect id → description vectors (in available_models order).
 const cache = new WeakMap<Config, Map<string, Promise<number[][]>>>();
@@ -32,7 +39,7 @@ function vectors(r: EmbedResult): number[][] {
     });
 }
 
-async function embed(rt: Runtime, c: Candidate, input: string[], opts: AttemptOptions, timeoutMs: number): Promise<number[][]> {
+async function embed(rt: Runtime, c: Candidate, input: string[], opts: EmbedderContext, timeoutMs: number): Promise<number[][]> {
   const ctx: CallContext = {
     model: c.model,
     apiKey: resolveKey(c, opts.keys, rt.config.missingKeyEnv),
@@ -66,7 +73,7 @@ export async function selectByEmbeddings(
   cfg: AutoselectConfig,
   query: string,
   allowed: ReadonlySet<string>,
-  opts: AttemptOptions,
+  opts: EmbedderContext,
   timeoutMs: number,
 ): Promise<string> {
   const c = embedder(rt, cfg);

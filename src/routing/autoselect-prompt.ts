@@ -5,7 +5,7 @@
  * or plant an answer tag.
  */
 import type { ChatMessage, ChatRequest } from '../providers/provider-adapter.js';
-import { renderTranscript } from '../context/turns.js';
+import { renderTranscript } from '../tokens/turns.js';
 
 /** The selector sees at most this much of the conversation (the newest part). */
 const MAX_PROMPT_CHARS = 24_000;

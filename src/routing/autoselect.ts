@@ -1,20 +1,20 @@
 /**
  * @module Autoselect (CONTRACTS §1.8, §6.8): drops the candidates that cannot serve the request, then
  * asks the selection model (or compares embeddings) which one fits, and falls back on any doubt. The
- * result names the chosen target, why, and its candidates for the attempt loop; the route shows it
- * as `x-aisbf-autoselect: <chosen>; reason=<selected|only-capable|fallback:<why>>`.
+ * result names the chosen target, why, and its candidates for the attempt loop; the inbound layer shows
+ * it as `x-aisbf-autoselect: <chosen>; reason=<selected|only-capable|fallback:<why>>`.
  */
 import type { CallContext, ChatCompletion, ChatRequest } from '../providers/provider-adapter.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Runtime } from '../runtime.js';
-import { lastUserText, renderTranscript, textOf } from '../context/turns.js';
+import { lastUserText, renderTranscript, textOf } from '../tokens/turns.js';
 import { buildSelectorRequest } from './autoselect-prompt.js';
 import { capabilityCheck } from './autoselect-capable.js';
-import { selectByEmbeddings } from './autoselect-embeddings.js';
+import { selectByEmbeddings, type EmbedderContext } from './autoselect-embeddings.js';
 import type { Candidate } from './candidate.js';
 import { parseAutoselectReply } from './parse-autoselect-reply.js';
-import { runWithFallback, type AttemptOptions } from './run-with-fallback.js';
+import type { InternalCaller } from './internal-call.js';
 import { candidatesForName } from './target-candidates.js';
 
 export const DEFAULT_AUTOSELECT_TIMEOUT_SECONDS = 10;
@@ -26,8 +26,6 @@ export interface AutoselectChoice {
   reason: string;
   /** The chosen target's candidates (those that can serve the request, when any can). */
   candidates: Candidate[];
-  /** The `x-aisbf-autoselect` header value. */
-  header: string;
 }
 
 interface Option {
@@ -36,14 +34,9 @@ interface Option {
   candidates: Candidate[];
 }
 
-function headerSafe(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, '?');
-}
-
-/** The rotation (order, attempt cap, cooldowns) a name runs under, when it names one. */
-function rotationOf(rt: Runtime, name: string): AttemptOptions['rotation'] {
-  const config = rt.config.rotations.rotations[name];
-  return config ? { id: name, config } : undefined;
+/** The request's keys, signal and logger, and how the selector's own call goes through the pipeline. */
+export interface AutoselectContext extends EmbedderContext {
+  caller: InternalCaller;
 }
 
 function whyFailed(err: unknown): string {
@@ -51,8 +44,8 @@ function whyFailed(err: unknown): string {
   return 'error';
 }
 
-/** `opts` are the request's (keys, signal, routing state); the selector gets its own rotation. */
-export async function selectAutoselect(rt: Runtime, id: string, req: ChatRequest, opts: Omit<AttemptOptions, 'rotation'>): Promise<AutoselectChoice> {
+/** The selection model's call runs as an internal request (its rotation, health and records apply). */
+export async function selectAutoselect(rt: Runtime, id: string, req: ChatRequest, opts: AutoselectContext): Promise<AutoselectChoice> {
   const cfg = rt.config.autoselect[id];
   if (!cfg) throw new Error(`unknown autoselect id ${id}`);
   const check = capabilityCheck(req);
@@ -74,7 +67,7 @@ export async function selectAutoselect(rt: Runtime, id: string, req: ChatRequest
     const all = capable.find((o) => o.id === chosen)?.candidates ?? candidatesForName(rt, chosen);
     const serving = all.filter((c) => check.canServe(c));
     opts.log.debug({ autoselect: id, chosen, reason }, 'autoselect decision');
-    return { chosen, reason, candidates: serving.length ? serving : all, header: headerSafe(`${chosen}; reason=${reason}`) };
+    return { chosen, reason, candidates: serving.length ? serving : all };
   };
 
   if (!capable.length) return choose(cfg.fallback, 'fallback:none-capable');
@@ -100,12 +93,12 @@ export async function selectAutoselect(rt: Runtime, id: string, req: ChatRequest
   // The loop may wrap the last failure in a rotation report; keep the upstream's own error for the reason.
   let lastFailure: unknown;
   try {
-    const selectors = candidatesForName(rt, cfg.selection_model);
     const deadline = Date.now() + timeoutMs;
     const selReq = buildSelectorRequest(rt.config.autoselectPrompt, req, capable, cfg.fallback, '');
-    const r = await runWithFallback(
-      selectors,
-      async (c, ctx: CallContext): Promise<ChatCompletion> => {
+    const completion = await opts.caller.callInternal({
+      route: 'internal:selector',
+      name: cfg.selection_model,
+      call: async (c, ctx: CallContext): Promise<ChatCompletion> => {
         const left = deadline - Date.now();
         try {
           if (left <= 0) throw new ProviderError(`autoselect gave up after ${timeoutMs} ms`, { kind: 'timeout', provider: c.providerId, model: c.model });
@@ -115,10 +108,9 @@ export async function selectAutoselect(rt: Runtime, id: string, req: ChatRequest
           throw err;
         }
       },
-      { ...opts, rotation: rotationOf(rt, cfg.selection_model) },
-    );
-    r.settle({ usage: r.value.usage });
-    reply = textOf(r.value.choices?.[0]?.message?.content ?? null);
+      usageOf: (v) => v.usage,
+    });
+    reply = textOf(completion.choices?.[0]?.message?.content ?? null);
   } catch (err) {
     if (err instanceof ClientGoneError || opts.signal.aborted) throw err;
     opts.log.warn({ autoselect: id, err: (err as Error).message }, 'autoselect selection model failed; using the fallback');

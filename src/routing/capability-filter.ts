@@ -9,7 +9,7 @@
 import { CAPABILITIES } from '../config/schema.js';
 import type { ProviderAdapter } from '../providers/provider-adapter.js';
 import type { Runtime } from '../runtime.js';
-import { HttpError } from '../server/errors.js';
+import { HttpError } from '../errors/http-error.js';
 import type { Candidate } from './candidate.js';
 
 export type Capability = (typeof CAPABILITIES)[number];

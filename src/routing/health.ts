@@ -21,35 +21,8 @@ export interface CooldownPolicy {
 export const DEFAULT_FAILURE_THRESHOLD = 3;
 export const DEFAULT_COOLDOWN_SECONDS = 300;
 
-export interface HealthRecord {
-  /** `provider/model` (Candidate.key). */
-  key: string;
-  /** Consecutive failures since the last success. */
-  failures: number;
-  /** ms since epoch; 0 when not cooling. */
-  cooldownUntil: number;
-  /** Cooled down since the last success: one more failure cools it again (half-open). */
-  tripped: boolean;
-  lastFailureAt: number;
-  /** What the last failure said, already scrubbed of credentials. */
-  lastError: string | null;
-}
-
-/** Token-window and call-spacing state of one rate-limit key (see rate-limits.ts). */
-export interface LimitRecord {
-  key: string;
-  /** ms since epoch of the last call started; 0 if none. */
-  lastCallAt: number;
-  /** [second (ms since epoch, floored to 1 s), tokens] buckets, oldest first. */
-  tokens: Array<[number, number]>;
-}
-
-/** Where health and rate-limit state survive restarts (SQLite by default: store/health-state.ts). */
-export interface RoutingStateStore {
-  load(): { health: HealthRecord[]; limits: LimitRecord[] };
-  /** Upserts the given records (the ones changed since the last save). */
-  save(health: readonly HealthRecord[], limits: readonly LimitRecord[]): void;
-}
+export type { HealthRecord, LimitRecord, RoutingStateStore } from '../store/routing-records.js';
+import type { HealthRecord } from '../store/routing-records.js';
 
 /** Keeps a short, key-free summary of an error for reports and GET /api/rotations. */
 function summarize(err: ProviderError): string {

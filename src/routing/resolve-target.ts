@@ -2,8 +2,9 @@
  * @module Turns a route and a `model` string into what should serve it: a provider/model, a rotation,
  * or an autoselect. Resolution order for a bare id is autoselect → rotation → provider (AISBF).
  */
-import { HttpError } from '../server/errors.js';
+import { HttpError } from '../errors/http-error.js';
 import type { Runtime } from '../runtime.js';
+import { aliasTarget } from './model-aliases.js';
 
 export type Target =
   | { kind: 'provider'; providerId: string; model: string }
@@ -18,7 +19,7 @@ function list(ids: Iterable<string>): string {
   return a.length ? a.join(', ') : '(none configured)';
 }
 
-export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefined): Target {
+export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefined, viaAlias = false): Target {
   const { config } = rt;
   const rotations = config.rotations.rotations;
   const autoselect = config.autoselect;
@@ -51,6 +52,9 @@ export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefin
       if (rotations[model]) return { kind: 'rotation', id: model };
       const slash = model.indexOf('/');
       if (slash > 0 && providers[model.slice(0, slash)]) return { kind: 'provider', providerId: model.slice(0, slash), model: model.slice(slash + 1) };
+      // model_aliases (issue 17): a name that is not itself a target, mapped by glob; targets are checked at config load.
+      const aliased = aliasTarget(config.aisbf.model_aliases, model);
+      if (aliased !== undefined && aliased !== model && !viaAlias) return resolveTarget(rt, scope, aliased, true);
       throw modelNotFound(
         model,
         `use "provider/model" with a provider of ${list(Object.keys(providers))}, a rotation (${list(Object.keys(rotations))}) or an autoselect id (${list(Object.keys(autoselect))})`,

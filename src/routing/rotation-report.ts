@@ -3,13 +3,12 @@
  * rotation could serve a request, the client gets a `chat.completion` whose assistant text explains
  * why, with `aisbf_error`, `rotation_id`, `error_details[]` (each candidate's state, cooldown, failure
  * count and last error — never a key), `attempted_models`, `attempted_count`, `max_retries` and
- * `last_error`. Status 429 with Retry-After (the soonest recovery), or 200 when `notifyerrors` is on;
- * streamed requests get the same text as SSE.
+ * `last_error`, as data; the inbound layer renders it (inbound/openai-chat/render-rotation-report.ts).
  */
 import { redactText } from '../log.js';
 import type { ProviderError } from '../providers/provider-error.js';
-import { HttpError, describeProviderError } from '../server/errors.js';
-import { SSE_HEADERS, newCompletionId, singleMessageStream } from '../server/openai-sse.js';
+import { HttpError } from '../errors/http-error.js';
+import { describeProviderError } from './describe-provider-error.js';
 import type { Candidate } from './candidate.js';
 import type { CandidateState } from './routing-state.js';
 
@@ -19,6 +18,7 @@ export type CandidateOutcomeKind =
   | 'skipped_cooling'
   | 'skipped_rate_limited'
   | 'skipped_disabled'
+  | 'skipped_stopped'
   | 'skipped_no_key'
   | 'skipped_context_too_small'
   | 'not_tried';
@@ -57,6 +57,7 @@ const OUTCOME_TEXT: Record<CandidateOutcomeKind, string> = {
   skipped_cooling: 'skipped (cooling down)',
   skipped_rate_limited: 'skipped (rate limited)',
   skipped_disabled: 'skipped (provider disabled)',
+  skipped_stopped: 'skipped (model stopped)',
   skipped_no_key: 'skipped (no API key)',
   skipped_context_too_small: 'skipped (context window not larger than the one that overflowed)',
   not_tried: 'not tried (attempt limit reached)',
@@ -74,6 +75,8 @@ export class RotationUnavailableError extends HttpError {
     /** Seconds until the soonest candidate recovers; undefined when none will by waiting. */
     readonly retryAfterSeconds: number | undefined,
     readonly notifyErrors: boolean,
+    /** Some member is over a rate limit (skipped for it, or its last failure was a 429). */
+    readonly rateLimited: boolean = false,
   ) {
     super(429, text, {
       code: 'rotation_unavailable',
@@ -126,7 +129,8 @@ export function buildRotationError(input: ReportInput): RotationUnavailableError
     last_error: lastError,
   };
   const retryAfter = soonest === undefined ? undefined : seconds(soonest - now);
-  return new RotationUnavailableError(report, reportText(report, retryAfter), retryAfter, input.notifyErrors);
+  const rateLimited = input.outcomes.some((o) => o.outcome === 'skipped_rate_limited' || o.error?.kind === 'rate_limit') || details.some((d) => d.state === 'rate_limited');
+  return new RotationUnavailableError(report, reportText(report, retryAfter), retryAfter, input.notifyErrors, rateLimited);
 }
 
 function reportText(r: RotationReport, retryAfter: number | undefined): string {
@@ -141,31 +145,4 @@ function reportText(r: RotationReport, retryAfter: number | undefined): string {
   lines.push('', `Attempted ${r.attempted_count} of at most ${r.max_retries}${r.attempted_models.length ? `: ${r.attempted_models.join(', ')}` : ''}.`);
   if (retryAfter !== undefined) lines.push(`Retry after ${retryAfter} s.`);
   return lines.join('\n');
-}
-
-/**
- * Renders the report as AISBF does: a chat.completion (or its SSE form for streamed requests) with
- * the report fields, 200 when notifyerrors is on, else 429. The 429 body also carries OpenAI's
- * `error` envelope so SDK clients raise an error with a readable message.
- */
-export function rotationReportResponse(err: RotationUnavailableError, opts: { stream: boolean; model: string; extraHeaders?: Record<string, string> }): Response {
-  const status = err.notifyErrors ? 200 : 429;
-  const headers: Record<string, string> = { ...err.options.headers, ...opts.extraHeaders };
-  const id = newCompletionId();
-  const created = Math.floor(Date.now() / 1000);
-  if (opts.stream) {
-    const body = singleMessageStream(err.text, { id, model: opts.model, created }, { aisbf_error: true, rotation_id: err.report.rotation_id });
-    return new Response(body, { status, headers: { ...SSE_HEADERS, ...headers } });
-  }
-  const completion = {
-    id,
-    object: 'chat.completion',
-    created,
-    model: opts.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: err.text }, logprobs: null, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    ...err.report,
-    ...(status === 429 ? { error: { message: err.text, type: 'rate_limit_error', param: null, code: 'rotation_unavailable' } } : {}),
-  };
-  return new Response(JSON.stringify(completion), { status, headers: { 'content-type': 'application/json', ...headers } });
 }

@@ -12,10 +12,11 @@ import type { CallContext, ChatStreamPart, Usage } from '../providers/provider-a
 import { ClientGoneError } from '../providers/deadline.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Runtime } from '../runtime.js';
-import { HttpError } from '../server/errors.js';
+import { HttpError } from '../errors/http-error.js';
 import type { Candidate, ClientKeys } from './candidate.js';
 import { resolveCooldownPolicy } from './health.js';
-import { resolveKey } from './resolve-key.js';
+import { resolveKeyWithSource } from './resolve-key.js';
+import { redactText } from '../log.js';
 import { buildRotationError, type CandidateOutcome } from './rotation-report.js';
 import type { RoutingState } from './routing-state.js';
 import { attemptLimit, orderCandidates } from './weighted-order.js';
@@ -26,6 +27,8 @@ export interface AttemptOptions {
   /** The client's signal (aborts when it goes away). */
   signal: AbortSignal;
   log: Logger;
+  /** The request's id, put on every upstream-attempt warning (falls back to the log's own bindings). */
+  requestId?: string;
   /**
    * The long-lived health and rate-limit state. Without it candidates are tried in the given order
    * and nothing is recorded (helper calls that should not touch health).
@@ -39,6 +42,12 @@ export interface AttemptOptions {
    * mid-stream would be reset on every request and never cool down).
    */
   deferSuccess?: boolean;
+  /** Admission (per provider/model concurrency); absent when no gate is configured (one branch). */
+  admission?: AttemptAdmission;
+  /** Stopped models; absent when nothing can be stopped. */
+  gate?: { isStopped(candidateKey: string): boolean };
+  /** Filled with the attempt count and last candidate as the loop goes. */
+  trace?: AttemptTrace;
 }
 
 /** How a served response ended, told to the loop's bookkeeping once the response is complete. */
@@ -60,21 +69,86 @@ export interface AttemptSuccess<T> {
   settle(outcome: AttemptOutcome): void;
 }
 
+/** A concurrency slot held while a candidate serves (admission; released once). */
+export interface AttemptSlot {
+  release(failed?: boolean): void;
+}
+
+/**
+ * Admission as the attempt loop sees it (the pipeline adapts its AdmissionStage to this): a slot now
+ * or undefined when the candidate is saturated, and a wait for a slot on any of several candidates.
+ */
+export interface AttemptAdmission {
+  tryAcquire(c: Candidate): AttemptSlot | undefined;
+  acquire(candidates: readonly Candidate[]): Promise<{ candidate: Candidate; slot: AttemptSlot }>;
+}
+
+/** Filled by the loop as it goes, so a caller can still say how many attempts a failure took. */
+export interface AttemptTrace {
+  attempts: number;
+  /** The last candidate called (or the one that served). */
+  candidate?: Candidate;
+}
+
 export async function runWithFallback<T>(
   candidates: readonly Candidate[],
   attempt: (c: Candidate, ctx: CallContext) => Promise<T>,
   opts: AttemptOptions,
 ): Promise<AttemptSuccess<T>> {
-  const { routing, rotation, runtime: rt } = opts;
-  const rotationsFile = rt.config.rotations;
+  const { routing, rotation, runtime: rt, admission, gate } = opts;
   const ordered = rotation ? orderCandidates(candidates, rotation.config.strategy, routing?.random) : [...candidates];
   const limit = rotation ? attemptLimit(ordered.length, rotation.config.max_attempts) : ordered.length;
-  const policyOf = (c: Candidate) => resolveCooldownPolicy(rotation?.config, c.provider, rotationsFile);
   const outcomes: CandidateOutcome[] = [];
   let lastError: ProviderError | undefined;
   let attempts = 0;
   /** After a context-length failure, only candidates with a larger context_size are worth trying. */
   let contextFloor: number | undefined;
+  /** Candidates passed over because their admission gate was full (only with admission). */
+  let saturated: Candidate[] | undefined;
+
+  /** Calls one candidate; returns the success, or undefined when the loop should move on. */
+  const tryOne = async (c: Candidate, now: number | undefined, slot: AttemptSlot | undefined): Promise<AttemptSuccess<T> | undefined> => {
+    let apiKey: string | undefined;
+    let keySource: CallContext['keySource'];
+    try {
+      ({ key: apiKey, source: keySource } = resolveKeyWithSource(c, opts.keys, rt.config.missingKeyEnv));
+    } catch (err) {
+      slot?.release();
+      if (!(err instanceof ProviderError)) throw err;
+      lastError = err;
+      outcomes.push({ candidate: c, outcome: 'skipped_no_key', error: err });
+      return undefined;
+    }
+    attempts++;
+    if (opts.trace) {
+      opts.trace.attempts = attempts;
+      opts.trace.candidate = c;
+    }
+    routing?.limits.recordCall(c, now);
+    const ctx: CallContext = { model: c.model, apiKey, keySource, signal: opts.signal, timeoutMs: rt.timeoutMs(c), log: opts.log, imagePolicy: rt.imagePolicy };
+    try {
+      const value = await attempt(c, ctx);
+      if (!opts.deferSuccess) {
+        routing?.health.recordSuccess(c.key);
+        slot?.release();
+        slot = undefined;
+      }
+      return { value, candidate: c, attempts, settle: settler(c, opts, slot) };
+    } catch (err) {
+      slot?.release(true);
+      // Only the provider layer's own verdict counts against a provider. Anything else (a TypeError,
+      // a RangeError from a stack overflow: our bugs or hostile input) is ours: never counted, never
+      // failed over, and it reaches the client as our own 500 (issue 13).
+      if (!(err instanceof ProviderError)) throw err;
+      lastError = err;
+      routing?.health.recordFailure(c.key, err, policyOf(opts, c));
+      outcomes.push({ candidate: c, outcome: 'failed', error: err });
+      opts.log.warn({ reqId: opts.requestId, provider: c.providerId, model: c.model, kind: err.kind, status: err.status, error: redactText(err.message) }, 'upstream attempt failed');
+      if (!err.policy.failsOver) throw err;
+      if (err.policy.needsLargerContext) contextFloor = Math.max(contextFloor ?? 0, c.settings.context_size ?? 0);
+      return undefined;
+    }
+  };
 
   for (const c of ordered) {
     if (opts.signal.aborted) throw new ClientGoneError();
@@ -84,6 +158,12 @@ export async function runWithFallback<T>(
     }
     if (!c.provider.enabled) {
       outcomes.push({ candidate: c, outcome: 'skipped_disabled' });
+      continue;
+    }
+    if (gate && gate.isStopped(c.key)) {
+      // Named directly, a stopped model says so; a rotation passes over it.
+      if (!rotation) throw new HttpError(503, `Model '${c.key}' is stopped by an administrator.`, { code: 'model_stopped', param: 'model' });
+      outcomes.push({ candidate: c, outcome: 'skipped_stopped' });
       continue;
     }
     if (contextFloor !== undefined && !((c.settings.context_size ?? 0) > contextFloor)) {
@@ -102,33 +182,31 @@ export async function runWithFallback<T>(
       outcomes.push({ candidate: c, outcome: 'skipped_rate_limited' });
       continue;
     }
-    let apiKey: string | undefined;
-    try {
-      apiKey = resolveKey(c, opts.keys, rt.config.missingKeyEnv);
-    } catch (err) {
-      if (!(err instanceof ProviderError)) throw err;
-      lastError = err;
-      outcomes.push({ candidate: c, outcome: 'skipped_no_key', error: err });
-      continue;
+    let slot: AttemptSlot | undefined;
+    if (admission) {
+      // A saturated member is passed over; only when every one is saturated does the request wait.
+      slot = admission.tryAcquire(c);
+      if (!slot) {
+        (saturated ??= []).push(c);
+        continue;
+      }
     }
-    attempts++;
-    routing?.limits.recordCall(c, now);
-    const ctx: CallContext = { model: c.model, apiKey, signal: opts.signal, timeoutMs: rt.timeoutMs(c), log: opts.log, imagePolicy: rt.imagePolicy };
-    try {
-      const value = await attempt(c, ctx);
-      if (!opts.deferSuccess) routing?.health.recordSuccess(c.key);
-      return { value, candidate: c, attempts, settle: settler(c, routing, () => policyOf(c), opts.deferSuccess === true) };
-    } catch (err) {
-      if (!(err instanceof ProviderError)) throw err;
-      lastError = err;
-      routing?.health.recordFailure(c.key, err, policyOf(c));
-      outcomes.push({ candidate: c, outcome: 'failed', error: err });
-      opts.log.warn({ provider: c.providerId, model: c.model, kind: err.kind, status: err.status }, 'upstream attempt failed');
-      if (!err.policy.failsOver) throw err;
-      if (err.policy.needsLargerContext) contextFloor = Math.max(contextFloor ?? 0, c.settings.context_size ?? 0);
-    }
+    const r = await tryOne(c, now, slot);
+    if (r) return r;
   }
+  while (saturated && saturated.length && attempts < limit) {
+    if (opts.signal.aborted) throw new ClientGoneError();
+    const got = await admission!.acquire(saturated);
+    saturated.splice(saturated.indexOf(got.candidate), 1);
+    const r = await tryOne(got.candidate, routing?.clock(), got.slot);
+    if (r) return r;
+  }
+  if (saturated) for (const c of saturated) outcomes.push({ candidate: c, outcome: 'not_tried' });
   throw exhausted(opts, outcomes, lastError, limit);
+}
+
+function policyOf(opts: AttemptOptions, c: Candidate): ReturnType<typeof resolveCooldownPolicy> {
+  return resolveCooldownPolicy(opts.rotation?.config, c.provider, opts.runtime.config.rotations);
 }
 
 /** What the client gets when no candidate served the request. */
@@ -138,7 +216,7 @@ function exhausted(opts: AttemptOptions, outcomes: readonly CandidateOutcome[], 
   // disabled providers). When every candidate failed only because of the request itself (its context
   // is too long for all of them, no key anywhere), the plain upstream error says more than a report.
   const unavailable = outcomes.some(
-    (o) => o.outcome === 'skipped_cooling' || o.outcome === 'skipped_rate_limited' || o.outcome === 'skipped_disabled' || (o.outcome === 'failed' && o.error!.policy.countsAsFailure),
+    (o) => o.outcome === 'skipped_cooling' || o.outcome === 'skipped_rate_limited' || o.outcome === 'skipped_disabled' || o.outcome === 'skipped_stopped' || (o.outcome === 'failed' && o.error!.policy.countsAsFailure),
   );
   if (rotation && routing && (unavailable || !lastError)) {
     return buildRotationError({
@@ -177,15 +255,19 @@ function exhausted(opts: AttemptOptions, outcomes: readonly CandidateOutcome[], 
   return new HttpError(503, 'Provider temporarily unavailable: no candidate could serve this request.', { code: 'no_candidate_available' });
 }
 
-function settler(c: Candidate, routing: RoutingState | undefined, policy: () => ReturnType<typeof resolveCooldownPolicy>, successPending: boolean): (o: AttemptOutcome) => void {
+function settler(c: Candidate, opts: AttemptOptions, slot: AttemptSlot | undefined): (o: AttemptOutcome) => void {
+  const { routing } = opts;
+  const successPending = opts.deferSuccess === true;
   let settled = false;
   return (o) => {
-    if (settled || !routing) return;
+    if (settled) return;
     settled = true;
+    slot?.release(o.error !== undefined);
+    if (!routing) return;
     const tokens = o.usage?.total_tokens ?? (o.usage ? o.usage.prompt_tokens + o.usage.completion_tokens : 0);
     if (tokens > 0) routing.limits.recordTokens(c, tokens);
     // Too late to fail over, but the provider did fail: count it (DESIGN.md error policy, last row).
-    if (o.error instanceof ProviderError) routing.health.recordFailure(c.key, o.error, policy(), undefined, true);
+    if (o.error instanceof ProviderError) routing.health.recordFailure(c.key, o.error, policyOf(opts, c), undefined, true);
     else if (successPending && !o.error) routing.health.recordSuccess(c.key);
   };
 }

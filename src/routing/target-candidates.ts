@@ -2,9 +2,8 @@
  * @module The candidate list for a resolved target: one candidate for a provider/model, the
  * rotation's list for a rotation.
  */
-import { HttpError } from '../server/errors.js';
+import { HttpError } from '../errors/http-error.js';
 import type { Runtime } from '../runtime.js';
-import type { RotationConfig } from '../config/schema.js';
 import type { Candidate } from './candidate.js';
 import type { Target } from './resolve-target.js';
 
@@ -41,14 +40,4 @@ export function candidatesFor(rt: Runtime, target: Target): Candidate[] {
       // selectAutoselect (routing/autoselect.ts) first and use the chosen target's candidates.
       return candidatesForName(rt, rt.config.autoselect[target.id]!.fallback);
   }
-}
-
-/**
- * The rotation whose order, attempt cap, cooldown policy and report apply to a target: the rotation
- * itself, or the rotation an autoselect falls back to. Undefined for a direct provider/model.
- */
-export function rotationFor(rt: Runtime, target: Target): { id: string; config: RotationConfig } | undefined {
-  const id = target.kind === 'rotation' ? target.id : target.kind === 'autoselect' ? rt.config.autoselect[target.id]?.fallback : undefined;
-  const config = id === undefined ? undefined : rt.config.rotations.rotations[id];
-  return id !== undefined && config ? { id, config } : undefined;
 }

@@ -9,7 +9,7 @@ import type { CallContext, VideoContentVariant, VideoJob } from '../providers/pr
 import { ClientGoneError } from '../providers/deadline.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Runtime } from '../runtime.js';
-import { HttpError } from '../server/errors.js';
+import { HttpError } from '../errors/http-error.js';
 import type { Db } from '../store/db.js';
 import { FINAL_STATUSES, VideoJobStore, newVideoJobId, type VideoJobRow, type VideoStatus } from '../store/jobs.js';
 import type { Candidate, ClientKeys } from './candidate.js';

@@ -9,6 +9,9 @@ import type { Db } from '../store/db.js';
 import type { RoutingState } from '../routing/routing-state.js';
 import type { VideoJobService } from '../routing/video-jobs.js';
 import type { PipelineStages } from '../pipeline/stages.js';
+import type { AccountingServices } from '../accounting/create-accounting.js';
+import type { Identity } from '../pipeline/request-meta.js';
+import type { IdentityService } from '../identity/identity-service.js';
 
 export interface AppDeps {
   /** The current runtime; read once per request so a reload never changes a request midway. */
@@ -25,11 +28,19 @@ export interface AppDeps {
   videoJobs: VideoJobService;
   /** The pipeline's stage implementations (server/build-stages.ts); live across reloads. */
   stages: PipelineStages;
+  /** Users, tokens and API keys (identity/identity-service.ts); lives across reloads. */
+  identity: IdentityService;
+  /** Usage records, metrics, stopped models, crash log (server/build-stages.ts); absent in bare test apps. */
+  accounting?: AccountingServices;
 }
 
 export interface AppEnv {
   Variables: {
     requestId: string;
     reqLog: RequestLog;
+    /** Who is calling, once the identity middleware or admin guard resolved it (auth on). */
+    identity?: Identity;
+    /** The admin guard already passed this request. */
+    adminChecked?: boolean;
   };
 }

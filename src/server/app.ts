@@ -2,7 +2,7 @@
  * @module createApp(deps) → the Hono app, without listening. Middleware: request id, one log line per
  * request, CORS, optional proxy auth; one onError that turns anything into OpenAI's envelope.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
@@ -15,6 +15,8 @@ import { headerOf } from './node-request.js';
 import { plainSibling, redactText } from '../log.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerChatRoutes } from './routes/chat.js';
+import { registerResponsesRoutes } from '../inbound/responses/responses-routes.js';
+import { registerMessagesRoutes } from '../inbound/anthropic-messages/messages-routes.js';
 import { registerModelRoutes } from './routes/models.js';
 import { registerEmbeddingRoutes } from './routes/embeddings.js';
 import { registerImageRoutes } from './routes/images.js';
@@ -22,13 +24,16 @@ import { registerAudioRoutes } from './routes/audio.js';
 import { registerVideoRoutes } from './routes/videos.js';
 import { loggablePath, registerGlassesRoutes } from '../compat/glasses.js';
 import { registerVisionAIRoutes } from '../compat/visionai.js';
-import { registerPlatformRoutes } from '../compat/platform.js';
+import { registerPlatformRoutes } from '../compat/platform/index.js';
+import { registerOcrRoutes } from '../compat/ocr/ocr-route.js';
+import { GUARDED_PATHS, identityMiddleware } from './identity-middleware.js';
+import { adminGuard } from './admin-guard.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerAdminKeyRoutes } from './routes/admin-keys.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 
 const REQUEST_ID_RE = /^[\w.:@-]{1,128}$/;
-
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -49,32 +54,30 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (!reqLog.deferred) reqLog.finish(c.res.status);
   });
 
-  const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'retry-after', 'content-disposition', 'x-video-model', 'x-generation-time'] });
+  const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'x-aisbf-cache', 'retry-after', 'content-disposition', 'x-video-model', 'x-generation-time'] });
   app.use('*', async function corsIfEnabled(c, next) {
     // Only browsers send Origin, and only cross-origin requests need CORS headers.
     if (deps.runtime().config.aisbf.server.cors && headerOf(c, 'origin') !== undefined) return corsOn(c, next);
     await next();
   });
 
-  // Proxy auth (aisbf.json auth.enabled): bearer tokens compared by their SHA-256.
-  const proxyAuth = async function proxyAuth(c: Parameters<Parameters<typeof app.use>[1]>[0], next: () => Promise<void>) {
-    const auth = deps.runtime().config.aisbf.auth;
-    if (!auth.enabled) return next();
-    const header = headerOf(c, 'authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    const digest = sha256(token);
-    const ok = token !== '' && hashedTokens(auth.tokens).some((t) => t.length === digest.length && timingSafeEqual(t, digest));
-    if (!ok) throw new HttpError(401, 'Missing or invalid proxy token: send Authorization: Bearer <token> (aisbf.json auth.tokens).', { code: 'invalid_api_key' });
-    return next();
-  };
-  app.use('/api/*', proxyAuth);
-  app.use('/v1/*', proxyAuth);
+  // Auth (aisbf.json auth.enabled): API keys, access tokens and static tokens on the guarded paths.
+  const identityGuard = identityMiddleware(deps.identity);
+  for (const path of GUARDED_PATHS) app.use(path, identityGuard);
+  app.use('/admin/*', adminGuard({ identity: deps.identity }));
 
   registerStatusRoutes(app, deps);
+  registerAuthRoutes(app, deps);
+  registerAdminKeyRoutes(app, deps);
+  registerAdminRoutes(app, deps);
+  registerMetricsRoute(app, deps);
   registerModelRoutes(app, deps);
   // Before the chat routes: their `POST /api/:id` 404 helper would otherwise answer /api/image, /api/llm …
   registerPlatformRoutes(app, deps);
+  registerOcrRoutes(app, deps);
   registerChatRoutes(app, deps);
+  registerResponsesRoutes(app, deps);
+  registerMessagesRoutes(app, deps);
   registerEmbeddingRoutes(app, deps);
   registerImageRoutes(app, deps);
   registerAudioRoutes(app, deps);
@@ -87,21 +90,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(function onError(err, c) {
     const reqLog = c.get('reqLog');
     const expected = err instanceof HttpError || err instanceof ProviderError || err instanceof ClientGoneError;
-    if (!expected) deps.log.error({ reqId: reqLog?.id, err: { name: (err as Error).name, message: redactText(String((err as Error).message)), stack: redactText(String((err as Error).stack)) } }, 'unhandled error');
+    if (!expected) deps.log.error({ reqId: reqLog?.id, err: { name: (err as Error).name, message: redactText(String((err as Error).message)) } }, 'unhandled error');
+    // Our own fault: the stack goes to /admin/crashes (and only there).
+    if (!expected) deps.accounting?.crashes.record(err, { requestId: reqLog?.id, route: `${c.req.method} ${loggablePath(c.req.path)}` });
     if (reqLog) reqLog.error = (err as Error).message;
     return errorResponse(err);
   });
 
   return app;
-}
-
-const hashCache = new WeakMap<readonly string[], Buffer[]>();
-/** Tokens may be written as sha256 hex (recommended) or plain; both are compared as digests. */
-function hashedTokens(tokens: readonly string[]): Buffer[] {
-  let hashed = hashCache.get(tokens);
-  if (!hashed) {
-    hashed = tokens.map((t) => (/^[0-9a-f]{64}$/i.test(t) ? Buffer.from(t, 'hex') : sha256(t)));
-    hashCache.set(tokens, hashed);
-  }
-  return hashed;
 }

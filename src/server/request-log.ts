@@ -4,8 +4,9 @@
  */
 import type { Logger } from 'pino';
 import { redactText } from '../log.js';
+import type { SettleInfo, SettleObserver } from '../pipeline/run-request.js';
 
-export class RequestLog {
+export class RequestLog implements SettleObserver {
   provider?: string;
   model?: string;
   attempts?: number;
@@ -23,6 +24,21 @@ export class RequestLog {
     private readonly method: string,
     private readonly path: string,
   ) {}
+
+  /** The pipeline settled the request: what served it and its tokens; a deferred (stream) line is written now. */
+  settled(info: SettleInfo): void {
+    if (info.providerId !== undefined) {
+      this.provider = info.providerId;
+      this.model = info.model;
+      this.attempts = info.attempts;
+    }
+    if (info.usage) {
+      this.promptTokens = info.usage.prompt_tokens;
+      this.completionTokens = info.usage.completion_tokens;
+    }
+    if (info.error !== undefined && this.deferred) this.error = (info.error as Error)?.message;
+    if (this.deferred) this.finish(info.status, { aborted: info.aborted });
+  }
 
   finish(status: number, extra?: { aborted?: boolean }): void {
     if (this.done) return;

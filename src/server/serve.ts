@@ -62,8 +62,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
   if (worker) process.on('message', onPrimaryMessage);
   const videoJobs = new VideoJobService({ db, runtime: () => runtime, log });
-  const built = buildStages({ runtime: () => runtime, db, log, clock: opts.clock ?? Date.now, configDir: config.dir });
-  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages };
+  const built = buildStages({ runtime: () => runtime, db, log, clock: opts.clock ?? Date.now, configDir: config.dir, version: VERSION });
+  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages, identity: built.identity, accounting: built.accounting };
   const app = createApp(deps);
   const glassesCleanup = startDaemonGlassesCleanup(deps);
 

@@ -4,7 +4,7 @@
  * in batches by the routing state service, never on the request path.
  */
 import { migrate, type Db, type Migration } from './db.js';
-import type { HealthRecord, LimitRecord, RoutingStateStore } from '../routing/health.js';
+import type { HealthRecord, LimitRecord, RoutingStateStore } from './routing-records.js';
 
 export const HEALTH_STATE_MIGRATIONS: readonly Migration[] = [
   {

@@ -1,13 +1,11 @@
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FAKE_FLAC, FAKE_MP4, TINY_JPEG, fakeVector, startFakeHfTasks, type FakeHfTasks } from '../fakes/huggingface-tasks-upstream.js';
 import { TINY_PNG_B64 } from '../fakes/openai-capabilities.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { startAisbf } from '../helpers/aisbf-server.js';
+import { useGateway } from '../helpers/fixture.js';
 
-let fake: FakeHfTasks;
-let aisbf: TestServer;
-
-const sdk = () => new OpenAI({ baseURL: `${aisbf.url}/api/huggingface`, apiKey: 'client-key', maxRetries: 0 });
+const sdk = () => gw.sdk('/api/huggingface');
 
 async function errorOf(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
   try {
@@ -19,8 +17,8 @@ async function errorOf(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.
   throw new Error('expected the call to fail');
 }
 
-beforeAll(async () => {
-  fake = await startFakeHfTasks({
+const gw = useGateway({
+  fake: () => startFakeHfTasks({
     tasks: {
       'sentence-transformers/all-MiniLM-L6-v2': 'feature-extraction',
       'bert-base/uncased': 'feature-extraction-unpooled',
@@ -31,14 +29,10 @@ beforeAll(async () => {
       'openai/whisper-large-v3': 'asr',
       'ali-vilab/text-to-video-ms-1.7b': 'text-to-video',
     },
-  });
-  aisbf = await startAisbf({
+  }),
+  config: (fake) => ({
     providers: { huggingface: { type: 'huggingface', endpoint: fake.baseURL, api_key: fake.token, models: [] } },
-  });
-});
-afterAll(async () => {
-  await aisbf.close();
-  await fake.close();
+  }),
 });
 
 describe('feature-extraction as embeddings', () => {
@@ -46,9 +40,9 @@ describe('feature-extraction as embeddings', () => {
     const res = await sdk().embeddings.create({ model: 'sentence-transformers/all-MiniLM-L6-v2', input: ['one', 'three'], encoding_format: 'float' });
     expect(res.data.map((d) => d.embedding)).toEqual([fakeVector('one'), fakeVector('three')]);
     expect(res.usage.prompt_tokens).toBeGreaterThan(0);
-    const sent = fake.taskRequests().at(-1)!;
+    const sent = gw.fake.taskRequests().at(-1)!;
     expect(sent.path).toBe('/hf-inference/models/sentence-transformers/all-MiniLM-L6-v2/pipeline/feature-extraction');
-    expect(sent.headers.authorization).toBe(`Bearer ${fake.token}`);
+    expect(sent.headers.authorization).toBe(`Bearer ${gw.fake.token}`);
     expect(sent.body).toEqual({ inputs: ['one', 'three'] });
   });
 
@@ -71,7 +65,7 @@ describe('text-to-image and image-to-image', () => {
   it('sends {inputs, parameters: {width, height}} and answers the bytes as b64_json', async () => {
     const res = await sdk().images.generate({ model: 'stabilityai/stable-diffusion-xl-base-1.0', prompt: 'a fox', size: '1024x768' as '1024x1024' });
     expect(res.data![0]!.b64_json).toBe(TINY_PNG_B64);
-    expect(fake.taskRequests().at(-1)!.body).toEqual({ inputs: 'a fox', parameters: { width: 1024, height: 768 } });
+    expect(gw.fake.taskRequests().at(-1)!.body).toEqual({ inputs: 'a fox', parameters: { width: 1024, height: 768 } });
   });
 
   it('keeps a JPEG as it came (type in the data: URI for url)', async () => {
@@ -83,7 +77,7 @@ describe('text-to-image and image-to-image', () => {
     const png = Buffer.from(TINY_PNG_B64, 'base64');
     const res = await sdk().images.edit({ model: 'timbrooks/instruct-pix2pix', prompt: 'turn it into winter', image: await toFile(png, 'a.png', { type: 'image/png' }) });
     expect(res.data![0]!.b64_json).toBe(TINY_PNG_B64);
-    expect(fake.taskRequests().at(-1)!.body).toEqual({ inputs: TINY_PNG_B64, parameters: { prompt: 'turn it into winter' } });
+    expect(gw.fake.taskRequests().at(-1)!.body).toEqual({ inputs: TINY_PNG_B64, parameters: { prompt: 'turn it into winter' } });
   });
 });
 
@@ -92,7 +86,7 @@ describe('speech and transcription', () => {
     const res = await sdk().audio.speech.create({ model: 'facebook/mms-tts-eng', voice: 'alloy', input: 'Hello' });
     expect(res.headers.get('content-type')).toBe('audio/flac');
     expect(Buffer.from(await res.arrayBuffer()).equals(FAKE_FLAC)).toBe(true);
-    expect(fake.taskRequests().at(-1)!.body).toEqual({ inputs: 'Hello' });
+    expect(gw.fake.taskRequests().at(-1)!.body).toEqual({ inputs: 'Hello' });
   });
 
   it('ASR posts the raw audio with its content type; chunks become segments', async () => {
@@ -101,7 +95,7 @@ describe('speech and transcription', () => {
     expect(res.text).toBe(`heard ${audio.length} bytes`);
     const segs = (res as unknown as { segments: Array<{ start: number; end: number; text: string }> }).segments;
     expect(segs.map((s) => [s.start, s.end])).toEqual([[0, 0.5], [0.5, 1.25]]);
-    const sent = fake.taskRequests().at(-1)!;
+    const sent = gw.fake.taskRequests().at(-1)!;
     expect(sent.headers['content-type']).toBe('audio/wav');
     expect(sent.rawBody.equals(audio)).toBe(true);
   });
@@ -112,18 +106,18 @@ describe('text-to-video', () => {
     const client = sdk();
     const job = await client.videos.create({ model: 'ali-vilab/text-to-video-ms-1.7b' as 'sora-2', prompt: 'waves' });
     expect(job.status).toBe('completed');
-    const calls = fake.taskRequests().length;
+    const calls = gw.fake.taskRequests().length;
     const content = await client.videos.downloadContent(job.id);
     expect(content.headers.get('content-type')).toBe('video/mp4');
     expect(Buffer.from(await content.arrayBuffer()).equals(FAKE_MP4)).toBe(true);
-    expect(fake.taskRequests().length).toBe(calls);
-    expect(fake.taskRequests().at(-1)!.body).toEqual({ inputs: 'waves', parameters: {} });
+    expect(gw.fake.taskRequests().length).toBe(calls);
+    expect(gw.fake.taskRequests().at(-1)!.body).toEqual({ inputs: 'waves', parameters: {} });
   });
 });
 
 describe('errors in HF shapes', () => {
   it('a loading model (503 + estimated_time) is a 503 with Retry-After', async () => {
-    fake.enqueue({ loading: 21.4 });
+    gw.fake.enqueue({ loading: 21.4 });
     const err = await errorOf(sdk().images.generate({ model: 'stabilityai/stable-diffusion-xl-base-1.0', prompt: 'x' }));
     expect(err.status).toBe(503);
     expect(err.headers?.get('retry-after')).toBe('22');
@@ -131,7 +125,7 @@ describe('errors in HF shapes', () => {
   });
 
   it('429 {"error"} is a 429', async () => {
-    fake.enqueue({ status: 429, body: { error: 'Rate limit reached. You reached free usage limit (reset hourly).' } });
+    gw.fake.enqueue({ status: 429, body: { error: 'Rate limit reached. You reached free usage limit (reset hourly).' } });
     const err = await errorOf(sdk().images.generate({ model: 'stabilityai/stable-diffusion-xl-base-1.0', prompt: 'x' }));
     expect(err.status).toBe(429);
     expect(err.message).toMatch(/Rate limit reached/);
@@ -144,7 +138,7 @@ describe('errors in HF shapes', () => {
   });
 
   it('a rejected token is a 502 naming the provider, never the token', async () => {
-    const other = await startAisbf({ providers: { huggingface: { type: 'huggingface', endpoint: fake.baseURL, api_key: 'hf_wrongtoken123', models: [] } } });
+    const other = await startAisbf({ providers: { huggingface: { type: 'huggingface', endpoint: gw.fake.baseURL, api_key: 'hf_wrongtoken123', models: [] } } });
     try {
       const err = await errorOf(new OpenAI({ baseURL: `${other.url}/api/huggingface`, apiKey: 'x', maxRetries: 0 }).images.generate({ model: 'stabilityai/stable-diffusion-xl-base-1.0', prompt: 'x' }));
       expect(err.status).toBe(502);
@@ -156,9 +150,9 @@ describe('errors in HF shapes', () => {
   });
 
   it('refuses a model id that could escape the URL path, without calling upstream', async () => {
-    const before = fake.requests.length;
+    const before = gw.fake.requests.length;
     const err = await errorOf(sdk().images.generate({ model: '../../v1/chat', prompt: 'x' }));
     expect(err.status).toBe(404);
-    expect(fake.requests.length).toBe(before);
+    expect(gw.fake.requests.length).toBe(before);
   });
 });

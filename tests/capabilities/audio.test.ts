@@ -1,20 +1,16 @@
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { errorOf } from './error-body.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { useGateway } from '../helpers/fixture.js';
 
-let fakeA: FakeOpenAI;
-let fakeB: FakeOpenAI;
-let aisbf: TestServer;
 const audio = Buffer.from('RIFF....WAVEfmt fake audio bytes');
 
-const sdk = (base: string) => new OpenAI({ baseURL: `${aisbf.url}${base}`, apiKey: 'client-key', maxRetries: 0 });
+const sdk = (base: string) => gw.sdk(base);
 
-beforeAll(async () => {
-  fakeA = await startFakeOpenAI();
-  fakeB = await startFakeOpenAI();
-  aisbf = await startAisbf({
+const gw = useGateway({
+  fake: async () => ({ a: await startFakeOpenAI(), b: await startFakeOpenAI() }),
+  config: ({ a: fakeA, b: fakeB }) => ({
     aisbf: { server: { upload_limit_mb: 0.05 } },
     providers: {
       openai: {
@@ -41,12 +37,7 @@ beforeAll(async () => {
         ],
       },
     },
-  });
-});
-afterAll(async () => {
-  await aisbf.close();
-  await fakeA.close();
-  await fakeB.close();
+  }),
 });
 
 describe('speech through the openai SDK', () => {
@@ -65,11 +56,11 @@ describe('speech through the openai SDK', () => {
     const res = await sdk('/v1').audio.speech.create({ model: 'openai/gpt-4o-mini-tts', voice: 'nova', input: 'hi', instructions: 'cheerful', speed: 1.5 });
     expect(res.headers.get('content-type')).toBe('audio/mpeg');
     expect(Buffer.from(await res.arrayBuffer()).subarray(0, 3).toString()).toBe('ID3');
-    expect(fakeA.requests.at(-1)!.body).toMatchObject({ model: 'gpt-4o-mini-tts', voice: 'nova', instructions: 'cheerful', speed: 1.5 });
+    expect(gw.fake.a.requests.at(-1)!.body).toMatchObject({ model: 'gpt-4o-mini-tts', voice: 'nova', instructions: 'cheerful', speed: 1.5 });
   });
 
   it('fails over to the second speech provider when the first returns 500', async () => {
-    fakeA.enqueueFor('audio/speech', { type: 'error', status: 500 });
+    gw.fake.a.enqueueFor('audio/speech', { type: 'error', status: 500 });
     const res = await sdk('/api/rotations').audio.speech.create({ model: 'voice', voice: 'alloy', input: 'fallback please', response_format: 'wav' });
     expect(res.headers.get('x-aisbf-provider')).toBe('backup');
     expect(res.headers.get('x-aisbf-attempts')).toBe('2');
@@ -77,7 +68,7 @@ describe('speech through the openai SDK', () => {
   });
 
   it('400 names an unsupported response_format, a missing voice and a too-long input', async () => {
-    const post = (body: unknown) => fetch(`${aisbf.url}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) => fetch(`${gw.aisbf.url}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     let res = await post({ model: 'openai/tts-1', voice: 'alloy', input: 'x', response_format: 'ogg' });
     expect(res.status).toBe(400);
     let e = (await errorOf(res));
@@ -98,7 +89,7 @@ describe('transcriptions through the openai SDK', () => {
     const r = await sdk('/api/openai').audio.transcriptions.create({ model: 'whisper-1', file: await file() });
     expect(r.text).toBe('Hello from the fake. This is the second sentence.');
     expect((r as unknown as Record<string, unknown>).segments).toBeUndefined();
-    const sent = fakeA.requests.at(-1)!;
+    const sent = gw.fake.a.requests.at(-1)!;
     expect(sent.body.fields.response_format).toEqual(['verbose_json']);
     expect(sent.body.files.file[0]).toMatchObject({ filename: 'speech.wav', size: audio.length });
   });
@@ -126,24 +117,24 @@ describe('transcriptions through the openai SDK', () => {
 
   it('a json-only model (gpt-4o-transcribe) is asked for json and still renders srt', async () => {
     const srt = String(await sdk('/api/openai').audio.transcriptions.create({ model: 'gpt-4o-transcribe', file: await file(), response_format: 'srt' }));
-    expect(fakeA.requests.at(-1)!.body.fields.response_format).toEqual(['json']);
+    expect(gw.fake.a.requests.at(-1)!.body.fields.response_format).toEqual(['json']);
     // No segments and no duration: one cue, its length estimated from the text (49 chars at 15/s).
     expect(srt).toBe('1\n00:00:00,000 --> 00:00:03,300\nHello from the fake. This is the second sentence.\n\n');
   });
 
   it('asks a compatible server that rejects verbose_json again for json', async () => {
-    const before = fakeA.requests.length;
+    const before = gw.fake.a.requests.length;
     const r = await sdk('/api/openai').audio.transcriptions.create({ model: 'acme-transcribe', file: await file(), response_format: 'verbose_json' });
     expect(r.text).toContain('Hello');
-    expect(fakeA.requests.slice(before).map((x) => x.body.fields.response_format[0])).toEqual(['verbose_json', 'json']);
+    expect(gw.fake.a.requests.slice(before).map((x) => x.body.fields.response_format[0])).toEqual(['verbose_json', 'json']);
   });
 
   it('fails over between transcription providers through a rotation', async () => {
-    fakeA.enqueueFor('audio/transcriptions', { type: 'error', status: 502 });
+    gw.fake.a.enqueueFor('audio/transcriptions', { type: 'error', status: 502 });
     const { data, response } = await sdk('/api/rotations').audio.transcriptions.create({ model: 'stt', file: await file(), language: 'en' }).withResponse();
     expect(data.text).toContain('Hello');
     expect(response.headers.get('x-aisbf-provider')).toBe('backup');
-    expect(fakeB.requests.at(-1)!.body.fields.language).toEqual(['en']);
+    expect(gw.fake.b.requests.at(-1)!.body.fields.language).toEqual(['en']);
   });
 
   it('400 for an unsupported response_format, an unsupported audio type and a missing file; 413 over the upload limit', async () => {
@@ -152,7 +143,7 @@ describe('transcriptions through the openai SDK', () => {
       for (const [k, v] of Object.entries(parts)) f.append(k, v);
       return f;
     };
-    const post = (f: FormData) => fetch(`${aisbf.url}/v1/audio/transcriptions`, { method: 'POST', body: f });
+    const post = (f: FormData) => fetch(`${gw.aisbf.url}/v1/audio/transcriptions`, { method: 'POST', body: f });
     let res = await post(form({ model: 'openai/whisper-1', file: new File([audio], 'a.wav', { type: 'audio/wav' }), response_format: 'diarized_json' }));
     expect(res.status).toBe(400);
     let e = (await errorOf(res));

@@ -1,28 +1,25 @@
 import { rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI, { toFile } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TINY_PNG_B64, videoBytes } from '../fakes/openai-capabilities.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { errorOf } from './error-body.js';
 import { makeConfigDir, startAisbf, type TestConfig, type TestServer } from '../helpers/aisbf-server.js';
+import { useGateway } from '../helpers/fixture.js';
 import { startServer } from '../../src/server/serve.js';
 import { silentLogger } from '../../src/log.js';
 
-let fakeA: FakeOpenAI;
-let fakeB: FakeOpenAI;
-let aisbf: TestServer;
-
 const client = (url: string, base: string) => new OpenAI({ baseURL: `${url}${base}`, apiKey: 'client-key', maxRetries: 0 });
-const sdk = (base: string) => client(aisbf.url, base);
+const sdk = (base: string) => gw.sdk(base);
 
 function config(pollSeconds: number): TestConfig {
   return {
     // A long interval: these tests advance jobs by calling pollOnce() themselves (no clock in the test).
     aisbf: { capabilities: { video_poll_seconds: pollSeconds } },
     providers: {
-      openai: { type: 'openai', endpoint: fakeA.baseURL, api_key: 'sk-test-a-123456', models: [{ name: 'sora-2', capabilities: ['video'] }, { name: 'gpt-4o' }] },
-      backup: { type: 'openai', endpoint: fakeB.baseURL, api_key: 'sk-test-b-123456', models: [{ name: 'sora-2-pro', capabilities: ['video'] }] },
+      openai: { type: 'openai', endpoint: gw.fake.a.baseURL, api_key: 'sk-test-a-123456', models: [{ name: 'sora-2', capabilities: ['video'] }, { name: 'gpt-4o' }] },
+      backup: { type: 'openai', endpoint: gw.fake.b.baseURL, api_key: 'sk-test-b-123456', models: [{ name: 'sora-2-pro', capabilities: ['video'] }] },
     },
     rotations: {
       movies: {
@@ -37,18 +34,12 @@ function config(pollSeconds: number): TestConfig {
   };
 }
 
-beforeAll(async () => {
-  fakeA = await startFakeOpenAI();
-  fakeB = await startFakeOpenAI();
-  aisbf = await startAisbf(config(3600));
-});
-afterAll(async () => {
-  await aisbf.close();
-  await fakeA.close();
-  await fakeB.close();
+const gw = useGateway({
+  fake: async () => ({ a: await startFakeOpenAI(), b: await startFakeOpenAI() }),
+  config: () => config(3600),
 });
 
-const pollOnce = () => aisbf.running.deps.videoJobs.pollOnce();
+const pollOnce = () => gw.aisbf.running.deps.videoJobs.pollOnce();
 
 describe('video jobs through the openai SDK', () => {
   it('creates a job under our own id, polls it to completion and streams the content', async () => {
@@ -56,11 +47,11 @@ describe('video jobs through the openai SDK', () => {
     expect(job.id).toMatch(/^video_[0-9a-f]{32}$/);
     expect(job).toMatchObject({ object: 'video', status: 'queued', progress: 0, model: 'sora-2', prompt: 'a fox in the snow', seconds: '8', size: '1280x720' });
     expect(response.headers.get('x-aisbf-provider')).toBe('openai');
-    const upstream = [...fakeA.capabilities.videos.values()].at(-1)!;
+    const upstream = [...gw.fake.a.capabilities.videos.values()].at(-1)!;
     expect(upstream.id).not.toBe(job.id);
     expect(JSON.stringify(job)).not.toContain(upstream.id);
     // The SDK sends multipart; the fields reach the upstream.
-    expect(fakeA.requests.at(-1)!.body.fields).toMatchObject({ model: ['sora-2'], prompt: ['a fox in the snow'], seconds: ['8'] });
+    expect(gw.fake.a.requests.at(-1)!.body.fields).toMatchObject({ model: ['sora-2'], prompt: ['a fox in the snow'], seconds: ['8'] });
 
     await pollOnce();
     expect(await sdk('/api/openai').videos.retrieve(job.id)).toMatchObject({ id: job.id, status: 'in_progress', progress: 50 });
@@ -76,95 +67,99 @@ describe('video jobs through the openai SDK', () => {
     const content = await sdk('/api/openai').videos.downloadContent(job.id);
     expect(content.headers.get('content-type')).toBe('video/mp4');
     const bytes = Buffer.from(await content.arrayBuffer());
-    expect(bytes.equals(videoBytes(upstream.id, fakeA.capabilities.videoSize))).toBe(true);
+    expect(bytes.equals(videoBytes(upstream.id, gw.fake.a.capabilities.videoSize))).toBe(true);
     const thumb = await sdk('/api/openai').videos.downloadContent(job.id, { variant: 'thumbnail' });
     expect(thumb.headers.get('content-type')).toBe('image/webp');
-    expect(fakeA.requests.at(-1)!.query.get('variant')).toBe('thumbnail');
+    expect(gw.fake.a.requests.at(-1)!.query.get('variant')).toBe('thumbnail');
   });
 
   it('streams a large video through without changing it', async () => {
-    fakeA.capabilities.videoSize = 3 * 1024 * 1024 + 7;
+    gw.fake.a.capabilities.videoSize = 3 * 1024 * 1024 + 7;
     const job = await sdk('/v1').videos.create({ model: 'openai/sora-2', prompt: 'long take' });
     await pollOnce();
     await pollOnce();
-    const res = await fetch(`${aisbf.url}/v1/videos/${job.id}/content`);
+    const res = await fetch(`${gw.aisbf.url}/v1/videos/${job.id}/content`);
     expect(res.headers.get('content-length')).toBe(String(3 * 1024 * 1024 + 7));
-    const upstream = [...fakeA.capabilities.videos.values()].at(-1)!;
+    const upstream = [...gw.fake.a.capabilities.videos.values()].at(-1)!;
     expect(Buffer.from(await res.arrayBuffer()).equals(videoBytes(upstream.id, 3 * 1024 * 1024 + 7))).toBe(true);
-    fakeA.capabilities.videoSize = 256 * 1024;
+    gw.fake.a.capabilities.videoSize = 256 * 1024;
   });
 
   it('cancels the upstream download when the client goes away mid-video', async () => {
-    fakeA.capabilities.videoSize = 64 * 1024 * 200;
-    fakeA.capabilities.videoChunkDelayMs = 20;
+    gw.fake.a.capabilities.videoSize = 64 * 1024 * 200;
+    gw.fake.a.capabilities.videoChunkDelayMs = 20;
     try {
       const job = await sdk('/v1').videos.create({ model: 'openai/sora-2', prompt: 'abandoned' });
       await pollOnce();
       await pollOnce();
-      const aborted = fakeA.nextAbort();
+      const aborted = gw.fake.a.nextAbort();
       const ac = new AbortController();
-      const res = await fetch(`${aisbf.url}/v1/videos/${job.id}/content`, { signal: ac.signal });
+      const res = await fetch(`${gw.aisbf.url}/v1/videos/${job.id}/content`, { signal: ac.signal });
       const reader = res.body!.getReader();
       expect((await reader.read()).value!.byteLength).toBeGreaterThan(0);
       ac.abort();
       await aborted;
-      expect(fakeA.clientAborts).toBeGreaterThan(0);
+      expect(gw.fake.a.clientAborts).toBeGreaterThan(0);
     } finally {
-      fakeA.capabilities.videoSize = 256 * 1024;
-      fakeA.capabilities.videoChunkDelayMs = 0;
+      gw.fake.a.capabilities.videoSize = 256 * 1024;
+      gw.fake.a.capabilities.videoChunkDelayMs = 0;
     }
   });
 
   it('a job started with the client\'s own key is polled only with that key, never in the background', async () => {
-    aisbf.writeConfig({ ...config(3600), providers: { ...config(3600).providers, keyless: { type: 'openai', endpoint: fakeA.baseURL, models: [] } } });
-    aisbf.running.reload();
+    gw.aisbf.writeConfig({ ...config(3600), providers: { ...config(3600).providers, keyless: { type: 'openai', endpoint: gw.fake.a.baseURL, forward_client_key: true, models: [] } } });
+    gw.aisbf.running.reload();
     try {
-      const own = new OpenAI({ baseURL: `${aisbf.url}/api/keyless`, apiKey: 'sk-client-own-key-42', maxRetries: 0 });
+      const own = new OpenAI({ baseURL: `${gw.aisbf.url}/api/keyless`, apiKey: 'sk-client-own-key-42', maxRetries: 0 });
       const job = await own.videos.create({ model: 'sora-2', prompt: 'mine' });
-      expect(fakeA.requests.at(-1)!.headers.authorization).toBe('Bearer sk-client-own-key-42');
-      const upstreamId = [...fakeA.capabilities.videos.keys()].at(-1)!;
+      expect(gw.fake.a.requests.at(-1)!.headers.authorization).toBe('Bearer sk-client-own-key-42');
+      const upstreamId = [...gw.fake.a.capabilities.videos.keys()].at(-1)!;
       await pollOnce();
-      expect(fakeA.requests.some((r) => r.path === `/v1/videos/${upstreamId}`)).toBe(false);
-      expect(aisbf.running.deps.videoJobs.store.get(job.id)!.client_key).toBe(1);
-      const row = aisbf.running.deps.videoJobs.store.get(job.id)!;
-      const refreshed = await aisbf.running.deps.videoJobs.refresh(row, { bearer: 'sk-client-own-key-42' });
+      expect(gw.fake.a.requests.some((r) => r.path === `/v1/videos/${upstreamId}`)).toBe(false);
+      expect(gw.aisbf.running.deps.videoJobs.store.get(job.id)!.client_key).toBe(1);
+      const row = gw.aisbf.running.deps.videoJobs.store.get(job.id)!;
+      const refreshed = await gw.aisbf.running.deps.videoJobs.refresh(row, { bearer: 'sk-client-own-key-42' });
       expect(refreshed.status).toBe('in_progress');
-      expect(fakeA.requests.at(-1)!.headers.authorization).toBe('Bearer sk-client-own-key-42');
+      expect(gw.fake.a.requests.at(-1)!.headers.authorization).toBe('Bearer sk-client-own-key-42');
     } finally {
-      aisbf.writeConfig(config(3600));
-      aisbf.running.reload();
+      gw.aisbf.writeConfig(config(3600));
+      gw.aisbf.running.reload();
     }
   });
 
   it('sends an input_reference file upstream', async () => {
     const png = Buffer.from(TINY_PNG_B64, 'base64');
     await sdk('/api/openai').videos.create({ model: 'sora-2', prompt: 'animate this', input_reference: await toFile(png, 'ref.png', { type: 'image/png' }) });
-    expect(fakeA.requests.at(-1)!.body.files.input_reference[0]).toMatchObject({ filename: 'ref.png', type: 'image/png', size: png.length });
+    expect(gw.fake.a.requests.at(-1)!.body.files.input_reference[0]).toMatchObject({ filename: 'ref.png', type: 'image/png', size: png.length });
     // A reference by URL: the SDK's `input_reference[image_url]` form field reaches the upstream as such.
     await sdk('/api/openai').videos.create({ model: 'sora-2', prompt: 'from a url', input_reference: { image_url: 'https://example.com/a.png' } });
-    expect(fakeA.requests.at(-1)!.body.fields['input_reference[image_url]']).toEqual(['https://example.com/a.png']);
+    expect(gw.fake.a.requests.at(-1)!.body.fields['input_reference[image_url]']).toEqual(['https://example.com/a.png']);
   });
 
   it('starts a job through a rotation, failing over when the first provider returns 500, and polls the provider that took it', async () => {
-    fakeA.enqueueFor('videos', { type: 'error', status: 500 });
+    gw.fake.a.enqueueFor('videos', { type: 'error', status: 500 });
     const { data: job, response } = await sdk('/api/rotations').videos.create({ model: 'movies', prompt: 'a storm' }).withResponse();
     expect(response.headers.get('x-aisbf-provider')).toBe('backup');
     expect(job.model).toBe('movies');
-    const before = fakeA.requests.length;
+    const before = gw.fake.a.requests.length;
     await pollOnce();
     await pollOnce();
     expect((await sdk('/api/rotations').videos.retrieve(job.id)).status).toBe('completed');
-    const upstreamId = [...fakeB.capabilities.videos.keys()].at(-1)!;
-    expect(fakeB.requests.filter((r) => r.method === 'GET' && r.path === `/v1/videos/${upstreamId}`)).toHaveLength(2);
-    expect(fakeA.requests.slice(before).some((r) => r.path.includes(upstreamId))).toBe(false);
+    const upstreamId = [...gw.fake.b.capabilities.videos.keys()].at(-1)!;
+    expect(gw.fake.b.requests.filter((r) => r.method === 'GET' && r.path === `/v1/videos/${upstreamId}`)).toHaveLength(2);
+    expect(gw.fake.a.requests.slice(before).some((r) => r.path.includes(upstreamId))).toBe(false);
     const content = await sdk('/api/rotations').videos.downloadContent(job.id);
-    expect((await content.arrayBuffer()).byteLength).toBe(fakeB.capabilities.videoSize);
+    expect((await content.arrayBuffer()).byteLength).toBe(gw.fake.b.capabilities.videoSize);
   });
 
   it('fails over when the first provider answers something that is not a video job', async () => {
-    fakeA.enqueueFor('videos', { type: 'garbage' });
-    const { response } = await sdk('/v1').videos.create({ model: 'movies', prompt: 'x' }).withResponse();
+    gw.fake.a.enqueueFor('videos', { type: 'garbage' });
+    const triedA = gw.fake.a.requests.length;
+    const { data, response } = await sdk('/v1').videos.create({ model: 'movies', prompt: 'x' }).withResponse();
     expect(response.headers.get('x-aisbf-provider')).toBe('backup');
+    expect(response.headers.get('x-aisbf-attempts')).toBe('2');
+    expect(gw.fake.a.requests.length).toBe(triedA + 1);
+    expect(data).toMatchObject({ object: 'video', model: 'movies' });
   });
 
   it('reports a job that failed upstream with its error, and refuses its content', async () => {
@@ -180,8 +175,8 @@ describe('video jobs through the openai SDK', () => {
 
   it('marks a job failed when the upstream no longer knows it', async () => {
     const job = await sdk('/api/openai').videos.create({ model: 'sora-2', prompt: 'expired' });
-    const upstreamId = [...fakeA.capabilities.videos.keys()].at(-1)!;
-    fakeA.capabilities.videos.delete(upstreamId);
+    const upstreamId = [...gw.fake.a.capabilities.videos.keys()].at(-1)!;
+    gw.fake.a.capabilities.videos.delete(upstreamId);
     await pollOnce();
     const gone = await sdk('/api/openai').videos.retrieve(job.id);
     expect(gone.status).toBe('failed');
@@ -189,14 +184,14 @@ describe('video jobs through the openai SDK', () => {
   });
 
   it('refreshes a stale job on GET when no background poll has run', async () => {
-    aisbf.writeConfig(config(0.001));
-    aisbf.running.reload();
+    gw.aisbf.writeConfig(config(0.001));
+    gw.aisbf.running.reload();
     try {
       const job = await sdk('/v1').videos.create({ model: 'openai/sora-2', prompt: 'quick' });
       await expect.poll(async () => (await sdk('/v1').videos.retrieve(job.id)).status, { timeout: 5000, interval: 10 }).toBe('completed');
     } finally {
-      aisbf.writeConfig(config(3600));
-      aisbf.running.reload();
+      gw.aisbf.writeConfig(config(3600));
+      gw.aisbf.running.reload();
     }
   });
 });
@@ -206,14 +201,14 @@ describe('video routes: bad input', () => {
     const err = await sdk('/v1').videos.retrieve('video_00000000000000000000000000000000').catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.message).toContain('video_00000000000000000000000000000000');
-    const res = await fetch(`${aisbf.url}/v1/videos/../../etc/passwd/content`);
+    const res = await fetch(`${gw.aisbf.url}/v1/videos/../../etc/passwd/content`);
     expect(res.status).toBe(404);
     const content = await sdk('/v1').videos.downloadContent('video_nope').catch((e) => e);
     expect(content.status).toBe(404);
   });
 
   it('400 names a missing prompt, a bad seconds, a bad variant and an unsupported reference type', async () => {
-    const post = (body: unknown) => fetch(`${aisbf.url}/v1/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) => fetch(`${gw.aisbf.url}/v1/videos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     let res = await post({ model: 'openai/sora-2' });
     expect((await errorOf(res))).toMatchObject({ param: 'prompt', code: 'missing_required_parameter' });
     res = await post({ model: 'openai/sora-2', prompt: 'x', seconds: 'four' });
@@ -223,11 +218,11 @@ describe('video routes: bad input', () => {
     form.append('model', 'openai/sora-2');
     form.append('prompt', 'x');
     form.append('input_reference', new File(['hi'], 'ref.txt', { type: 'text/plain' }));
-    res = await fetch(`${aisbf.url}/v1/videos`, { method: 'POST', body: form });
+    res = await fetch(`${gw.aisbf.url}/v1/videos`, { method: 'POST', body: form });
     expect(res.status).toBe(400);
     expect((await errorOf(res)).param).toBe('input_reference');
     const job = await sdk('/v1').videos.create({ model: 'openai/sora-2', prompt: 'x' });
-    res = await fetch(`${aisbf.url}/v1/videos/${job.id}/content?variant=poster`);
+    res = await fetch(`${gw.aisbf.url}/v1/videos/${job.id}/content?variant=poster`);
     expect(res.status).toBe(400);
     expect((await errorOf(res)).param).toBe('variant');
   });
@@ -247,7 +242,7 @@ describe('video jobs across a restart', () => {
       const first = await startServer({ configDir: dir, port: 0, host: '127.0.0.1', log: silentLogger, env: {} });
       const job = await client(first.url, '/api/openai').videos.create({ model: 'sora-2', prompt: 'survives restarts' });
       await first.close(100);
-      const upstreamRequestsBefore = fakeA.requests.filter((r) => r.method === 'GET').length;
+      const upstreamRequestsBefore = gw.fake.a.requests.filter((r) => r.method === 'GET').length;
 
       // The next daemon polls in the background, every 20 ms.
       const aisbfJson = JSON.parse(readFileSync(join(dir, 'aisbf.json'), 'utf8'));
@@ -256,12 +251,12 @@ describe('video jobs across a restart', () => {
       try {
         const row = () => second.deps.videoJobs.store.get(job.id);
         await expect.poll(() => row()?.status, { timeout: 5000, interval: 10 }).toBe('completed');
-        expect(fakeA.requests.filter((r) => r.method === 'GET').length).toBeGreaterThan(upstreamRequestsBefore);
+        expect(gw.fake.a.requests.filter((r) => r.method === 'GET').length).toBeGreaterThan(upstreamRequestsBefore);
         const c = client(second.url, '/api/openai');
         expect((await c.videos.retrieve(job.id)).status).toBe('completed');
         const bytes = Buffer.from(await (await c.videos.downloadContent(job.id)).arrayBuffer());
-        const upstream = [...fakeA.capabilities.videos.values()].find((v) => v.prompt === 'survives restarts')!;
-        expect(bytes.equals(videoBytes(upstream.id, fakeA.capabilities.videoSize))).toBe(true);
+        const upstream = [...gw.fake.a.capabilities.videos.values()].find((v) => v.prompt === 'survives restarts')!;
+        expect(bytes.equals(videoBytes(upstream.id, gw.fake.a.capabilities.videoSize))).toBe(true);
       } finally {
         await second.close(100);
       }

@@ -12,7 +12,7 @@ import { writeTestConfig, type TestConfig } from '../helpers/aisbf-server.js';
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'aisbf.js');
 
-const CHECKED_SOURCES = ['main.ts', 'commands.ts', 'serve.ts', 'daemon.ts', 'status.ts', 'stop.ts', 'restart.ts', 'reload.ts', 'config.ts', 'pid-file.ts'];
+const CHECKED_SOURCES = ['main.ts', 'commands.ts', 'serve.ts', 'daemon.ts', 'status.ts', 'stop.ts', 'restart.ts', 'reload.ts', 'config.ts', 'pid-file.ts', 'logs.ts'];
 
 /** Fails loudly when dist is missing or older than src/cli, instead of testing a stale build. */
 export function assertBuilt(): void {
@@ -96,12 +96,23 @@ export interface PidFileContent {
   log_file: string | null;
 }
 
+/** The server's record: the bare PID from aisbf.pid, the rest from aisbf.state.json beside it. */
 export function readPid(dir: string): PidFileContent | undefined {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(join(dir, 'aisbf.pid'), 'utf8')) as PidFileContent;
+    text = readFileSync(join(dir, 'aisbf.pid'), 'utf8');
   } catch {
     return undefined;
   }
+  if (!/^\d+\n$/.test(text)) throw new Error(`aisbf.pid must hold only the PID and a newline, got ${JSON.stringify(text)}`);
+  const pid = Number(text);
+  try {
+    const state = JSON.parse(readFileSync(join(dir, 'aisbf.state.json'), 'utf8')) as PidFileContent;
+    if (state.pid === pid) return state;
+  } catch {
+    // Not written yet (the server is claiming the PID file right now).
+  }
+  return { pid, url: null, started_at: '', reloads: 0, last_reload: null, log_file: null };
 }
 
 export function isAlive(pid: number): boolean {
@@ -119,12 +130,17 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Polls until `check` returns a truthy value, or throws after timeoutMs. */
-export async function waitFor<T>(what: string, check: () => T | undefined | null | false | '' | Promise<T | undefined | null | false | ''>, timeoutMs = 10000): Promise<T> {
+/**
+ * Polls until `check` returns a truthy value, or throws after timeoutMs. With `child`, fails at once
+ * (with its exit code) when that process exits first: a server that died is reported as such, not
+ * as a slow start.
+ */
+export async function waitFor<T>(what: string, check: () => T | undefined | null | false | '' | Promise<T | undefined | null | false | ''>, timeoutMs = 10000, child?: ChildProcess): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v) return v;
+    if (child && child.exitCode !== null) throw new Error(`gave up waiting for ${what}: the process exited with code ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -36,7 +36,8 @@ beforeAll(async () => {
   );
   const child = spawnCli(['--config', dir]);
   pids.add(child.pid!);
-  const rec = await waitFor('the cluster to write its URL', () => readPid(dir)?.url && readPid(dir));
+  // The primary writes its URL once every worker listens; a cluster that died says so at once.
+  const rec = await waitFor('the cluster to write its URL', () => readPid(dir)?.url && readPid(dir), undefined, child);
   url = rec.url!;
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, STACK_LINE, assertBuilt, runCli } from './cli-harness.js';
 
-const SHIPPED = ['aisbf.json', 'providers.json', 'rotations.json', 'autoselect.json', 'autoselect.md'];
+const SHIPPED = ['aisbf.json', 'providers.json', 'rotations.json', 'autoselect.json', 'autoselect.md', 'ocr.md'];
 let parent: string;
 
 beforeAll(() => {
@@ -41,7 +41,7 @@ describe('aisbf config', () => {
     writeFileSync(join(d, 'rotations.json'), '{"rotations":{}}');
     const again = await runCli(['config', 'init', '--config', d]);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain('kept 5 existing files');
+    expect(again.stdout).toContain('kept 6 existing files');
     expect(readFileSync(join(d, 'rotations.json'), 'utf8')).toBe('{"rotations":{}}');
     const forced = await runCli(['config', 'init', '--force', '--config', d]);
     expect(forced.code).toBe(0);

@@ -109,7 +109,7 @@ describe('start-up failures: one clear message, no stack trace, non-zero exit', 
     writeFileSync(file, 'x');
     const r = await runCli(['daemon', '--config', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe(`aisbf: the config dir ${file} is a file, not a directory`);
+    expect(r.stderr.trim()).toContain(`aisbf: --config ${file} is a file, not a directory`);
   });
 });
 

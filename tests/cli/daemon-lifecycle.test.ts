@@ -66,7 +66,15 @@ describe('aisbf daemon → status → chat → reload → stop', () => {
     expect(text.stdout).toContain(url);
     expect(text.stdout).toMatch(/uptime:\s+\d+s/);
     expect(text.stdout).toMatch(/version:\s+0\.1\.0/);
-    expect(text.stdout).toMatch(/fake\s+ready\s+openai/);
+    expect(text.stdout).toMatch(/fake\s+openai\s+ready\s+ready/);
+    // One table: every row's columns start where the header's do.
+    const table = text.stdout.split('\n').filter((l) => /^ {4}\S/.test(l));
+    expect(table[0]).toMatch(/^ {4}PROVIDER\s+TYPE\s+STATE\s+DETAIL$/);
+    for (const col of ['TYPE', 'STATE', 'DETAIL']) {
+      const at = table[0]!.indexOf(col);
+      for (const row of table.slice(1)) expect(row[at - 1]).toBe(' ');
+      for (const row of table.slice(1)) expect(row[at]).not.toBe(' ');
+    }
     expect(json.code).toBe(0);
     const s = JSON.parse(json.stdout);
     expect(s).toMatchObject({ running: true, healthy: true, pid, url, version: '0.1.0', providers: { fake: { type: 'openai', ready: true } } });
@@ -183,10 +191,12 @@ describe('aisbf daemon → status → chat → reload → stop', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`aisbf stopped (PID ${pid})`);
-    // It exited when the stream ended, not at the end of the grace period (idle keep-alive sockets are closed).
-    expect(r.ms).toBeLessThan(GRACE_SECONDS * 1000 - 3000);
+    // It exited when the stream ended, not at the end of the grace period (idle keep-alive sockets are
+    // closed): the server says which, so no wall-clock bound is needed (one failed under load).
     expect(readPid(dir)).toBeUndefined();
-    expect(readFileSync(`${dir}/logs/aisbf.log`, 'utf8')).not.toContain('grace period over');
+    const log = readFileSync(`${dir}/logs/aisbf.log`, 'utf8');
+    expect(log).toContain('aisbf stopped');
+    expect(log).not.toContain('grace period over');
   }, 45_000);
 
   it('status then says it is not running and exits 1', async () => {

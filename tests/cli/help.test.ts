@@ -33,7 +33,9 @@ describe('aisbf --help / --version', () => {
     expect(cmd.code).toBe(1);
     expect(cmd.stderr).toMatch(/^aisbf: Unknown argument: frobnicate/);
     expect(port.code).toBe(1);
-    expect(port.stderr).toContain('--port must be a whole number from 0 to 65535');
+    // What was typed, never "NaN".
+    expect(port.stderr).toContain('--port needs a number from 0 to 65535 (got "http")');
+    expect(port.stderr).not.toContain('NaN');
     for (const r of [cmd, port]) expect(r.stderr).not.toMatch(STACK_LINE);
   });
 });

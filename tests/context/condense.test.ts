@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { countRequestTokens } from '../../src/context/count-tokens.js';
+import { countRequestTokens } from '../../src/tokens/count-tokens.js';
 import type { ChatMessage } from '../../src/providers/provider-adapter.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { get_encoding } from 'tiktoken';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { countRequestTokens } from '../../src/context/count-tokens.js';
+import { countRequestTokens } from '../../src/tokens/count-tokens.js';
 import type { ChatMessage } from '../../src/providers/provider-adapter.js';
 import { fakePromptTokens, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';

@@ -111,6 +111,12 @@ function validate(body: any): string | undefined {
             return `messages.${i}.content.${j}.image.source: invalid image source`;
           }
         }
+        if (b.type === 'document') {
+          // The real API takes a base64 PDF, a plain-text source or a URL (issue 19 checks the shapes).
+          const s = b.source;
+          const ok = s && ((s.type === 'base64' && s.media_type === 'application/pdf' && typeof s.data === 'string' && s.data !== '') || (s.type === 'text' && s.media_type === 'text/plain' && typeof s.data === 'string') || (s.type === 'url' && /^https?:/.test(s.url)));
+          if (!ok) return `messages.${i}.content.${j}.document.source: invalid document source`;
+        }
       }
     }
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkImage, ImageCheckError } from '../../src/glasses/image-check.js';
+import { checkImage, ImageCheckError } from '../../src/media/image-check.js';
 import { SlidingWindowLimiter } from '../../src/glasses/sliding-window.js';
 import { parseNeedsHelp } from '../../src/glasses/cascade.js';
 import { loadEncryptionKey, open, seal } from '../../src/glasses/secret-box.js';

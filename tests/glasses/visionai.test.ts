@@ -82,7 +82,8 @@ describe('POST /analyze (VisionAI)', () => {
     expect(r.body.error).not.toMatch(/\n\s+at /);
     upstream.enqueue({ type: 'reply', text: 'I think it is a cat' });
     const prose = await analyze({ image: makeTestFrame(6).bytes.toString('base64') });
-    expect(prose.status).toBe(500);
+    // The upstream answered something unusable: a bad gateway, not our own failure.
+    expect(prose.status).toBe(502);
     expect(prose.body.error).toMatch(/did not return a classification/);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import type { Clock } from '../../src/routing/health.js';
 
 export interface TestConfig {
@@ -54,11 +54,13 @@ export function makeConfigDir(cfg: TestConfig): string {
 export interface StartAisbfOptions {
   /** Clock of health and rate-limit state, so cooldowns expire without sleeping. */
   clock?: Clock;
+  /** A logger instead of the silent one (e.g. the fuzzer's FUZZ_LOG file). */
+  log?: Logger;
 }
 
 export async function startAisbf(cfg: TestConfig, env: NodeJS.ProcessEnv = {}, opts: StartAisbfOptions = {}): Promise<TestServer> {
   const configDir = makeConfigDir(cfg);
-  const start = () => startServer({ configDir, port: 0, host: '127.0.0.1', log: silentLogger, env, clock: opts.clock });
+  const start = () => startServer({ configDir, port: 0, host: '127.0.0.1', log: opts.log ?? silentLogger, env, clock: opts.clock });
   const server: TestServer & { restart(): Promise<void> } = {
     url: '',
     configDir,

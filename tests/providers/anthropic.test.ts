@@ -5,9 +5,9 @@
  * and the Models API listing.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic-upstream.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { useGateway } from '../helpers/fixture.js';
 import type { RecordedRequest } from '../fakes/fake-server.js';
 import type { ProviderFixture } from './provider-fixture.js';
 import { runProviderSuite } from './provider-suite.js';
@@ -85,18 +85,13 @@ const fixture: ProviderFixture = {
 runProviderSuite(fixture);
 
 describe('Anthropic specifics', () => {
-  let fake: FakeAnthropic;
-  let aisbf: TestServer;
-  let client: OpenAI;
-  const last = () => fake.chatRequests().at(-1)!;
-
-  beforeAll(async () => {
-    fake = await startFakeAnthropic({ apiKey: KEY, models: [MODEL, 'claude-structured', 'claude-haiku-4-5'] });
-    aisbf = await startAisbf({
+  const gw = useGateway({
+    fake: () => startFakeAnthropic({ apiKey: KEY, models: [MODEL, 'claude-structured', 'claude-haiku-4-5'] }),
+    config: (f) => ({
       providers: {
         anthropic: {
           type: 'anthropic',
-          endpoint: fake.endpoint,
+          endpoint: f.endpoint,
           api_key: KEY,
           models: [
             { name: MODEL, capabilities: ['chat', 'vision', 'tools'] },
@@ -104,21 +99,18 @@ describe('Anthropic specifics', () => {
           ],
         },
         // AISBF configs often write the endpoint with /v1; the SDK adds it itself.
-        withv1: { type: 'anthropic', endpoint: `${fake.endpoint}/v1`, api_key: KEY, models: [{ name: MODEL }] },
-        slow: { type: 'anthropic', endpoint: fake.endpoint, api_key: KEY, timeout_seconds: 0.3, models: [{ name: MODEL }] },
-        wrongkey: { type: 'anthropic', endpoint: fake.endpoint, api_key: 'sk-ant-wrong-key-987654321', models: [{ name: MODEL }] },
+        withv1: { type: 'anthropic', endpoint: `${f.endpoint}/v1`, api_key: KEY, models: [{ name: MODEL }] },
+        slow: { type: 'anthropic', endpoint: f.endpoint, api_key: KEY, timeout_seconds: 0.3, models: [{ name: MODEL }] },
+        wrongkey: { type: 'anthropic', endpoint: f.endpoint, api_key: 'sk-ant-wrong-key-987654321', models: [{ name: MODEL }] },
       },
-    });
-    client = new OpenAI({ baseURL: `${aisbf.url}/api/anthropic`, apiKey: 'client-key', maxRetries: 0 });
+    }),
+    base: '/api/anthropic',
   });
-  afterAll(async () => {
-    await aisbf?.close();
-    await fake?.close();
-  });
+  const last = () => gw.fake.chatRequests().at(-1)!;
 
   it('sends the key (x-api-key and Bearer) with an anthropic-version header to /v1/messages', async () => {
-    fake.enqueue({ type: 'reply', text: 'hi' });
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }] });
+    gw.fake.enqueue({ type: 'reply', text: 'hi' });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }] });
     const req = last();
     expect(req.path).toBe('/v1/messages');
     expect(req.headers['x-api-key']).toBe(KEY);
@@ -127,16 +119,16 @@ describe('Anthropic specifics', () => {
   });
 
   it('accepts an endpoint that already ends in /v1', async () => {
-    fake.enqueue({ type: 'reply', text: 'via v1 endpoint' });
-    const c = new OpenAI({ baseURL: `${aisbf.url}/api/withv1`, apiKey: 'client-key', maxRetries: 0 });
+    gw.fake.enqueue({ type: 'reply', text: 'via v1 endpoint' });
+    const c = gw.sdk('/api/withv1');
     const r = await c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hello' }] });
     expect(r.choices[0]!.message.content).toBe('via v1 endpoint');
     expect(last().path).toBe('/v1/messages');
   });
 
   it('moves system messages to `system`, merges consecutive same-role turns and puts tool results in one user turn', async () => {
-    fake.enqueue({ type: 'reply', text: 'merged' });
-    await client.chat.completions.create({
+    gw.fake.enqueue({ type: 'reply', text: 'merged' });
+    await gw.client.chat.completions.create({
       model: MODEL,
       messages: [
         { role: 'system', content: 'Be brief.' },
@@ -187,16 +179,16 @@ describe('Anthropic specifics', () => {
       ['required', false, { type: 'any', disable_parallel_tool_use: true }],
     ];
     for (const [choice, parallel, expected] of cases) {
-      fake.enqueue({ type: 'reply', text: 'ok' });
-      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools, tool_choice: choice, ...(parallel === undefined ? {} : { parallel_tool_calls: parallel }) });
+      gw.fake.enqueue({ type: 'reply', text: 'ok' });
+      await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], tools, tool_choice: choice, ...(parallel === undefined ? {} : { parallel_tool_calls: parallel }) });
       expect(last().body.tool_choice).toEqual(expected);
       expect(last().body.tools).toEqual([{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }]);
     }
   });
 
   it('indexes streamed tool calls among tool calls, not by content block, when text comes first', async () => {
-    fake.enqueue({ type: 'reply', text: 'Let me look.', toolCalls: [{ id: 'toolu_a', name: 'get_weather', arguments: '{"city":"Rome"}' }] });
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'weather?' }], stream: true, tools: [{ type: 'function', function: { name: 'get_weather' } }] });
+    gw.fake.enqueue({ type: 'reply', text: 'Let me look.', toolCalls: [{ id: 'toolu_a', name: 'get_weather', arguments: '{"city":"Rome"}' }] });
+    const stream = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'weather?' }], stream: true, tools: [{ type: 'function', function: { name: 'get_weather' } }] });
     let text = '';
     const indexes: number[] = [];
     let args = '';
@@ -218,18 +210,18 @@ describe('Anthropic specifics', () => {
   });
 
   it('uses max_completion_tokens over max_tokens, then the model entry, then 4096', async () => {
-    fake.enqueue({ type: 'reply', text: 'a' }, { type: 'reply', text: 'b' }, { type: 'reply', text: 'c' });
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], max_tokens: 10, max_completion_tokens: 20 });
+    gw.fake.enqueue({ type: 'reply', text: 'a' }, { type: 'reply', text: 'b' }, { type: 'reply', text: 'c' });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], max_tokens: 10, max_completion_tokens: 20 });
     expect(last().body.max_tokens).toBe(20);
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
     expect(last().body.max_tokens).toBe(4096);
-    await client.chat.completions.create({ model: 'claude-structured', messages: [{ role: 'user', content: 'x' }] });
+    await gw.client.chat.completions.create({ model: 'claude-structured', messages: [{ role: 'user', content: 'x' }] });
     expect(last().body.max_tokens).toBe(1234);
   });
 
   it('clamps temperature to Anthropic range and sends a single stop string as stop_sequences', async () => {
-    fake.enqueue({ type: 'reply', text: 'ok' });
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 1.7, stop: 'STOP', user: 'user-42' });
+    gw.fake.enqueue({ type: 'reply', text: 'ok' });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], temperature: 1.7, stop: 'STOP', user: 'user-42' });
     expect(last().body.temperature).toBe(1);
     expect(last().body.stop_sequences).toEqual(['STOP']);
     expect(last().body.metadata).toEqual({ user_id: 'user-42' });
@@ -237,22 +229,22 @@ describe('Anthropic specifics', () => {
 
   it('asks for JSON matching a json_schema in the system prompt, and natively where the model supports structured outputs', async () => {
     const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'], additionalProperties: false };
-    fake.enqueue({ type: 'reply', text: '{"answer":4}' }, { type: 'reply', text: '{"answer":4}' });
+    gw.fake.enqueue({ type: 'reply', text: '{"answer":4}' }, { type: 'reply', text: '{"answer":4}' });
     const rf = { type: 'json_schema' as const, json_schema: { name: 'math', schema } };
-    const r = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'system', content: 'Be exact.' }, { role: 'user', content: '2+2?' }], response_format: rf });
+    const r = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'system', content: 'Be exact.' }, { role: 'user', content: '2+2?' }], response_format: rf });
     expect(JSON.parse(r.choices[0]!.message.content!)).toEqual({ answer: 4 });
     const system = last().body.system as string;
     expect(system.startsWith('Be exact.\n\n')).toBe(true);
     expect(system).toContain(JSON.stringify(schema));
     expect(last().body.output_config).toBeUndefined();
 
-    await client.chat.completions.create({ model: 'claude-structured', messages: [{ role: 'user', content: '2+2?' }], response_format: rf });
+    await gw.client.chat.completions.create({ model: 'claude-structured', messages: [{ role: 'user', content: '2+2?' }], response_format: rf });
     expect(last().body.output_config).toEqual({ format: { type: 'json_schema', schema } });
   });
 
   it('turns reasoning_effort into an extended-thinking budget and drops temperature, which thinking rejects', async () => {
-    fake.enqueue({ type: 'reply', reasoning: 'Hmm.', text: '42' });
-    const r = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'think' }], reasoning_effort: 'low', temperature: 0.2, max_completion_tokens: 8000 });
+    gw.fake.enqueue({ type: 'reply', reasoning: 'Hmm.', text: '42' });
+    const r = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'think' }], reasoning_effort: 'low', temperature: 0.2, max_completion_tokens: 8000 });
     expect(last().body.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
     expect(last().body.temperature).toBeUndefined();
     expect(last().body.max_tokens).toBe(8000);
@@ -260,37 +252,37 @@ describe('Anthropic specifics', () => {
     expect(r.choices[0]!.message.content).toBe('42');
 
     // Without a client limit the budget comes on top of the default answer length.
-    fake.enqueue({ type: 'reply', reasoning: 'Hmm.', text: '42' });
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'think' }], reasoning_effort: 'high' });
+    gw.fake.enqueue({ type: 'reply', reasoning: 'Hmm.', text: '42' });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'think' }], reasoning_effort: 'high' });
     expect(last().body.thinking).toEqual({ type: 'enabled', budget_tokens: 16384 });
     expect(last().body.max_tokens).toBe(4096 + 16384);
   });
 
   it('counts cache writes and reads as prompt tokens', async () => {
-    fake.enqueue({ type: 'reply', text: 'cached', usage: { input_tokens: 10, output_tokens: 2, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 } });
-    const r = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
+    gw.fake.enqueue({ type: 'reply', text: 'cached', usage: { input_tokens: 10, output_tokens: 2, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 } });
+    const r = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
     expect(r.usage).toMatchObject({ prompt_tokens: 1110, completion_tokens: 2, total_tokens: 1112, prompt_tokens_details: { cached_tokens: 1000 } });
   });
 
   it('maps refusal to content_filter and stop_sequence to stop', async () => {
-    fake.enqueue({ type: 'reply', text: 'I cannot', stopReason: 'refusal' }, { type: 'reply', text: 'until', stopReason: 'stop_sequence' });
-    const a = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
+    gw.fake.enqueue({ type: 'reply', text: 'I cannot', stopReason: 'refusal' }, { type: 'reply', text: 'until', stopReason: 'stop_sequence' });
+    const a = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
     expect(a.choices[0]!.finish_reason).toBe('content_filter');
-    const b = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stop: ['END'] });
+    const b = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stop: ['END'] });
     expect(b.choices[0]!.finish_reason).toBe('stop');
   });
 
   it('answers 503 when Anthropic is overloaded (529 overloaded_error), keeping its message', async () => {
-    fake.enqueue({ type: 'error', status: 529, errType: 'overloaded_error', message: 'Overloaded' });
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    gw.fake.enqueue({ type: 'error', status: 529, errType: 'overloaded_error', message: 'Overloaded' });
+    const err = (await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(503);
     expect((err.error as { message: string }).message).toContain('Overloaded');
   });
 
   it('reports an overloaded_error event that arrives mid-stream as an SSE error after the partial text', async () => {
-    fake.enqueue({ type: 'stream-error', errType: 'overloaded_error', message: 'Overloaded' });
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true });
+    gw.fake.enqueue({ type: 'stream-error', errType: 'overloaded_error', message: 'Overloaded' });
+    const stream = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true });
     let text = '';
     const err = await (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
@@ -301,22 +293,22 @@ describe('Anthropic specifics', () => {
   });
 
   it('answers 503 before any byte when the overloaded_error event comes before the first chunk', async () => {
-    fake.enqueue({ type: 'stream-error', errType: 'overloaded_error', message: 'Overloaded', partial: false });
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    gw.fake.enqueue({ type: 'stream-error', errType: 'overloaded_error', message: 'Overloaded', partial: false });
+    const err = (await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(503);
     expect((err.error as { message: string }).message).toContain('Overloaded');
   });
 
   it('answers 400 with the upstream message when the prompt is too long', async () => {
-    fake.enqueue({ type: 'error', status: 400, errType: 'invalid_request_error', message: 'prompt is too long: 212000 tokens > 200000 maximum' });
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    gw.fake.enqueue({ type: 'error', status: 400, errType: 'invalid_request_error', message: 'prompt is too long: 212000 tokens > 200000 maximum' });
+    const err = (await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err.error as { message: string }).message).toContain('prompt is too long');
   });
 
   it('answers 502 naming the provider when Anthropic rejects the configured key, without the key', async () => {
-    const c = new OpenAI({ baseURL: `${aisbf.url}/api/wrongkey`, apiKey: 'client-key', maxRetries: 0 });
+    const c = gw.sdk('/api/wrongkey');
     const err = (await c.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(502);
     expect(JSON.stringify(err.error)).toContain('wrongkey');
@@ -324,21 +316,21 @@ describe('Anthropic specifics', () => {
   });
 
   it('refuses an image type Anthropic cannot take with a 400 naming the field', async () => {
-    const before = fake.chatRequests().length;
-    const err = (await client.chat.completions
+    const before = gw.fake.chatRequests().length;
+    const err = (await gw.client.chat.completions
       .create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,Qk0=' } }] }] })
       .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(400);
     expect((err.error as { message: string }).message).toContain('messages[0].content[0].image_url.url');
-    expect(fake.chatRequests().length).toBe(before);
+    expect(gw.fake.chatRequests().length).toBe(before);
   });
 
   it('ends a stream that stalls past timeout_seconds with an error frame, never a clean finish', async () => {
     // The SDK ends its event iteration quietly when the request is aborted; the adapter must not
     // mistake that for a complete answer.
-    fake.enqueue({ type: 'stall' });
-    const aborted = fake.nextAbort();
-    const res = await fetch(`${aisbf.url}/api/slow/chat/completions`, {
+    gw.fake.enqueue({ type: 'stall' });
+    const aborted = gw.fake.nextAbort();
+    const res = await fetch(`${gw.aisbf.url}/api/slow/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer client-key' },
       body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true }),
@@ -352,8 +344,8 @@ describe('Anthropic specifics', () => {
   });
 
   it('sends a tool result that carries an image as tool_result blocks', async () => {
-    fake.enqueue({ type: 'reply', text: 'a tiny image' });
-    await client.chat.completions.create({
+    gw.fake.enqueue({ type: 'reply', text: 'a tiny image' });
+    await gw.client.chat.completions.create({
       model: MODEL,
       messages: [
         { role: 'user', content: 'screenshot please' },
@@ -374,9 +366,9 @@ describe('Anthropic specifics', () => {
   });
 
   it('sends a PDF given as an OpenAI file part as a document block', async () => {
-    fake.enqueue({ type: 'reply', text: 'a one-page PDF' });
+    gw.fake.enqueue({ type: 'reply', text: 'a one-page PDF' });
     const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');
-    await client.chat.completions.create({
+    await gw.client.chat.completions.create({
       model: MODEL,
       messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf}` } }, { type: 'text', text: 'Summarise' }] }],
     });
@@ -387,20 +379,20 @@ describe('Anthropic specifics', () => {
   });
 
   it('refuses n > 1, which the Messages API cannot give, with a 400 naming n', async () => {
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }], n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(400);
     expect((err.error as { param: string }).param).toBe('n');
   });
 
   it('lists models from the Models API in OpenAI shape', async () => {
-    const list = await client.models.list();
+    const list = await gw.client.models.list();
     const ids = list.data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining([MODEL, 'claude-structured', 'claude-haiku-4-5']));
     const m = list.data.find((x) => x.id === MODEL)! as OpenAI.Model & { context_size?: number };
     expect(m.object).toBe('model');
     expect(m.owned_by).toBe('anthropic');
     expect(typeof m.created).toBe('number');
-    const modelsReq = fake.requests.filter((r) => r.path === '/v1/models').at(-1)!;
+    const modelsReq = gw.fake.requests.filter((r) => r.path === '/v1/models').at(-1)!;
     expect(modelsReq.headers['x-api-key']).toBe(KEY);
   });
 });

@@ -5,10 +5,10 @@
  * thought signatures, and models.list paging.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFakeGemini, rateLimitError, type FakeGemini } from '../fakes/gemini-upstream.js';
 import type { RecordedRequest } from '../fakes/fake-server.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { useGateway } from '../helpers/fixture.js';
 import type { ProviderFixture } from './provider-fixture.js';
 import { runProviderSuite } from './provider-suite.js';
 
@@ -83,41 +83,30 @@ const fixture: ProviderFixture = {
 runProviderSuite(fixture);
 
 describe('the Gemini provider type in detail', () => {
-  let fake: FakeGemini;
-  let pagedFake: FakeGemini;
-  let aisbf: TestServer;
-  let client: OpenAI;
-
-  beforeAll(async () => {
-    fake = await startFakeGemini({ apiKey: KEY });
-    pagedFake = await startFakeGemini({ apiKey: KEY, pageSize: 2 });
-    aisbf = await startAisbf({
+  const gw = useGateway({
+    fake: async () => ({ main: await startFakeGemini({ apiKey: KEY }), paged: await startFakeGemini({ apiKey: KEY, pageSize: 2 }) }),
+    config: (f) => ({
       providers: {
         gemini: {
           type: 'google',
-          endpoint: fake.endpoint,
+          endpoint: f.main.endpoint,
           api_key: KEY,
           models: [{ name: MODEL }, { name: 'gemini-3-pro-preview' }, { name: 'text-embedding-004', capabilities: ['embeddings'] }],
         },
-        badkey: { type: 'google', endpoint: fake.endpoint, api_key: 'AIzaSyWrongKey_should_never_leak_999', models: [{ name: MODEL }] },
-        paged: { type: 'google', endpoint: pagedFake.endpoint, api_key: KEY, models: [] },
+        badkey: { type: 'google', endpoint: f.main.endpoint, api_key: 'AIzaSyWrongKey_should_never_leak_999', models: [{ name: MODEL }] },
+        paged: { type: 'google', endpoint: f.paged.endpoint, api_key: KEY, models: [] },
       },
-    });
-    client = new OpenAI({ baseURL: `${aisbf.url}/api/gemini`, apiKey: 'client-key', maxRetries: 0 });
-  });
-  afterAll(async () => {
-    await aisbf?.close();
-    await fake?.close();
-    await pagedFake?.close();
+    }),
+    base: '/api/gemini',
   });
 
-  const last = () => fake.chatRequests().at(-1)!;
+  const last = () => gw.fake.main.chatRequests().at(-1)!;
 
   it('calls /v1beta/models/{model}:generateContent and :streamGenerateContent?alt=sse with x-goog-api-key', async () => {
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
     expect(last().path).toBe(`/v1beta/models/${MODEL}:generateContent`);
     expect(last().headers['x-goog-api-key']).toBe(KEY);
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const stream = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true });
     let text = '';
     for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
     expect(text).toBe('echo: hi');
@@ -126,8 +115,8 @@ describe('the Gemini provider type in detail', () => {
   });
 
   it('names each functionResponse after the call its tool_call_id answers, and merges consecutive turns', async () => {
-    fake.enqueue({ type: 'reply', text: 'Sunny and noon.' });
-    const r = await client.chat.completions.create({
+    gw.fake.main.enqueue({ type: 'reply', text: 'Sunny and noon.' });
+    const r = await gw.client.chat.completions.create({
       model: MODEL,
       messages: [
         { role: 'user', content: 'Weather and time in Rome?' },
@@ -161,7 +150,7 @@ describe('the Gemini provider type in detail', () => {
   });
 
   it('answers 400 naming the message when a tool result answers no earlier call', async () => {
-    const err = (await client.chat.completions
+    const err = (await gw.client.chat.completions
       .create({ model: MODEL, messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_nowhere', content: 'r' }] })
       .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(400);
@@ -170,8 +159,8 @@ describe('the Gemini provider type in detail', () => {
   });
 
   it('strips the JSON-schema keywords Gemini rejects from tool parameters', async () => {
-    fake.enqueue({ type: 'reply', text: 'ok' });
-    await client.chat.completions.create({
+    gw.fake.main.enqueue({ type: 'reply', text: 'ok' });
+    await gw.client.chat.completions.create({
       model: MODEL,
       messages: [{ role: 'user', content: 'search' }],
       tools: [
@@ -228,15 +217,15 @@ describe('the Gemini provider type in detail', () => {
       [{ type: 'function', function: { name: 'get_weather' } }, { mode: 'ANY', allowedFunctionNames: ['get_weather'] }],
     ];
     for (const [choice, expected] of modes) {
-      fake.enqueue({ type: 'reply', text: 'ok' });
-      await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'w' }], tools, tool_choice: choice });
+      gw.fake.main.enqueue({ type: 'reply', text: 'ok' });
+      await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'w' }], tools, tool_choice: choice });
       expect(last().body.toolConfig.functionCallingConfig).toEqual(expected);
     }
   });
 
   it('turns RESOURCE_EXHAUSTED with a RetryInfo retryDelay into 429 with Retry-After, streamed too', async () => {
-    fake.enqueue(rateLimitError(MODEL, 12));
-    const err = (await client.chat.completions
+    gw.fake.main.enqueue(rateLimitError(MODEL, 12));
+    const err = (await gw.client.chat.completions
       .create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], stream: true })
       .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
@@ -245,7 +234,7 @@ describe('the Gemini provider type in detail', () => {
   });
 
   it('treats 400 API_KEY_INVALID as a rejected key: 502 naming the provider, never the key', async () => {
-    const bad = new OpenAI({ baseURL: `${aisbf.url}/api/badkey`, apiKey: 'client-key', maxRetries: 0 });
+    const bad = gw.sdk('/api/badkey');
     const err = (await bad.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(502);
     const body = JSON.stringify(err.error);
@@ -253,35 +242,35 @@ describe('the Gemini provider type in detail', () => {
     expect(body).toContain('rejected the configured API key');
     expect(body).not.toContain('AIzaSyWrongKey_should_never_leak_999');
     // It really was the fake's own key check that refused it.
-    expect(fake.requests.at(-1)!.headers['x-goog-api-key']).toBe('AIzaSyWrongKey_should_never_leak_999');
+    expect(gw.fake.main.requests.at(-1)!.headers['x-goog-api-key']).toBe('AIzaSyWrongKey_should_never_leak_999');
   });
 
   it('maps SAFETY and a blocked prompt to finish_reason content_filter', async () => {
-    fake.enqueue({ type: 'reply', text: '', finishReason: 'SAFETY' });
-    const r = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'bad' }] });
+    gw.fake.main.enqueue({ type: 'reply', text: '', finishReason: 'SAFETY' });
+    const r = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'bad' }] });
     expect(r.choices[0]!.finish_reason).toBe('content_filter');
 
-    fake.enqueue({ type: 'reply', text: 'Partial answer', finishReason: 'SAFETY' });
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'bad' }], stream: true });
+    gw.fake.main.enqueue({ type: 'reply', text: 'Partial answer', finishReason: 'SAFETY' });
+    const stream = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'bad' }], stream: true });
     let finish: string | null = null;
     for await (const c of stream) finish = c.choices[0]?.finish_reason ?? finish;
     expect(finish).toBe('content_filter');
 
-    fake.enqueue({ type: 'reply', blockReason: 'PROHIBITED_CONTENT' });
-    const blocked = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'worse' }] });
+    gw.fake.main.enqueue({ type: 'reply', blockReason: 'PROHIBITED_CONTENT' });
+    const blocked = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'worse' }] });
     expect(blocked.choices[0]!.finish_reason).toBe('content_filter');
     expect(blocked.choices[0]!.message.content).toBe('');
 
-    fake.enqueue({ type: 'reply', blockReason: 'SAFETY' });
-    const blockedStream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'worse' }], stream: true });
+    gw.fake.main.enqueue({ type: 'reply', blockReason: 'SAFETY' });
+    const blockedStream = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'worse' }], stream: true });
     finish = null;
     for await (const c of blockedStream) finish = c.choices[0]?.finish_reason ?? finish;
     expect(finish).toBe('content_filter');
   });
 
   it('ends a stream that fails after its first part with an SSE error frame naming the provider', async () => {
-    fake.enqueue({ type: 'stream-error', status: 500, statusName: 'INTERNAL', message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting' });
-    const stream = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'go' }], stream: true });
+    gw.fake.main.enqueue({ type: 'stream-error', status: 500, statusName: 'INTERNAL', message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting' });
+    const stream = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'go' }], stream: true });
     let text = '';
     const err = await (async () => {
       for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
@@ -292,8 +281,8 @@ describe('the Gemini provider type in detail', () => {
   });
 
   it('maps a token-count-exceeded 400 to context_length_exceeded', async () => {
-    fake.enqueue({ type: 'error', status: 400, statusName: 'INVALID_ARGUMENT', message: 'The input token count (1200293) exceeds the maximum number of tokens allowed (1048576).' });
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'long' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    gw.fake.main.enqueue({ type: 'error', status: 400, statusName: 'INVALID_ARGUMENT', message: 'The input token count (1200293) exceeds the maximum number of tokens allowed (1048576).' });
+    const err = (await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'long' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(400);
     expect((err.error as { code: string }).code).toBe('context_length_exceeded');
     expect((err.error as { message: string }).message).toContain('exceeds the maximum number of tokens');
@@ -301,24 +290,24 @@ describe('the Gemini provider type in detail', () => {
 
   it("keeps Gemini's functionCall id and thoughtSignature, and replays the signature (Gemini 3)", async () => {
     const model = 'gemini-3-pro-preview';
-    fake.enqueue({ type: 'reply', toolCalls: [{ id: 'fc_gem_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }], withIds: true, signature: 'c2lnbmF0dXJlLTE=' });
-    const first = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Oslo?' }], tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }] });
+    gw.fake.main.enqueue({ type: 'reply', toolCalls: [{ id: 'fc_gem_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }], withIds: true, signature: 'c2lnbmF0dXJlLTE=' });
+    const first = await gw.client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Oslo?' }], tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }] });
     const call = first.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall & { extra_content?: { google?: { thought_signature?: string } } };
     expect(first.choices[0]!.finish_reason).toBe('tool_calls');
     expect(call.id).toBe('fc_gem_1');
     expect(call.extra_content?.google?.thought_signature).toBe('c2lnbmF0dXJlLTE=');
 
     // Echoed back unchanged: the real signature goes upstream.
-    fake.enqueue({ type: 'reply', text: 'Cold.' });
-    await client.chat.completions.create({
+    gw.fake.main.enqueue({ type: 'reply', text: 'Cold.' });
+    await gw.client.chat.completions.create({
       model,
       messages: [{ role: 'user', content: 'Oslo?' }, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: '{"t":-3}' }],
     });
     expect(contents(last())[1]!.parts[0]!.thoughtSignature).toBe('c2lnbmF0dXJlLTE=');
 
     // Rebuilt by a client that dropped it: the documented sentinel keeps Gemini 3 from refusing.
-    fake.enqueue({ type: 'reply', text: 'Still cold.' });
-    const r = await client.chat.completions.create({
+    gw.fake.main.enqueue({ type: 'reply', text: 'Still cold.' });
+    const r = await gw.client.chat.completions.create({
       model,
       messages: [
         { role: 'user', content: 'Oslo?' },
@@ -331,55 +320,55 @@ describe('the Gemini provider type in detail', () => {
   });
 
   it('asks for JSON Schema output with responseJsonSchema for json_schema', async () => {
-    fake.enqueue({ type: 'reply', text: '{"n":1}' });
+    gw.fake.main.enqueue({ type: 'reply', text: '{"n":1}' });
     const schema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'], additionalProperties: false };
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'n' }], response_format: { type: 'json_schema', json_schema: { name: 'n', schema, strict: true } } });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'n' }], response_format: { type: 'json_schema', json_schema: { name: 'n', schema, strict: true } } });
     expect(last().body.generationConfig).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
   });
 
   it('passes seed, max_completion_tokens and reasoning_effort as seed, maxOutputTokens and thinkingConfig', async () => {
-    fake.enqueue({ type: 'reply', text: 'ok' });
-    await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 's' }], seed: 42, max_completion_tokens: 77, reasoning_effort: 'low' });
+    gw.fake.main.enqueue({ type: 'reply', text: 'ok' });
+    await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 's' }], seed: 42, max_completion_tokens: 77, reasoning_effort: 'low' });
     expect(last().body.generationConfig).toMatchObject({ seed: 42, maxOutputTokens: 77, thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } });
   });
 
   it('reports usage with thoughts counted as completion tokens', async () => {
-    fake.enqueue({ type: 'reply', text: 'x', reasoning: 'hmm', usage: { prompt: 10, candidates: 2, thoughts: 30 } });
-    const r = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'u' }] });
+    gw.fake.main.enqueue({ type: 'reply', text: 'x', reasoning: 'hmm', usage: { prompt: 10, candidates: 2, thoughts: 30 } });
+    const r = await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'u' }] });
     expect(r.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 32, total_tokens: 42, completion_tokens_details: { reasoning_tokens: 30 } });
   });
 
   it('lists models from models.list across pages, without the models/ prefix', async () => {
-    const paged = new OpenAI({ baseURL: `${aisbf.url}/api/paged`, apiKey: 'client-key', maxRetries: 0 });
+    const paged = gw.sdk('/api/paged');
     const list = await paged.models.list();
     const ids = list.data.map((m) => m.id);
-    expect(ids).toEqual(pagedFake.models.map((m) => m.name));
+    expect(ids).toEqual(gw.fake.paged.models.map((m) => m.name));
     expect(list.data[0]).toMatchObject({ object: 'model', owned_by: 'google' });
-    const listCalls = pagedFake.requests.filter((r) => r.path === '/v1beta/models');
-    expect(listCalls.length).toBe(Math.ceil(pagedFake.models.length / 2));
+    const listCalls = gw.fake.paged.requests.filter((r) => r.path === '/v1beta/models');
+    expect(listCalls.length).toBe(Math.ceil(gw.fake.paged.models.length / 2));
     expect(listCalls[1]!.query.get('pageToken')).toBeTruthy();
   });
 
   it('answers embeddings from batchEmbedContents, in floats and in base64', async () => {
-    const floats = await client.embeddings.create({ model: 'text-embedding-004', input: ['alpha', 'beta gamma'], dimensions: 4, encoding_format: 'float' });
+    const floats = await gw.client.embeddings.create({ model: 'text-embedding-004', input: ['alpha', 'beta gamma'], dimensions: 4, encoding_format: 'float' });
     expect(floats.data.map((d) => d.index)).toEqual([0, 1]);
     expect(floats.data[0]!.embedding).toHaveLength(4);
     expect(floats.usage.prompt_tokens).toBeGreaterThan(0);
-    const sent = fake.requests.at(-1)!;
+    const sent = gw.fake.main.requests.at(-1)!;
     expect(sent.path).toBe('/v1beta/models/text-embedding-004:batchEmbedContents');
     expect(sent.body.requests).toEqual([
       { content: { parts: [{ text: 'alpha' }], role: 'user' }, model: 'models/text-embedding-004', outputDimensionality: 4 },
       { content: { parts: [{ text: 'beta gamma' }], role: 'user' }, model: 'models/text-embedding-004', outputDimensionality: 4 },
     ]);
     // The openai SDK asks for base64 by default and decodes it: the same numbers must come back.
-    const decoded = await client.embeddings.create({ model: 'text-embedding-004', input: ['alpha', 'beta gamma'], dimensions: 4 });
+    const decoded = await gw.client.embeddings.create({ model: 'text-embedding-004', input: ['alpha', 'beta gamma'], dimensions: 4 });
     expect(decoded.data[1]!.embedding.map((v) => Number(v.toFixed(5)))).toEqual(floats.data[1]!.embedding.map((v) => Number(v.toFixed(5))));
   });
 
   it('refuses a model name that cannot be a Gemini model without calling upstream', async () => {
-    const before = fake.chatRequests().length;
-    const err = (await client.chat.completions.create({ model: 'gemini..evil', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const before = gw.fake.main.chatRequests().length;
+    const err = (await gw.client.chat.completions.create({ model: 'gemini..evil', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(404);
-    expect(fake.chatRequests().length).toBe(before);
+    expect(gw.fake.main.chatRequests().length).toBe(before);
   });
 });

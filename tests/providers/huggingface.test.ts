@@ -1,8 +1,8 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFakeHuggingFace, type FakeHuggingFace } from '../fakes/huggingface-upstream.js';
 import type { RecordedRequest } from '../fakes/fake-server.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { useGateway } from '../helpers/fixture.js';
 import { HuggingFaceAdapter, HUGGINGFACE_DEFAULT_ENDPOINT } from '../../src/providers/huggingface/huggingface-adapter.js';
 import { ProviderError } from '../../src/providers/provider-error.js';
 import { silentLogger } from '../../src/log.js';
@@ -76,29 +76,21 @@ function huggingFaceFixture(): ProviderFixture {
 runProviderSuite(huggingFaceFixture());
 
 describe('Hugging Face router specifics', () => {
-  let fake: FakeHuggingFace;
-  let aisbf: TestServer;
-  let client: OpenAI;
-  let adapter: HuggingFaceAdapter;
-  const last = () => fake.chatRequests().at(-1)!;
+  const last = () => gw.fake.chatRequests().at(-1)!;
   const ctx = () => ({ model: MODEL, apiKey: TOKEN, signal: new AbortController().signal, timeoutMs: 5000, log: silentLogger });
   const failWith = async (b: Parameters<FakeHuggingFace['enqueue']>[0]): Promise<ProviderError> => {
-    fake.enqueue(b);
-    const err = await adapter.chat({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }, ctx()).catch((e: unknown) => e);
+    gw.fake.enqueue(b);
+    const err = await adapter().chat({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }, ctx()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     return err as ProviderError;
   };
 
-  beforeAll(async () => {
-    fake = await startFakeHuggingFace({ models: [MODEL, 'deepseek-ai/DeepSeek-R1'] });
-    aisbf = await startAisbf({ providers: { huggingface: { type: 'huggingface', endpoint: fake.baseURL, api_key: TOKEN, models: [{ name: MODEL }] } } });
-    client = new OpenAI({ baseURL: `${aisbf.url}/api/huggingface`, apiKey: 'client-key', maxRetries: 0 });
-    adapter = new HuggingFaceAdapter('hf', { endpoint: fake.baseURL });
+  const gw = useGateway({
+    fake: () => startFakeHuggingFace({ models: [MODEL, 'deepseek-ai/DeepSeek-R1'] }),
+    config: (f) => ({ providers: { huggingface: { type: 'huggingface', endpoint: f.baseURL, api_key: TOKEN, models: [{ name: MODEL }] } } }),
+    base: '/api/huggingface',
   });
-  afterAll(async () => {
-    await aisbf?.close();
-    await fake?.close();
-  });
+  const adapter = () => new HuggingFaceAdapter('hf', { endpoint: gw.fake.baseURL });
 
   it('defaults to the router endpoint', () => {
     expect(new HuggingFaceAdapter('hf', {}).endpoint).toBe('https://router.huggingface.co/v1');
@@ -106,7 +98,7 @@ describe('Hugging Face router specifics', () => {
   });
 
   it('sends the HF token as a Bearer, developer messages as system, max_completion_tokens as max_tokens', async () => {
-    await client.chat.completions.create({
+    await gw.client.chat.completions.create({
       model: MODEL,
       messages: [
         { role: 'developer', content: 'Be brief.' },
@@ -122,15 +114,15 @@ describe('Hugging Face router specifics', () => {
   });
 
   it('keeps the message of a string-form error body ({"error": "…"})', async () => {
-    fake.enqueue({ type: 'error', status: 500, body: { error: 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096' } });
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    gw.fake.enqueue({ type: 'error', status: 500, body: { error: 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096' } });
+    const err = (await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(502);
     expect((err.error as { message: string }).message).toContain('Input validation error: `inputs` tokens');
   });
 
   it('answers 503 with Retry-After from estimated_time while the model is loading', async () => {
-    fake.enqueue({ type: 'error', status: 503, body: { error: `Model ${MODEL} is currently loading`, estimated_time: 19.4 } });
-    const err = (await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    gw.fake.enqueue({ type: 'error', status: 503, body: { error: `Model ${MODEL} is currently loading`, estimated_time: 19.4 } });
+    const err = (await gw.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(503);
     expect(err.headers?.get('retry-after')).toBe('20');
     expect((err.error as { message: string }).message).toContain('is currently loading');
@@ -159,8 +151,8 @@ describe('Hugging Face router specifics', () => {
   });
 
   it('turns an {"error": "…"} event inside the stream into an SSE error frame with that message', async () => {
-    fake.enqueue({ type: 'mid_stream_error', afterChunks: 1, message: 'Request failed during generation: Server error: CUDA out of memory' });
-    const res = await fetch(`${aisbf.url}/api/huggingface/chat/completions`, {
+    gw.fake.enqueue({ type: 'mid_stream_error', afterChunks: 1, message: 'Request failed during generation: Server error: CUDA out of memory' });
+    const res = await fetch(`${gw.aisbf.url}/api/huggingface/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: true }),
@@ -173,7 +165,7 @@ describe('Hugging Face router specifics', () => {
   });
 
   it('lists the router models', async () => {
-    const { data, response } = await client.models.list().withResponse();
+    const { data, response } = await gw.client.models.list().withResponse();
     expect(response.headers.get('x-aisbf-models-source')).toBe('upstream');
     expect(data.data.map((m) => m.id)).toEqual(expect.arrayContaining([MODEL, 'deepseek-ai/DeepSeek-R1']));
   });

@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { startFakeOllama, type FakeOllama } from '../fakes/ollama-upstream.js';
 import type { RecordedRequest } from '../fakes/fake-server.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { startAisbf } from '../helpers/aisbf-server.js';
+import { useGateway } from '../helpers/fixture.js';
 import { makePng } from '../helpers/png.js';
 import { sniffImageType } from '../../src/providers/fetch-image.js';
 import { OllamaAdapter } from '../../src/providers/ollama/ollama-adapter.js';
@@ -84,18 +85,13 @@ const fixture = ollamaFixture();
 runProviderSuite(fixture);
 
 describe('Ollama specifics', () => {
-  let fake: FakeOllama;
-  let aisbf: TestServer;
-  let client: OpenAI;
-  const last = () => fake.chatRequests().at(-1)!;
-
-  beforeAll(async () => {
-    fake = await startFakeOllama({ models: ['llama3.2:latest', 'qwen3:8b', 'nomic-embed-text:latest'] });
-    aisbf = await startAisbf({
+  const gw = useGateway({
+    fake: () => startFakeOllama({ models: ['llama3.2:latest', 'qwen3:8b', 'nomic-embed-text:latest'] }),
+    config: (f) => ({
       providers: {
         ollama: {
           type: 'ollama',
-          endpoint: fake.origin,
+          endpoint: f.origin,
           api_key_required: false,
           models: [
             { name: 'llama3.2:latest', capabilities: ['chat', 'tools', 'vision'] },
@@ -105,16 +101,13 @@ describe('Ollama specifics', () => {
         },
       },
       aisbf: { images: { allow_private_addresses: true } },
-    });
-    client = new OpenAI({ baseURL: `${aisbf.url}/api/ollama`, apiKey: 'client-key', maxRetries: 0 });
+    }),
+    base: '/api/ollama',
   });
-  afterAll(async () => {
-    await aisbf?.close();
-    await fake?.close();
-  });
+  const last = () => gw.fake.chatRequests().at(-1)!;
 
   it('calls the native /api/chat with structured messages, never a flattened prompt or /api/generate', async () => {
-    await client.chat.completions.create({
+    await gw.client.chat.completions.create({
       model: 'llama3.2',
       messages: [
         { role: 'system', content: 'Be brief.' },
@@ -125,7 +118,7 @@ describe('Ollama specifics', () => {
     });
     const req = last();
     expect(req.path).toBe('/api/chat');
-    expect(fake.requests.some((r) => r.path === '/api/generate')).toBe(false);
+    expect(gw.fake.requests.some((r) => r.path === '/api/generate')).toBe(false);
     expect(req.body.stream).toBe(false);
     expect(req.body.messages).toEqual([
       { role: 'system', content: 'Be brief.' },
@@ -136,10 +129,10 @@ describe('Ollama specifics', () => {
   });
 
   it('forwards each NDJSON line as it arrives (the upstream is still streaming when the client has the first text)', async () => {
-    fake.enqueue({ type: 'stall' });
-    const aborted = fake.nextAbort();
+    gw.fake.enqueue({ type: 'stall' });
+    const aborted = gw.fake.nextAbort();
     const ac = new AbortController();
-    const stream = await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'go' }], stream: true }, { signal: ac.signal });
+    const stream = await gw.client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'go' }], stream: true }, { signal: ac.signal });
     const it = stream[Symbol.asyncIterator]();
     let text = '';
     while (!text) text += (await it.next()).value?.choices[0]?.delta.content ?? '';
@@ -150,8 +143,8 @@ describe('Ollama specifics', () => {
   });
 
   it('sends tool-call arguments to Ollama as objects with the tool name on results, and returns them as JSON text', async () => {
-    fake.enqueue({ type: 'reply', toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo', days: 2 } }] });
-    const r = await client.chat.completions.create({
+    gw.fake.enqueue({ type: 'reply', toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo', days: 2 } }] });
+    const r = await gw.client.chat.completions.create({
       model: 'llama3.2',
       messages: [{ role: 'user', content: 'Weather?' }],
       tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
@@ -164,7 +157,7 @@ describe('Ollama specifics', () => {
     expect(r.choices[0]!.finish_reason).toBe('tool_calls');
     expect(r.choices[0]!.message.content).toBeNull();
 
-    await client.chat.completions.create({
+    await gw.client.chat.completions.create({
       model: 'llama3.2',
       messages: [
         { role: 'user', content: 'Weather?' },
@@ -178,8 +171,8 @@ describe('Ollama specifics', () => {
   });
 
   it('rejects tool-call arguments that are not a JSON object with a 400 naming the field', async () => {
-    const before = fake.chatRequests().length;
-    const err = (await client.chat.completions
+    const before = gw.fake.chatRequests().length;
+    const err = (await gw.client.chat.completions
       .create({
         model: 'llama3.2',
         messages: [
@@ -191,7 +184,7 @@ describe('Ollama specifics', () => {
       .catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(400);
     expect(JSON.stringify(err.error)).toContain('messages[1].tool_calls[0].function.arguments');
-    expect(fake.chatRequests().length).toBe(before);
+    expect(gw.fake.chatRequests().length).toBe(before);
   });
 
   it('maps tool_choice: "none" offers no tools, a named function offers only that one', async () => {
@@ -199,28 +192,28 @@ describe('Ollama specifics', () => {
       { type: 'function' as const, function: { name: 'a', parameters: { type: 'object', properties: {} } } },
       { type: 'function' as const, function: { name: 'b', parameters: { type: 'object', properties: {} } } },
     ];
-    await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], tools, tool_choice: 'none' });
+    await gw.client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], tools, tool_choice: 'none' });
     expect(last().body.tools).toBeUndefined();
-    await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], tools, tool_choice: { type: 'function', function: { name: 'b' } } });
+    await gw.client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], tools, tool_choice: { type: 'function', function: { name: 'b' } } });
     expect(last().body.tools.map((t: any) => t.function.name)).toEqual(['b']);
   });
 
   it('answers 404 with Ollama\'s own message for a model that is not pulled', async () => {
-    const err = (await client.chat.completions.create({ model: 'mistral', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await gw.client.chat.completions.create({ model: 'mistral', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect((err.error as { message: string }).message).toContain("model 'mistral' not found");
   });
 
   it('reads a proxy\'s non-JSON error page into a readable message', async () => {
-    fake.enqueue({ type: 'error_page', status: 502, html: '<html><head><title>502</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>' });
-    const err = (await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    gw.fake.enqueue({ type: 'error_page', status: 502, html: '<html><head><title>502</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>' });
+    const err = (await gw.client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(502);
     expect((err.error as { message: string }).message).toContain('502 Bad Gateway nginx');
   });
 
   it('turns an error line in the middle of the NDJSON stream into an SSE error frame, then [DONE]', async () => {
-    fake.enqueue({ type: 'mid_stream_error', afterLines: 2, message: 'an error was encountered while running the model' });
-    const res = await fetch(`${aisbf.url}/api/ollama/chat/completions`, {
+    gw.fake.enqueue({ type: 'mid_stream_error', afterLines: 2, message: 'an error was encountered while running the model' });
+    const res = await fetch(`${gw.aisbf.url}/api/ollama/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }], stream: true }),
@@ -233,7 +226,7 @@ describe('Ollama specifics', () => {
 
   it('maps response_format json_schema to format: <schema>, and reasoning_effort to think', async () => {
     const schema = { type: 'object', properties: { age: { type: 'integer' } }, required: ['age'] };
-    await client.chat.completions.create({
+    await gw.client.chat.completions.create({
       model: 'qwen3:8b',
       messages: [{ role: 'user', content: 'x' }],
       response_format: { type: 'json_schema', json_schema: { name: 'person', schema } },
@@ -248,15 +241,15 @@ describe('Ollama specifics', () => {
 
   it('merges Ollama options: the model\'s from providers.json, then the client\'s own `options`, then the OpenAI settings', async () => {
     const params = { model: 'qwen3:8b', messages: [{ role: 'user', content: 'x' }], temperature: 0.2, options: { top_k: 10, temperature: 0.9, mirostat: 1 } };
-    await client.chat.completions.create(params as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    await gw.client.chat.completions.create(params as OpenAI.ChatCompletionCreateParamsNonStreaming);
     expect(last().body.options).toEqual({ num_ctx: 8192, top_k: 10, mirostat: 1, temperature: 0.2 });
-    await client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }] });
+    await gw.client.chat.completions.create({ model: 'llama3.2', messages: [{ role: 'user', content: 'x' }] });
     expect(last().body.options).toBeUndefined();
   });
 
   it('never reads a local file named by a data: URL payload (the SDK would for an existing path)', async () => {
     const png = makePng(2, 2, [255, 0, 0]).toString('base64');
-    await client.chat.completions.create({
+    await gw.client.chat.completions.create({
       model: 'llama3.2',
       messages: [
         {
@@ -275,8 +268,8 @@ describe('Ollama specifics', () => {
   });
 
   it('serves /embeddings from /api/embed (the openai SDK asks for base64 and decodes it)', async () => {
-    const r = await client.embeddings.create({ model: 'nomic-embed-text', input: ['hello world', 'bye'] });
-    const sent = fake.requests.filter((q) => q.path === '/api/embed').at(-1)!;
+    const r = await gw.client.embeddings.create({ model: 'nomic-embed-text', input: ['hello world', 'bye'] });
+    const sent = gw.fake.requests.filter((q) => q.path === '/api/embed').at(-1)!;
     expect(sent.body).toEqual({ model: 'nomic-embed-text', input: ['hello world', 'bye'] });
     expect(r.data.map((d) => d.index)).toEqual([0, 1]);
     // The fake's vectors: ((len(text) + i + d) % 10) / 10 for d in 0..3.
@@ -286,10 +279,10 @@ describe('Ollama specifics', () => {
   });
 
   it('lists models from /api/tags', async () => {
-    const { data, response } = await client.models.list().withResponse();
+    const { data, response } = await gw.client.models.list().withResponse();
     expect(response.headers.get('x-aisbf-models-source')).toBe('upstream');
     expect(data.data.map((m) => m.id)).toEqual(expect.arrayContaining(['llama3.2:latest', 'qwen3:8b', 'nomic-embed-text:latest']));
-    expect(fake.requests.some((r) => r.path === '/api/tags')).toBe(true);
+    expect(gw.fake.requests.some((r) => r.path === '/api/tags')).toBe(true);
   });
 
   it('answers 502 when nothing listens at the endpoint (connection refused)', async () => {

@@ -6,8 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/fixture.js';
 import { makePng } from '../helpers/png.js';
 import type { ProviderFixture } from './provider-fixture.js';
 
@@ -27,37 +27,36 @@ const TIME_TOOL = {
   function: { name: 'get_time', description: 'Current time in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
 };
 
+/** Serves the test PNG at /cat.png (127.0.0.1, random port), for image-URL tests. */
+async function startImageServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/cat.png') {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
+      res.end(PNG);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cat.png`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms))]);
 }
 
 export function runProviderSuite(f: ProviderFixture): void {
   describe(`the OpenAI client suite against provider type of "${f.id}"`, () => {
-    let aisbf: TestServer;
-    let client: OpenAI;
-    let imageServer: Server;
-    let imageUrl: string;
-
-    beforeAll(async () => {
-      await f.start();
-      imageServer = createServer((req, res) => {
-        if (req.url === '/cat.png') {
-          res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
-          res.end(PNG);
-        } else {
-          res.writeHead(404).end();
-        }
-      });
-      await new Promise<void>((r) => imageServer.listen(0, '127.0.0.1', r));
-      imageUrl = `http://127.0.0.1:${(imageServer.address() as AddressInfo).port}/cat.png`;
-      aisbf = await startAisbf({ providers: { [f.id]: f.providerConfig() }, aisbf: { images: { allow_private_addresses: true } } });
-      client = new OpenAI({ baseURL: `${aisbf.url}/api/${f.id}`, apiKey: 'client-key', maxRetries: 0 });
-    });
-
-    afterAll(async () => {
-      await aisbf?.close();
-      await new Promise<void>((r) => imageServer?.close(() => r()));
-      await f.stop();
+    const gw = useGateway({
+      fake: async () => {
+        await f.start();
+        return { upstream: { close: () => f.stop() }, images: await startImageServer() };
+      },
+      config: () => ({ providers: { [f.id]: f.providerConfig() }, aisbf: { images: { allow_private_addresses: true } } }),
+      base: `/api/${f.id}`,
     });
 
     const last = () => {
@@ -68,7 +67,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('answers a plain chat completion in OpenAI shape with usage and effective_context', async () => {
       f.reply({ text: 'Hello from the fake', usage: { input: 12, output: 5 } });
-      const r = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'Say hello' }] });
+      const r = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'Say hello' }] });
       expect(r.object).toBe('chat.completion');
       expect(r.id).toBeTruthy();
       expect(r.choices).toHaveLength(1);
@@ -81,7 +80,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('streams text deltas in chat.completion.chunk frames', async () => {
       f.reply({ text: 'one two three four', usage: { input: 9, output: 4 } });
-      const stream = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'count' }], stream: true });
+      const stream = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'count' }], stream: true });
       let text = '';
       let finish: string | null = null;
       let chunks = 0;
@@ -102,7 +101,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('puts usage with effective_context in a final chunk when include_usage is set', async () => {
       f.reply({ text: 'counted', usage: { input: 21, output: 3 } });
-      const stream = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'count' }], stream: true, stream_options: { include_usage: true } });
+      const stream = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'count' }], stream: true, stream_options: { include_usage: true } });
       const chunks = [];
       for await (const chunk of stream) chunks.push(chunk);
       const final = chunks[chunks.length - 1]!;
@@ -113,7 +112,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('ends the raw SSE body with data: [DONE]', async () => {
       f.reply({ text: 'raw' });
-      const res = await fetch(`${aisbf.url}/api/${f.id}/chat/completions`, {
+      const res = await fetch(`${gw.aisbf.url}/api/${f.id}/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer client-key' },
         body: JSON.stringify({ model: f.model, messages: [{ role: 'user', content: 'raw' }], stream: true }),
@@ -126,7 +125,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('places system and developer messages where the provider expects them', async () => {
       f.reply({ text: 'ok' });
-      await client.chat.completions.create({
+      await gw.client.chat.completions.create({
         model: f.model,
         messages: [
           { role: 'system', content: 'You are terse.' },
@@ -141,7 +140,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('sends an image given as a data: URL', async () => {
       f.reply({ text: 'a blue square' });
-      const r = await client.chat.completions.create({
+      const r = await gw.client.chat.completions.create({
         model: f.model,
         messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG_B64}` } }] }],
       });
@@ -154,20 +153,20 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('sends an image given as an http URL (passed on, or fetched where the provider needs bytes)', async () => {
       f.reply({ text: 'fetched' });
-      await client.chat.completions.create({
+      await gw.client.chat.completions.create({
         model: f.model,
-        messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe' }, { type: 'image_url', image_url: { url: imageUrl } }] }],
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe' }, { type: 'image_url', image_url: { url: gw.fake.images.url } }] }],
       });
       const images = f.imagesOf(last());
       expect(images).toHaveLength(1);
       const img = images[0]!;
-      if (img.url !== undefined) expect(img.url).toBe(imageUrl);
+      if (img.url !== undefined) expect(img.url).toBe(gw.fake.images.url);
       else expect(img.base64).toBe(PNG_B64);
     });
 
     it('round-trips a tool call: call, tool result, answer', async () => {
       f.reply({ toolCalls: [{ id: 'call_abc123', name: 'get_weather', arguments: '{"city":"Paris"}' }], finish: 'tool_calls' });
-      const first = await client.chat.completions.create({
+      const first = await gw.client.chat.completions.create({
         model: f.model,
         messages: [{ role: 'user', content: 'Weather in Paris?' }],
         tools: [WEATHER_TOOL],
@@ -185,7 +184,7 @@ export function runProviderSuite(f: ProviderFixture): void {
       expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris' });
 
       f.reply({ text: 'It is 21 degrees in Paris.' });
-      const second = await client.chat.completions.create({
+      const second = await gw.client.chat.completions.create({
         model: f.model,
         tools: [WEATHER_TOOL],
         messages: [
@@ -209,7 +208,7 @@ export function runProviderSuite(f: ProviderFixture): void {
         ],
         finish: 'tool_calls',
       });
-      const stream = await client.chat.completions.create({
+      const stream = await gw.client.chat.completions.create({
         model: f.model,
         messages: [{ role: 'user', content: 'Weather in Oslo and time in Lima' }],
         tools: [WEATHER_TOOL, TIME_TOOL],
@@ -244,7 +243,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('asks the upstream for JSON when response_format is json_object', async () => {
       f.reply({ text: '{"ok":true}' });
-      const r = await client.chat.completions.create({
+      const r = await gw.client.chat.completions.create({
         model: f.model,
         messages: [{ role: 'user', content: 'Reply with JSON' }],
         response_format: { type: 'json_object' },
@@ -255,31 +254,32 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('passes max_tokens, temperature, top_p and stop to the upstream', async () => {
       f.reply({ text: 'short' });
-      await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 50, temperature: 0.3, top_p: 0.9, stop: ['END'] });
+      await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 50, temperature: 0.3, top_p: 0.9, stop: ['END'] });
       expect(f.samplingOf(last())).toEqual({ maxTokens: 50, temperature: 0.3, topP: 0.9, stop: ['END'] });
     });
 
     it('maps a length stop to finish_reason "length"', async () => {
       f.reply({ text: 'cut sho', finish: 'length' });
-      const r = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'long story' }], max_tokens: 3 });
+      const r = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'long story' }], max_tokens: 3 });
       expect(r.choices[0]!.finish_reason).toBe('length');
+      expect(r.choices[0]!.message.content).toBe('cut sho');
     });
 
     it('maps reasoning output to reasoning_content, in JSON and in streams', async () => {
       if (!f.supportsReasoning) {
         // Providers without a reasoning stream must still answer normally when asked.
         f.reply({ text: 'plain' });
-        const r = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'think' }] });
+        const r = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'think' }] });
         expect(r.choices[0]!.message.content).toBe('plain');
         return;
       }
       f.reply({ reasoning: 'Let me think.', text: 'Forty-two.' });
-      const r = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'think' }] });
+      const r = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'think' }] });
       expect((r.choices[0]!.message as unknown as { reasoning_content?: string }).reasoning_content).toBe('Let me think.');
       expect(r.choices[0]!.message.content).toBe('Forty-two.');
 
       f.reply({ reasoning: 'Streaming thoughts.', text: 'Done.' });
-      const stream = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'think' }], stream: true });
+      const stream = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'think' }], stream: true });
       let reasoning = '';
       let text = '';
       for await (const chunk of stream) {
@@ -293,7 +293,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('answers 429 with Retry-After when the provider rate-limits', async () => {
       f.fail('rate_limit', { retryAfterSeconds: 7 });
-      const err = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+      const err = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.RateLimitError);
       const e = err as InstanceType<typeof OpenAI.RateLimitError>;
       expect(e.status).toBe(429);
@@ -303,7 +303,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('answers a 5xx in OpenAI envelope when the provider fails', async () => {
       f.fail('server');
-      const err = (await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const err = (await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err).toBeInstanceOf(OpenAI.APIError);
       expect([502, 503]).toContain(err.status);
       expect((err.error as { type?: string }).type).toBeTruthy();
@@ -311,7 +311,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('answers 502 naming the provider, and never the key, when the configured key is rejected', async () => {
       f.fail('bad_key');
-      const err = (await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const err = (await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err.status).toBe(502);
       const message = (err.error as { message: string }).message;
       expect(message).toContain(f.id);
@@ -322,7 +322,7 @@ export function runProviderSuite(f: ProviderFixture): void {
 
     it('answers 404 for a model the provider does not have', async () => {
       f.fail('unknown_model');
-      const err = (await client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      const err = (await gw.client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(err).toBeInstanceOf(OpenAI.NotFoundError);
       expect(err.status).toBe(404);
     });
@@ -332,7 +332,7 @@ export function runProviderSuite(f: ProviderFixture): void {
       const before = f.clientAborts();
       const aborted = f.nextAbort();
       const ac = new AbortController();
-      const stream = await client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'stall' }], stream: true }, { signal: ac.signal });
+      const stream = await gw.client.chat.completions.create({ model: f.model, messages: [{ role: 'user', content: 'stall' }], stream: true }, { signal: ac.signal });
       let got = '';
       try {
         for await (const chunk of stream) {

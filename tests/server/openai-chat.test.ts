@@ -55,6 +55,16 @@ describe('OpenAI provider through /api/openai', () => {
     expect(text).toBe('echo: one two three');
     expect(finish).toBe('stop');
     expect(usage.effective_context).toBeGreaterThan(0);
+    // The SDK hides [DONE]: the raw body shows it is the last frame, after the finish chunk.
+    const res = await fetch(`${aisbf.url}/api/openai/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer client-key' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'one two three' }], stream: true }),
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const frames = (await res.text()).split('\n\n').filter(Boolean);
+    expect(frames.at(-1)).toBe('data: [DONE]');
+    expect(JSON.parse(frames.at(-2)!.slice('data: '.length)).choices[0].finish_reason).toBe('stop');
   });
 
   it('sends a separate usage chunk when the client asks for include_usage', async () => {

@@ -5,7 +5,7 @@
  * drops the latest user message.
  */
 import type { ChatMessage, ContentPart } from '../../providers/provider-adapter.js';
-import { isSystem, textOf } from '../turns.js';
+import { isSystem, textOf } from '../../tokens/turns.js';
 import type { CondenseMethod } from './method.js';
 
 const MIN_CHARS = 10;

@@ -2,7 +2,7 @@
  * @module `conversational`: keeps the system messages and the last 4 messages, and replaces the turns
  * in between with a `[CONVERSATION SUMMARY]` system message written by the helper model.
  */
-import { renderTranscript, splitSystem, takeTail, toUnits } from '../turns.js';
+import { renderTranscript, splitSystem, takeTail, toUnits } from '../../tokens/turns.js';
 import type { CondenseMethod } from './method.js';
 
 const KEEP_LAST = 4;

@@ -4,7 +4,7 @@
  * summarised again into one `[EARLIER CONVERSATION SUMMARY]` system message.
  */
 import type { ChatMessage } from '../../providers/provider-adapter.js';
-import { renderTranscript, splitSystem, takeTail, toUnits } from '../turns.js';
+import { renderTranscript, splitSystem, takeTail, toUnits } from '../../tokens/turns.js';
 import type { CondenseMethod } from './method.js';
 
 const KEEP_LAST = 4;

@@ -3,7 +3,7 @@
  * only what is relevant to that query as a `[RELEVANT CONTEXT]` system message, followed by the
  * latest turn (with its tool results, if it is a tool exchange).
  */
-import { lastUserText, renderTranscript, splitSystem, takeTail, toUnits } from '../turns.js';
+import { lastUserText, renderTranscript, splitSystem, takeTail, toUnits } from '../../tokens/turns.js';
 import type { CondenseMethod } from './method.js';
 
 export const semantic: CondenseMethod = async (messages, { helper }) => {

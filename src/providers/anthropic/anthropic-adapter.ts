@@ -6,8 +6,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { createNodeHttpFetch } from '../node-http-fetch.js';
 import type { ProviderConfig } from '../../config/schema.js';
-import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
+import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, PassthroughRequest, PassthroughResponse, ProviderAdapter } from '../provider-adapter.js';
+import { anthropicPassthrough } from './anthropic-passthrough.js';
 import { guardStream, withDeadline } from '../deadline.js';
+import { ClientPool } from '../client-pool.js';
 import { ANTHROPIC_DEFAULT_ENDPOINT, type AnthropicModelInfo, type AnthropicStreamEvent } from './anthropic-api.js';
 import { anthropicMessageToCompletion } from './anthropic-response.js';
 import { anthropicEventsToParts } from './anthropic-stream.js';
@@ -19,22 +21,18 @@ export function anthropicBaseURL(endpoint: string | undefined): string {
   return (endpoint ?? ANTHROPIC_DEFAULT_ENDPOINT).replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
-/** One SDK client per key, built once (client construction is not free; connections are reused). */
-export class AnthropicClientPool {
-  private readonly clients = new Map<string, Anthropic>();
-  // node:http keep-alive under the SDK: undici's fetch costs several times the CPU per call.
-  private readonly fetch = createNodeHttpFetch();
-  constructor(private readonly baseURL: string) {}
-
-  get(apiKey: string | undefined): Anthropic {
-    // Always an explicit key: without one the SDK would read ANTHROPIC_API_KEY or local credential
-    // files and send them to whatever endpoint this provider points at.
-    const key = apiKey ?? 'no-key';
-    let client = this.clients.get(key);
-    if (!client) {
-      client = new Anthropic({
+/** The SDK clients of one Anthropic endpoint (client-pool.ts), one per key. */
+export class AnthropicClientPool extends ClientPool<Anthropic> {
+  constructor(baseURL: string) {
+    // node:http keep-alive under the SDK: undici's fetch costs several times the CPU per call.
+    const transport = createNodeHttpFetch();
+    super(baseURL, (apiKey) => {
+      // Always an explicit key: without one the SDK would read ANTHROPIC_API_KEY or local credential
+      // files and send them to whatever endpoint this provider points at.
+      const key = apiKey ?? 'no-key';
+      return new Anthropic({
         apiKey: key,
-        baseURL: this.baseURL,
+        baseURL,
         maxRetries: 0, // the attempt loop decides about retries and failover
         timeout: 24 * 3600_000, // our deadline bounds each call; an explicit value also stops the SDK refusing large non-streamed max_tokens
         // SDK 1.x sends the key as `Authorization: Bearer`; Anthropic-compatible gateways (and older
@@ -42,12 +40,9 @@ export class AnthropicClientPool {
         defaultHeaders: { 'x-api-key': key },
         logLevel: 'off',
         openTelemetry: false,
-        fetch: this.fetch,
+        fetch: transport,
       });
-      if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
-      this.clients.set(key, client);
-    }
-    return client;
+    });
   }
 }
 
@@ -74,14 +69,21 @@ function toModelInfo(m: AnthropicModelInfo): ModelInfo {
 
 export class AnthropicAdapter implements ProviderAdapter {
   readonly pool: AnthropicClientPool;
+  private readonly baseURL: string;
   private readonly settings: Map<string, AnthropicModelSettings>;
 
   constructor(
     readonly id: string,
     config: Pick<ProviderConfig, 'endpoint' | 'models'>,
   ) {
-    this.pool = new AnthropicClientPool(anthropicBaseURL(config.endpoint));
+    this.baseURL = anthropicBaseURL(config.endpoint);
+    this.pool = new AnthropicClientPool(this.baseURL);
     this.settings = modelSettings(config);
+  }
+
+  /** Anthropic clients' Messages bodies, unchanged (issue 17). */
+  passthrough(req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
+    return anthropicPassthrough(this.id, this.baseURL, req, ctx);
   }
 
   private params(req: ChatRequest, ctx: CallContext) {
@@ -90,50 +92,33 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     const client = this.pool.get(ctx.apiKey);
-    return withDeadline(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      ctx.model,
-      async (signal) => {
-        const params = this.params(req, ctx);
-        const msg = await client.messages.create({ ...params, stream: false }, { signal });
-        return anthropicMessageToCompletion(msg, req.model, `chatcmpl-${msg.id.replace(/^msg_/, '')}`, Math.floor(Date.now() / 1000));
-      },
-      mapAnthropicError(this.id, ctx.model),
-    );
+    return withDeadline(ctx, { provider: this.id, mapError: mapAnthropicError(this.id, ctx.model) }, async (signal) => {
+      const params = this.params(req, ctx);
+      const msg = await client.messages.create({ ...params, stream: false }, { signal });
+      return anthropicMessageToCompletion(msg, req.model, `chatcmpl-${msg.id.replace(/^msg_/, '')}`, Math.floor(Date.now() / 1000));
+    });
   }
 
   streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
     const client = this.pool.get(ctx.apiKey);
     return guardStream(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      ctx.model,
+      ctx,
+      { provider: this.id, mapError: mapAnthropicError(this.id, ctx.model) },
       async (signal): Promise<AsyncIterable<AnthropicStreamEvent>> => {
         const params = this.params(req, ctx);
         return client.messages.create({ ...params, stream: true }, { signal });
       },
-      anthropicEventsToParts,
-      mapAnthropicError(this.id, ctx.model),
+      (events) => anthropicEventsToParts(events, this.id, ctx.model),
     );
   }
 
   listModels(ctx: CallContext): Promise<ModelInfo[]> {
     const client = this.pool.get(ctx.apiKey);
-    return withDeadline(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      '*',
-      async (signal) => {
-        const out: ModelInfo[] = [];
-        // Auto-pagination follows `has_more` / `last_id`.
-        for await (const m of client.models.list({ limit: 1000 }, { signal })) out.push(toModelInfo(m));
-        return out;
-      },
-      mapAnthropicError(this.id, '*'),
-    );
+    return withDeadline(ctx, { provider: this.id, model: '*', mapError: mapAnthropicError(this.id, '*') }, async (signal) => {
+      const out: ModelInfo[] = [];
+      // Auto-pagination follows `has_more` / `last_id`.
+      for await (const m of client.models.list({ limit: 1000 }, { signal })) out.push(toModelInfo(m));
+      return out;
+    });
   }
 }

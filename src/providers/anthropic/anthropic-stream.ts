@@ -6,11 +6,12 @@
  * the SDK before they get here.)
  */
 import type { ChatStreamPart, FinishReason } from '../provider-adapter.js';
+import { ProviderError } from '../provider-error.js';
 import type { AnthropicStreamEvent } from './anthropic-api.js';
 import { toOpenAIUsage, type AnthropicCounts } from './anthropic-usage.js';
 import { mapAnthropicFinishReason } from './map-anthropic-finish-reason.js';
 
-export async function* anthropicEventsToParts(events: AsyncIterable<AnthropicStreamEvent>): AsyncGenerator<ChatStreamPart> {
+export async function* anthropicEventsToParts(events: AsyncIterable<AnthropicStreamEvent>, provider: string, model: string): AsyncGenerator<ChatStreamPart> {
   const counts: AnthropicCounts = {};
   /** Anthropic content-block index → OpenAI tool-call index. */
   const toolIndex = new Map<number, number>();
@@ -65,8 +66,8 @@ export async function* anthropicEventsToParts(events: AsyncIterable<AnthropicStr
   }
   if (!stopped) {
     // The SDK ends the iteration quietly when the request is aborted; a stream without message_stop
-    // is cut short, never complete. (A plain Error, so the deadline can still call it a timeout.)
-    throw new Error('the Anthropic stream ended before message_stop');
+    // is cut short, never complete. (The deadline turns it into a timeout when its clock fired.)
+    throw new ProviderError('the Anthropic stream ended before message_stop', { kind: 'connection', provider, model });
   }
   yield { type: 'usage', usage: toOpenAIUsage(counts) };
   yield { type: 'finish', finishReason: finish ?? 'stop' };

@@ -4,7 +4,7 @@
  * `error` event inside a stream has a type but no status.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { ProviderError, kindFromStatus, parseRetryAfter, type ProviderErrorKind } from '../provider-error.js';
+import { ProviderError, kindFromStatus, parseRetryAfter, transportErrorKind, type ProviderErrorKind } from '../provider-error.js';
 
 /** The status each error type comes with, for stream `error` events that have none. */
 const STATUS_OF_TYPE: Readonly<Record<string, number>> = {
@@ -47,13 +47,20 @@ function kindOf(type: string | null, status: number, message: string): ProviderE
   }
 }
 
+/**
+ * The SDK's errors → ProviderError. `APIConnectionError` wraps whatever the transport threw: a real
+ * network error (a code in its cause chain) is a connection failure; anything else is our own
+ * exception and is handed back unwrapped, to leave unchanged.
+ */
 export function mapAnthropicError(provider: string, model: string) {
-  return (err: unknown): ProviderError | undefined => {
+  return (err: unknown): Error | undefined => {
     if (!(err instanceof Anthropic.APIError) || err instanceof Anthropic.APIUserAbortError) return undefined;
     if (err instanceof Anthropic.APIConnectionTimeoutError) return new ProviderError('upstream timed out', { kind: 'timeout', provider, model, cause: err });
     if (err instanceof Anthropic.APIConnectionError) {
-      const cause = (err as { cause?: Error }).cause;
-      return new ProviderError(cause?.message ?? err.message, { kind: 'connection', provider, model, cause: err });
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause !== undefined && transportErrorKind(cause) === undefined) return cause instanceof Error ? cause : err;
+      const kind = cause === undefined ? 'connection' : (transportErrorKind(cause) ?? 'connection');
+      return new ProviderError((cause as Error | undefined)?.message ?? err.message, { kind, provider, model, cause: err });
     }
     const type = typeof err.type === 'string' ? err.type : null;
     const status = err.status ?? (type ? STATUS_OF_TYPE[type] : undefined) ?? 502;

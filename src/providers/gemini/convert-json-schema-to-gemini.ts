@@ -27,6 +27,21 @@ const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'objec
 /** Bounds $ref inlining (recursive schemas cannot be inlined forever). */
 const MAX_DEPTH = 24;
 
+/**
+ * Bounds the converted schema's size: inlining `$ref`s multiplies nodes (a 2 KB schema of 20
+ * definitions, each with four properties referring to the next, expands to 4^20 nodes: a minute of
+ * CPU on the event loop). Real tool schemas stay far below this.
+ */
+export const MAX_SCHEMA_NODES = 10_000;
+
+/** A schema that expands beyond MAX_SCHEMA_NODES; the request converter turns it into a 400. */
+export class SchemaTooLargeError extends Error {
+  override readonly name = 'SchemaTooLargeError';
+  constructor() {
+    super(`the schema expands to more than ${MAX_SCHEMA_NODES} nodes once its $refs are inlined`);
+  }
+}
+
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,6 +50,8 @@ interface Ctx {
   root: Json;
   depth: number;
   refs: ReadonlySet<string>;
+  /** Nodes still allowed, shared by the whole conversion. */
+  budget: { left: number };
 }
 
 function resolveRef(ref: string, root: Json): Json | undefined {
@@ -66,6 +83,7 @@ function mergeAllOf(schema: Json): Json {
 
 function convertNode(input: unknown, ctx: Ctx): Json {
   if (!isObject(input) || ctx.depth > MAX_DEPTH) return {};
+  if (--ctx.budget.left < 0) throw new SchemaTooLargeError();
   let schema: Json = input;
 
   if (typeof schema.$ref === 'string') {
@@ -184,7 +202,7 @@ function withDescription(s: Json, description: unknown): Json {
  */
 export function convertToolParameters(parameters: Record<string, unknown> | undefined): Schema | undefined {
   if (!parameters) return undefined;
-  const schema = convertNode(parameters, { root: parameters, depth: 0, refs: new Set() });
+  const schema = convertNode(parameters, { root: parameters, depth: 0, refs: new Set(), budget: { left: MAX_SCHEMA_NODES } });
   if (schema.type === 'object' && !isObject(schema.properties)) return undefined;
   // Types stay lower-case JSON Schema names here; the SDK upper-cases them into Gemini's Type enum.
   return schema as Schema;
@@ -192,5 +210,5 @@ export function convertToolParameters(parameters: Record<string, unknown> | unde
 
 /** The same conversion for any schema (exported for tests of the rules above). */
 export function convertJsonSchemaToGemini(schema: Record<string, unknown>): Schema {
-  return convertNode(schema, { root: schema, depth: 0, refs: new Set() }) as Schema;
+  return convertNode(schema, { root: schema, depth: 0, refs: new Set(), budget: { left: MAX_SCHEMA_NODES } }) as Schema;
 }

@@ -5,7 +5,7 @@
 import { FunctionCallingConfigMode } from '@google/genai';
 import type { ChatRequest, ToolChoice, ToolDefinition } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
-import { convertToolParameters } from './convert-json-schema-to-gemini.js';
+import { SchemaTooLargeError, convertToolParameters } from './convert-json-schema-to-gemini.js';
 import { convertToGeminiMessages, type ConvertOptions } from './convert-to-gemini-messages.js';
 import type { FunctionDeclaration, GenerateContentConfig, GenerateContentParameters, ToolConfig } from './gemini-api.js';
 
@@ -36,7 +36,13 @@ export function convertTools(tools: ToolDefinition[] | undefined, provider: stri
     }
     const decl: FunctionDeclaration = { name: t.function.name };
     if (t.function.description) decl.description = t.function.description;
-    const parameters = convertToolParameters(t.function.parameters);
+    let parameters: ReturnType<typeof convertToolParameters>;
+    try {
+      parameters = convertToolParameters(t.function.parameters);
+    } catch (err) {
+      if (err instanceof SchemaTooLargeError) throw badRequest(`tools[${i}].function.parameters: ${err.message}`, `tools[${i}].function.parameters`, provider, model);
+      throw err;
+    }
     if (parameters) decl.parameters = parameters;
     return decl;
   });

@@ -6,8 +6,10 @@
 import { GoogleGenAI } from '@google/genai';
 import type { ProviderConfig } from '../../config/schema.js';
 import { guardStream, withDeadline } from '../deadline.js';
+import { ClientPool } from '../client-pool.js';
+import { floatsToBase64 } from '../float32-base64.js';
 import { fetchImage } from '../fetch-image.js';
-import { countTextTokens } from '../../context/count-tokens.js';
+import { countTextTokens } from '../../tokens/count-tokens.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, EmbedRequest, EmbedResult, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
 import type { AudioResult, ImageEditRequest, ImageRequest, ImageResult, SpeechRequest, VideoContentVariant, VideoJob, VideoRequest } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
@@ -34,30 +36,15 @@ const EMBED_BATCH = 100;
 /** Upper bound on models.list pages (50 models each), in case an upstream keeps handing out tokens. */
 const MAX_MODEL_PAGES = 20;
 
-/** One SDK client per key, built once (client construction is not free, and keeps connection reuse). */
-export class GeminiClientPool {
-  private readonly clients = new Map<string, GoogleGenAI>();
-  constructor(private readonly baseUrl: string) {}
-
-  get(apiKey: string | undefined): GoogleGenAI {
+/** The SDK clients of one Gemini API host (client-pool.ts), one per key. */
+export class GeminiClientPool extends ClientPool<GoogleGenAI> {
+  constructor(baseUrl: string) {
     // '' rather than undefined: the SDK would otherwise read GOOGLE_API_KEY / GEMINI_API_KEY from the
-    // environment and send that key to whatever endpoint this provider points at.
-    const key = apiKey ?? '';
-    let client = this.clients.get(key);
-    if (!client) {
-      // vertexai: false pins the Gemini API even when GOOGLE_GENAI_USE_VERTEXAI is set in the
-      // environment. No retryOptions: retries and failover are the attempt loop's job.
-      client = new GoogleGenAI({ apiKey: key, vertexai: false, httpOptions: { baseUrl: this.baseUrl } });
-      if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
-      this.clients.set(key, client);
-    }
-    return client;
+    // environment and send that key to whatever endpoint this provider points at. vertexai: false pins
+    // the Gemini API even when GOOGLE_GENAI_USE_VERTEXAI is set in the environment. No retryOptions:
+    // retries and failover are the attempt loop's job.
+    super(baseUrl, (apiKey) => new GoogleGenAI({ apiKey: apiKey ?? '', vertexai: false, httpOptions: { baseUrl } }));
   }
-}
-
-/** OpenAI's `encoding_format: "base64"`: little-endian float32 bytes, base64. */
-function floatsToBase64(values: number[]): string {
-  return Buffer.from(new Float32Array(values).buffer).toString('base64');
 }
 
 /** The SDK's ListModels entry → an OpenAI model entry (Gemini names are `models/<id>`). */
@@ -128,29 +115,20 @@ export class GeminiAdapter implements ProviderAdapter {
 
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     const client = this.pool.get(ctx.apiKey);
-    return withDeadline(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      ctx.model,
-      async (signal) => {
-        this.checkModel(ctx.model);
-        const params = await this.buildParams(req, ctx, signal);
-        // automaticContinuation off: one request per call; retries are the attempt loop's decision.
-        const res = await client.models.generateContent({ ...params, config: { ...params.config, abortSignal: signal, automaticContinuation: false } });
-        return convertGeminiResponse(res, req.model);
-      },
-      mapGeminiError(this.id, ctx.model),
-    );
+    return withDeadline(ctx, { provider: this.id, mapError: mapGeminiError(this.id, ctx.model) }, async (signal) => {
+      this.checkModel(ctx.model);
+      const params = await this.buildParams(req, ctx, signal);
+      // automaticContinuation off: one request per call; retries are the attempt loop's decision.
+      const res = await client.models.generateContent({ ...params, config: { ...params.config, abortSignal: signal, automaticContinuation: false } });
+      return convertGeminiResponse(res, req.model);
+    });
   }
 
   streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
     const client = this.pool.get(ctx.apiKey);
     return guardStream(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      ctx.model,
+      ctx,
+      { provider: this.id, mapError: mapGeminiError(this.id, ctx.model) },
       async (signal): Promise<AsyncIterable<GenerateContentResponse>> => {
         this.checkModel(ctx.model);
         const params = await this.buildParams(req, ctx, signal);
@@ -159,27 +137,19 @@ export class GeminiAdapter implements ProviderAdapter {
         return client.models.generateContentStream({ ...params, config: { ...params.config, abortSignal: signal, automaticContinuation: false } });
       },
       geminiStreamToParts(this.id, ctx.model),
-      mapGeminiError(this.id, ctx.model),
     );
   }
 
   listModels(ctx: CallContext): Promise<ModelInfo[]> {
     const client = this.pool.get(ctx.apiKey);
-    return withDeadline(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      '*',
-      async (signal) => {
-        const pager = await client.models.list({ config: { abortSignal: signal } });
-        const out: ModelInfo[] = pager.page.map(toModelInfo);
-        for (let pages = 1; pager.hasNextPage() && pages < MAX_MODEL_PAGES; pages++) {
-          out.push(...(await pager.nextPage()).map(toModelInfo));
-        }
-        return out;
-      },
-      mapGeminiError(this.id, '*'),
-    );
+    return withDeadline(ctx, { provider: this.id, model: '*', mapError: mapGeminiError(this.id, '*') }, async (signal) => {
+      const pager = await client.models.list({ config: { abortSignal: signal } });
+      const out: ModelInfo[] = pager.page.map(toModelInfo);
+      for (let pages = 1; pager.hasNextPage() && pages < MAX_MODEL_PAGES; pages++) {
+        out.push(...(await pager.nextPage()).map(toModelInfo));
+      }
+      return out;
+    });
   }
 
   /**
@@ -189,37 +159,30 @@ export class GeminiAdapter implements ProviderAdapter {
   embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
     const texts = embeddingTexts(req.input, this.id, ctx.model, 'Gemini');
     const client = this.pool.get(ctx.apiKey);
-    return withDeadline(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      ctx.model,
-      async (signal) => {
-        this.checkModel(ctx.model);
-        const vectors: number[][] = [];
-        for (let i = 0; i < texts.length; i += EMBED_BATCH) {
-          const batch = texts.slice(i, i + EMBED_BATCH);
-          const res = await client.models.embedContent({
-            model: ctx.model,
-            contents: batch,
-            config: { abortSignal: signal, ...(typeof req.dimensions === 'number' ? { outputDimensionality: req.dimensions } : {}) },
-          });
-          const got = res.embeddings ?? [];
-          if (got.length !== batch.length || got.some((e) => !Array.isArray(e.values))) {
-            throw new ProviderError(`batchEmbedContents returned ${got.length} embeddings for ${batch.length} inputs`, { kind: 'malformed', provider: this.id, model: ctx.model });
-          }
-          for (const e of got) vectors.push(e.values!);
+    return withDeadline(ctx, { provider: this.id, mapError: mapGeminiError(this.id, ctx.model) }, async (signal) => {
+      this.checkModel(ctx.model);
+      const vectors: number[][] = [];
+      for (let i = 0; i < texts.length; i += EMBED_BATCH) {
+        const batch = texts.slice(i, i + EMBED_BATCH);
+        const res = await client.models.embedContent({
+          model: ctx.model,
+          contents: batch,
+          config: { abortSignal: signal, ...(typeof req.dimensions === 'number' ? { outputDimensionality: req.dimensions } : {}) },
+        });
+        const got = res.embeddings ?? [];
+        if (got.length !== batch.length || got.some((e) => !Array.isArray(e.values))) {
+          throw new ProviderError(`batchEmbedContents returned ${got.length} embeddings for ${batch.length} inputs`, { kind: 'malformed', provider: this.id, model: ctx.model });
         }
-        const base64 = req.encoding_format === 'base64';
-        const tokens = texts.reduce((n, t) => n + countTextTokens(t), 0);
-        return {
-          object: 'list',
-          data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding: base64 ? floatsToBase64(embedding) : embedding })),
-          model: req.model,
-          usage: { prompt_tokens: tokens, total_tokens: tokens },
-        };
-      },
-      mapGeminiError(this.id, ctx.model),
-    );
+        for (const e of got) vectors.push(e.values!);
+      }
+      const base64 = req.encoding_format === 'base64';
+      const tokens = texts.reduce((n, t) => n + countTextTokens(t), 0);
+      return {
+        object: 'list',
+        data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding: base64 ? floatsToBase64(embedding) : embedding })),
+        model: req.model,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      };
+    });
   }
 }

@@ -79,33 +79,19 @@ async function geminiImages(g: GeminiMediaContext, req: ImageRequest, ctx: CallC
 }
 
 export function generateGeminiImage(g: GeminiMediaContext, req: ImageRequest, ctx: CallContext): Promise<ImageResult> {
-  return withDeadline(
-    ctx.signal,
-    ctx.timeoutMs,
-    g.id,
-    ctx.model,
-    async (signal) => {
-      const model = checkGeminiModel(g, ctx.model);
-      const images = isImagen(model) ? await imagen(g, req, ctx, model, signal) : await geminiImages(g, req, ctx, model, signal, []);
-      return toResult(images, req.response_format);
-    },
-    mapGeminiError(g.id, ctx.model),
-  );
+  return withDeadline(ctx, { provider: g.id, mapError: mapGeminiError(g.id, ctx.model) }, async (signal) => {
+    const model = checkGeminiModel(g, ctx.model);
+    const images = isImagen(model) ? await imagen(g, req, ctx, model, signal) : await geminiImages(g, req, ctx, model, signal, []);
+    return toResult(images, req.response_format);
+  });
 }
 
 export function editGeminiImage(g: GeminiMediaContext, req: ImageEditRequest, ctx: CallContext): Promise<ImageResult> {
-  return withDeadline(
-    ctx.signal,
-    ctx.timeoutMs,
-    g.id,
-    ctx.model,
-    async (signal) => {
-      const model = checkGeminiModel(g, ctx.model);
-      if (isImagen(model)) throw badRequest(g, ctx, 'Imagen edits are only offered on Vertex AI; use a Gemini image model (e.g. gemini-2.5-flash-image) for edits', 'model');
-      if (req.mask) throw badRequest(g, ctx, 'Gemini image models take no mask: describe the change in the prompt instead', 'mask');
-      const leading: Part[] = req.image.map((f) => ({ inlineData: { mimeType: f.mimeType, data: Buffer.from(f.data).toString('base64') } }));
-      return toResult(await geminiImages(g, req, ctx, model, signal, leading), req.response_format);
-    },
-    mapGeminiError(g.id, ctx.model),
-  );
+  return withDeadline(ctx, { provider: g.id, mapError: mapGeminiError(g.id, ctx.model) }, async (signal) => {
+    const model = checkGeminiModel(g, ctx.model);
+    if (isImagen(model)) throw badRequest(g, ctx, 'Imagen edits are only offered on Vertex AI; use a Gemini image model (e.g. gemini-2.5-flash-image) for edits', 'model');
+    if (req.mask) throw badRequest(g, ctx, 'Gemini image models take no mask: describe the change in the prompt instead', 'mask');
+    const leading: Part[] = req.image.map((f) => ({ inlineData: { mimeType: f.mimeType, data: Buffer.from(f.data).toString('base64') } }));
+    return toResult(await geminiImages(g, req, ctx, model, signal, leading), req.response_format);
+  });
 }

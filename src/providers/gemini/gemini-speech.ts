@@ -52,36 +52,29 @@ function sampleRateOf(mimeType: string | undefined): number {
 
 export function speakGemini(g: GeminiMediaContext, req: SpeechRequest, ctx: CallContext): Promise<AudioResult> {
   const format = req.response_format ?? 'wav';
-  return withDeadline(
-    ctx.signal,
-    ctx.timeoutMs,
-    g.id,
-    ctx.model,
-    async (signal) => {
-      if (format !== 'wav' && format !== 'pcm') {
-        throw badRequest(g, ctx, `Gemini speech answers raw PCM, which aisbf delivers as 'wav' or 'pcm'; response_format '${format}' is not supported`, 'response_format');
-      }
-      const voiceName = geminiVoice(req.voice);
-      if (!voiceName) {
-        throw badRequest(g, ctx, `Unknown voice '${String(req.voice)}' for Gemini: use one of ${GEMINI_VOICES.join(', ')} or an OpenAI voice name (${Object.keys(OPENAI_TO_GEMINI_VOICE).join(', ')})`, 'voice');
-      }
-      const model = checkGeminiModel(g, ctx.model);
-      const text = req.instructions ? `${req.instructions.trim().replace(/[:.]\s*$/, '')}: ${req.input}` : req.input;
-      const res = await g.pool.get(ctx.apiKey).models.generateContent({
-        model,
-        contents: [{ role: 'user', parts: [{ text }] }],
-        config: { abortSignal: signal, responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName } } } },
-      });
-      const part = (res.candidates?.[0]?.content?.parts ?? []).find((p) => p.inlineData?.data && (p.inlineData.mimeType ?? '').startsWith('audio/'));
-      if (!part?.inlineData?.data) {
-        const block = res.promptFeedback?.blockReason ?? res.candidates?.[0]?.finishReason;
-        if (block && block !== 'STOP') throw badRequest(g, ctx, `Gemini returned no audio (${block})`, 'input');
-        throw malformed(g, ctx, 'the answer carries no audio part');
-      }
-      const pcm = Buffer.from(part.inlineData.data, 'base64');
-      if (format === 'pcm') return { data: pcm, contentType: 'audio/pcm' };
-      return { data: pcmToWav(pcm, sampleRateOf(part.inlineData.mimeType)), contentType: 'audio/wav' };
-    },
-    mapGeminiError(g.id, ctx.model),
-  );
+  return withDeadline(ctx, { provider: g.id, mapError: mapGeminiError(g.id, ctx.model) }, async (signal) => {
+    if (format !== 'wav' && format !== 'pcm') {
+      throw badRequest(g, ctx, `Gemini speech answers raw PCM, which aisbf delivers as 'wav' or 'pcm'; response_format '${format}' is not supported`, 'response_format');
+    }
+    const voiceName = geminiVoice(req.voice);
+    if (!voiceName) {
+      throw badRequest(g, ctx, `Unknown voice '${String(req.voice)}' for Gemini: use one of ${GEMINI_VOICES.join(', ')} or an OpenAI voice name (${Object.keys(OPENAI_TO_GEMINI_VOICE).join(', ')})`, 'voice');
+    }
+    const model = checkGeminiModel(g, ctx.model);
+    const text = req.instructions ? `${req.instructions.trim().replace(/[:.]\s*$/, '')}: ${req.input}` : req.input;
+    const res = await g.pool.get(ctx.apiKey).models.generateContent({
+      model,
+      contents: [{ role: 'user', parts: [{ text }] }],
+      config: { abortSignal: signal, responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName } } } },
+    });
+    const part = (res.candidates?.[0]?.content?.parts ?? []).find((p) => p.inlineData?.data && (p.inlineData.mimeType ?? '').startsWith('audio/'));
+    if (!part?.inlineData?.data) {
+      const block = res.promptFeedback?.blockReason ?? res.candidates?.[0]?.finishReason;
+      if (block && block !== 'STOP') throw badRequest(g, ctx, `Gemini returned no audio (${block})`, 'input');
+      throw malformed(g, ctx, 'the answer carries no audio part');
+    }
+    const pcm = Buffer.from(part.inlineData.data, 'base64');
+    if (format === 'pcm') return { data: pcm, contentType: 'audio/pcm' };
+    return { data: pcmToWav(pcm, sampleRateOf(part.inlineData.mimeType)), contentType: 'audio/wav' };
+  });
 }

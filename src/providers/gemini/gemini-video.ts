@@ -41,40 +41,33 @@ function toJob(op: GenerateVideosOperation, model: string, extra: Partial<VideoJ
 }
 
 export function startGeminiVideo(g: GeminiMediaContext, req: VideoRequest, ctx: CallContext): Promise<VideoJob> {
-  return withDeadline(
-    ctx.signal,
-    ctx.timeoutMs,
-    g.id,
-    ctx.model,
-    async (signal) => {
-      const model = checkGeminiModel(g, ctx.model);
-      const config: GenerateVideosConfig = { abortSignal: signal, numberOfVideos: 1 };
-      if (req.seconds !== undefined) {
-        const s = Number(req.seconds);
-        if (!Number.isInteger(s) || s <= 0) throw badRequest(g, ctx, `seconds must be a whole number, got '${String(req.seconds)}'`, 'seconds');
-        config.durationSeconds = s;
-      }
-      if (req.size !== undefined) {
-        const s = SIZES[req.size];
-        if (!s) throw badRequest(g, ctx, `Veo makes ${Object.keys(SIZES).join(', ')} videos; size '${req.size}' is not one of them`, 'size');
-        Object.assign(config, s);
-      }
-      if (typeof req.negative_prompt === 'string' && req.negative_prompt) config.negativePrompt = req.negative_prompt;
-      const source: GenerateVideosSource = { prompt: req.prompt };
-      const ref = req.input_reference;
-      if (ref) {
-        if (!('data' in ref)) throw badRequest(g, ctx, 'Veo needs the reference image uploaded as a file (input_reference), not a URL or file id', 'input_reference');
-        if (!ref.mimeType.startsWith('image/')) throw badRequest(g, ctx, `Veo takes an image as input_reference, not '${ref.mimeType}'`, 'input_reference');
-        source.image = { imageBytes: Buffer.from(ref.data).toString('base64'), mimeType: ref.mimeType };
-      }
-      const op = await g.pool.get(ctx.apiKey).models.generateVideos({ model, source, config });
-      if (!op.name) throw malformed(g, ctx, 'predictLongRunning answered no operation name');
-      const job = toJob(op, ctx.model, { prompt: req.prompt, ...(req.seconds ? { seconds: String(req.seconds) } : {}), ...(req.size ? { size: req.size } : {}) });
-      // Just accepted: nothing has run yet.
-      return op.done ? job : { ...job, status: 'queued' };
-    },
-    mapGeminiError(g.id, ctx.model),
-  );
+  return withDeadline(ctx, { provider: g.id, mapError: mapGeminiError(g.id, ctx.model) }, async (signal) => {
+    const model = checkGeminiModel(g, ctx.model);
+    const config: GenerateVideosConfig = { abortSignal: signal, numberOfVideos: 1 };
+    if (req.seconds !== undefined) {
+      const s = Number(req.seconds);
+      if (!Number.isInteger(s) || s <= 0) throw badRequest(g, ctx, `seconds must be a whole number, got '${String(req.seconds)}'`, 'seconds');
+      config.durationSeconds = s;
+    }
+    if (req.size !== undefined) {
+      const s = SIZES[req.size];
+      if (!s) throw badRequest(g, ctx, `Veo makes ${Object.keys(SIZES).join(', ')} videos; size '${req.size}' is not one of them`, 'size');
+      Object.assign(config, s);
+    }
+    if (typeof req.negative_prompt === 'string' && req.negative_prompt) config.negativePrompt = req.negative_prompt;
+    const source: GenerateVideosSource = { prompt: req.prompt };
+    const ref = req.input_reference;
+    if (ref) {
+      if (!('data' in ref)) throw badRequest(g, ctx, 'Veo needs the reference image uploaded as a file (input_reference), not a URL or file id', 'input_reference');
+      if (!ref.mimeType.startsWith('image/')) throw badRequest(g, ctx, `Veo takes an image as input_reference, not '${ref.mimeType}'`, 'input_reference');
+      source.image = { imageBytes: Buffer.from(ref.data).toString('base64'), mimeType: ref.mimeType };
+    }
+    const op = await g.pool.get(ctx.apiKey).models.generateVideos({ model, source, config });
+    if (!op.name) throw malformed(g, ctx, 'predictLongRunning answered no operation name');
+    const job = toJob(op, ctx.model, { prompt: req.prompt, ...(req.seconds ? { seconds: String(req.seconds) } : {}), ...(req.size ? { size: req.size } : {}) });
+    // Just accepted: nothing has run yet.
+    return op.done ? job : { ...job, status: 'queued' };
+  });
 }
 
 async function poll(g: GeminiMediaContext, id: string, ctx: CallContext, signal: AbortSignal): Promise<GenerateVideosOperation> {
@@ -85,7 +78,7 @@ async function poll(g: GeminiMediaContext, id: string, ctx: CallContext, signal:
 }
 
 export function getGeminiVideo(g: GeminiMediaContext, id: string, ctx: CallContext): Promise<VideoJob> {
-  return withDeadline(ctx.signal, ctx.timeoutMs, g.id, ctx.model, async (signal) => toJob(await poll(g, id, ctx, signal), ctx.model), mapGeminiError(g.id, ctx.model));
+  return withDeadline(ctx, { provider: g.id, mapError: mapGeminiError(g.id, ctx.model) }, async (signal) => toJob(await poll(g, id, ctx, signal), ctx.model));
 }
 
 /**
@@ -93,31 +86,24 @@ export function getGeminiVideo(g: GeminiMediaContext, id: string, ctx: CallConte
  * with the download, and never to a host the operation happened to name.
  */
 export function getGeminiVideoContent(g: GeminiMediaContext, id: string, ctx: CallContext, opts: { variant?: VideoContentVariant } = {}): Promise<Response> {
-  return withDeadline(
-    ctx.signal,
-    ctx.timeoutMs,
-    g.id,
-    ctx.model,
-    async (signal) => {
-      if (opts.variant && opts.variant !== 'video') throw badRequest(g, ctx, `Veo videos have no '${opts.variant}' variant`, 'variant');
-      const job = toJob(await poll(g, id, ctx, signal), ctx.model);
-      if (job.status !== 'completed' || !job.contentUrl) throw badRequest(g, ctx, `the Veo operation is ${job.status}, not finished with a video`, 'video_id');
-      let url: URL;
-      try {
-        url = new URL(job.contentUrl);
-      } catch {
-        throw malformed(g, ctx, 'the video URI is not a URL');
-      }
-      if (url.origin !== new URL(g.baseUrl).origin) throw malformed(g, ctx, `the video URI is not on the API host (${url.origin})`);
-      const headers: Record<string, string> = {};
-      if (ctx.apiKey) headers['x-goog-api-key'] = ctx.apiKey;
-      const res = await fetch(url, { headers, signal });
-      if (!res.ok) {
-        const text = await res.text().catch(() => '');
-        throw new ProviderError(`video download failed with ${res.status}: ${text.slice(0, 300)}`, { kind: res.status === 404 ? 'not_found' : res.status === 401 || res.status === 403 ? 'auth' : res.status === 429 ? 'rate_limit' : 'server', status: res.status, provider: g.id, model: ctx.model });
-      }
-      return res;
-    },
-    mapGeminiError(g.id, ctx.model),
-  );
+  return withDeadline(ctx, { provider: g.id, mapError: mapGeminiError(g.id, ctx.model) }, async (signal) => {
+    if (opts.variant && opts.variant !== 'video') throw badRequest(g, ctx, `Veo videos have no '${opts.variant}' variant`, 'variant');
+    const job = toJob(await poll(g, id, ctx, signal), ctx.model);
+    if (job.status !== 'completed' || !job.contentUrl) throw badRequest(g, ctx, `the Veo operation is ${job.status}, not finished with a video`, 'video_id');
+    let url: URL;
+    try {
+      url = new URL(job.contentUrl);
+    } catch {
+      throw malformed(g, ctx, 'the video URI is not a URL');
+    }
+    if (url.origin !== new URL(g.baseUrl).origin) throw malformed(g, ctx, `the video URI is not on the API host (${url.origin})`);
+    const headers: Record<string, string> = {};
+    if (ctx.apiKey) headers['x-goog-api-key'] = ctx.apiKey;
+    const res = await fetch(url, { headers, signal });
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new ProviderError(`video download failed with ${res.status}: ${text.slice(0, 300)}`, { kind: res.status === 404 ? 'not_found' : res.status === 401 || res.status === 403 ? 'auth' : res.status === 429 ? 'rate_limit' : 'server', status: res.status, provider: g.id, model: ctx.model });
+    }
+    return res;
+  });
 }

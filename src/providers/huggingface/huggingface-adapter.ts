@@ -102,7 +102,7 @@ export class HuggingFaceAdapter implements ProviderAdapter {
     try {
       return await this.router.chat(forRouter(req), ctx);
     } catch (err) {
-      throw refineHuggingFaceError(err);
+      throw refineHuggingFaceError(err, ctx.keySource);
     }
   }
 
@@ -110,7 +110,7 @@ export class HuggingFaceAdapter implements ProviderAdapter {
     try {
       yield* this.router.streamChat(forRouter(req), ctx);
     } catch (err) {
-      throw refineHuggingFaceError(err);
+      throw refineHuggingFaceError(err, ctx.keySource);
     }
   }
 
@@ -118,7 +118,7 @@ export class HuggingFaceAdapter implements ProviderAdapter {
     try {
       return await this.router.listModels(ctx);
     } catch (err) {
-      throw refineHuggingFaceError(err);
+      throw refineHuggingFaceError(err, ctx.keySource);
     }
   }
 }

@@ -14,7 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { withDeadline } from '../deadline.js';
-import { countTextTokens } from '../../context/count-tokens.js';
+import { floatsToBase64 } from '../float32-base64.js';
+import { countTextTokens } from '../../tokens/count-tokens.js';
 import type {
   AudioResult,
   CallContext,
@@ -154,7 +155,7 @@ export class HuggingFaceTasks {
 
   /** One task call under the call's deadline; non-2xx bodies become ProviderErrors. */
   private request(ctx: CallContext, url: string, body: Body, accept: string): Promise<Response> {
-    return withDeadline(ctx.signal, ctx.timeoutMs, this.id, ctx.model, async (signal) => {
+    return withDeadline(ctx, { provider: this.id }, async (signal) => {
       const headers: Record<string, string> = { accept };
       if (ctx.apiKey) headers.authorization = `Bearer ${ctx.apiKey}`;
       let payload: RequestInit['body'];
@@ -223,7 +224,7 @@ export class HuggingFaceTasks {
     const tokens = texts.reduce((n, t) => n + countTextTokens(t), 0);
     return {
       object: 'list',
-      data: (vectors as number[][]).map((v, index) => ({ object: 'embedding', index, embedding: base64Out ? Buffer.from(new Float32Array(v).buffer).toString('base64') : v })),
+      data: (vectors as number[][]).map((v, index) => ({ object: 'embedding', index, embedding: base64Out ? floatsToBase64(v) : v })),
       model: req.model,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     };

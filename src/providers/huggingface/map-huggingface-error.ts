@@ -12,7 +12,7 @@
  *    with `model_not_supported` (also not_found), exhausted credits with 402 (our account cannot pay:
  *    like a bad key, fail over).
  */
-import { ProviderError, type ProviderErrorKind } from '../provider-error.js';
+import { ProviderError, clientKeyRejected, type ProviderErrorKind } from '../provider-error.js';
 import { huggingFaceErrorBodySchema, type OpenAIErrorEnvelope } from './huggingface-api.js';
 
 const TYPE_BY_STATUS: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'insufficient_quota', 403: 'permission_error', 404: 'not_found_error', 422: 'invalid_request_error', 429: 'rate_limit_error' };
@@ -68,12 +68,18 @@ export const createHuggingFaceFetch = (base: typeof fetch): typeof fetch => asyn
 const NOT_FOUND_CODES = new Set(['model_not_found', 'model_not_supported']);
 const NOT_FOUND_RE = /does not exist|not supported by any provider|model .*not found/i;
 
-/** Re-classifies a ProviderError from the shared OpenAI mapping with what only HF's errors say. */
-export function refineHuggingFaceError(err: unknown): unknown {
+/**
+ * Re-classifies a ProviderError from the shared OpenAI mapping with what only HF's errors say. A 402
+ * for a token the client brought (forward_client_key) is the client's account, not ours.
+ */
+export function refineHuggingFaceError(err: unknown, keySource?: 'config' | 'client'): unknown {
   if (!(err instanceof ProviderError)) return err;
   let kind: ProviderErrorKind = err.kind;
   let status = err.status;
-  if (err.status === 402) kind = 'auth';
+  if (err.status === 402 && err.kind !== 'client_auth') {
+    const auth = new ProviderError(err.message, { kind: 'auth', status: 402, provider: err.provider, model: err.model, code: err.code, param: err.param, cause: err.cause });
+    return keySource === 'client' ? clientKeyRejected(auth) : auth;
+  }
   else if ((err.status === 400 || err.status === 404) && ((err.code && NOT_FOUND_CODES.has(err.code)) || NOT_FOUND_RE.test(err.message))) {
     kind = 'not_found';
     status = 404;

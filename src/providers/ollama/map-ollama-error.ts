@@ -5,11 +5,14 @@
  *   `{"error":"model 'x' not found"}` with 404, 400 for a bad request (e.g. "does not support tools"),
  *   5xx when the runner fails. Retry-After comes from the response the call's fetch recorded.
  * - An `{"error": …}` line in the middle of an NDJSON stream (status already 200) surfaces as a plain
- *   `Error` with Ollama's message: the runner failed, so `server`.
+ *   `Error` with Ollama's message: the runner failed, so `server`. Only once the upstream has answered
+ *   (the call recorded its response): a plain Error before that is ours, and is not a provider failure.
  * - A stream that ends without its `done` line was cut short: `connection`.
- * - "fetch failed" / "terminated" (refused, reset, DNS, cut mid-body) are reworded with their cause.
+ * - "fetch failed" / "terminated" (refused, reset, DNS, cut mid-body: a network code in the cause
+ *   chain) are reworded with their cause.
+ * - Anything else is left to the deadline, which lets our own exceptions through unchanged.
  */
-import { ProviderError, kindFromStatus, parseRetryAfter } from '../provider-error.js';
+import { ProviderError, kindFromStatus, parseRetryAfter, transportErrorKind } from '../provider-error.js';
 import type { OllamaCall } from './ollama-client.js';
 
 const STREAM_CUT = 'Did not receive done or success response in stream.';
@@ -26,7 +29,7 @@ function isResponseError(err: unknown): err is OllamaResponseError {
 }
 
 export function mapOllamaError(provider: string, model: string, call?: OllamaCall) {
-  return (err: unknown): ProviderError | undefined => {
+  return (err: unknown): Error | undefined => {
     if (isResponseError(err)) {
       const status = err.status_code;
       const message = err.error || `HTTP ${status}`;
@@ -40,16 +43,16 @@ export function mapOllamaError(provider: string, model: string, call?: OllamaCal
       });
     }
     if (!(err instanceof Error)) return undefined;
-    if (err.constructor === Error) {
+    if (err.constructor === Error && call?.response?.ok) {
       if (err.message === STREAM_CUT) return new ProviderError("Ollama's stream ended before its final (done) line", { kind: 'connection', provider, model, cause: err });
       if (err.message === 'Missing body') return new ProviderError('Ollama answered without a body', { kind: 'malformed', provider, model, cause: err });
       return new ProviderError(err.message || 'Ollama reported an error mid-stream', { kind: 'server', provider, model, cause: err });
     }
-    const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
-    if (err.name === 'TypeError' && cause && typeof cause.message === 'string') {
-      const code = typeof cause.code === 'string' ? cause.code : '';
-      const kind = code === 'ETIMEDOUT' || (code.startsWith('UND_ERR_') && code.endsWith('TIMEOUT')) ? 'timeout' : 'connection';
-      return new ProviderError(`Ollama connection failed: ${cause.message}`, { kind, provider, model, cause: err });
+    const cause = (err as { cause?: { message?: unknown } }).cause;
+    const kind = err.name === 'TypeError' ? transportErrorKind(err) : undefined;
+    if (kind !== undefined) {
+      const why = cause && typeof cause.message === 'string' ? cause.message : err.message;
+      return new ProviderError(`Ollama connection failed: ${why}`, { kind, provider, model, cause: err });
     }
     return undefined;
   };

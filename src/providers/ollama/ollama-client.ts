@@ -14,6 +14,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Ollama, type AbortableAsyncIterator, type ChatRequest, type ChatResponse } from 'ollama';
 import type { OllamaChatRequest } from './ollama-api.js';
+import { ClientPool } from '../client-pool.js';
 
 export const OLLAMA_DEFAULT_ENDPOINT = 'http://127.0.0.1:11434';
 
@@ -88,18 +89,8 @@ export class OllamaClient extends Ollama {
 }
 
 /** One client per key (Ollama is usually keyless; a key is sent as a Bearer token, e.g. to ollama.com). */
-export class OllamaClientPool {
-  private readonly clients = new Map<string, OllamaClient>();
-  constructor(private readonly host: string) {}
-
-  get(apiKey: string | undefined): OllamaClient {
-    const key = apiKey ?? '';
-    let client = this.clients.get(key);
-    if (!client) {
-      client = new OllamaClient(this.host, apiKey);
-      if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
-      this.clients.set(key, client);
-    }
-    return client;
+export class OllamaClientPool extends ClientPool<OllamaClient> {
+  constructor(host: string) {
+    super(host, (apiKey) => new OllamaClient(host, apiKey));
   }
 }

@@ -29,44 +29,37 @@ import type {
   VideoJob,
   VideoRequest,
 } from '../provider-adapter.js';
-import { guardStream, withDeadline } from '../deadline.js';
+import { guardStream, withDeadline, type DeadlineOptions } from '../deadline.js';
+import { ClientPool } from '../client-pool.js';
+import { floatsToBase64 } from '../float32-base64.js';
 import { mapOpenAIError } from './map-openai-error.js';
 import { createNodeHttpFetch } from '../node-http-fetch.js';
 import { postChatJson, postChatStream } from './openai-chat-http.js';
+import { openaiResponsesPassthrough } from './openai-responses-passthrough.js';
+import type { PassthroughRequest, PassthroughResponse } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
 
 export const OPENAI_DEFAULT_ENDPOINT = 'https://api.openai.com/v1';
 
-/**
- * One SDK client per key, built once: client construction is not free, and a per-request client
- * would also lose connection reuse.
- */
 export interface OpenAIClientOptions {
   /** The transport; default: node:http keep-alive (see node-http-fetch.ts). */
   fetch?: typeof fetch;
 }
 
-export class OpenAIClientPool {
-  private readonly clients = new Map<string, OpenAI>();
+/** The SDK clients of one OpenAI-compatible endpoint (client-pool.ts), and the transport they share. */
+export class OpenAIClientPool extends ClientPool<OpenAI> {
   readonly fetch: typeof fetch;
+  /** e.g. https://api.openai.com/v1 (no trailing slash); the chat calls' transport (openai-chat-http.ts). */
   readonly baseURL: string;
 
   constructor(baseURL: string, options: OpenAIClientOptions = {}) {
-    this.baseURL = baseURL.replace(/\/+$/, '');
-    this.fetch = options.fetch ?? createNodeHttpFetch();
-  }
-
-  get(apiKey: string | undefined): OpenAI {
-    // An explicit placeholder: the SDK would otherwise read OPENAI_API_KEY from the environment and
-    // send OpenAI's key to whatever compatible endpoint this provider points at.
-    const key = apiKey ?? 'no-key';
-    let client = this.clients.get(key);
-    if (!client) {
-      client = new OpenAI({ apiKey: key, baseURL: this.baseURL, maxRetries: 0, timeout: 24 * 3600_000, fetch: this.fetch });
-      if (this.clients.size >= 64) this.clients.delete(this.clients.keys().next().value as string);
-      this.clients.set(key, client);
-    }
-    return client;
+    const base = baseURL.replace(/\/+$/, '');
+    const transport = options.fetch ?? createNodeHttpFetch();
+    // An explicit placeholder key: the SDK would otherwise read OPENAI_API_KEY from the environment
+    // and send OpenAI's key to whatever compatible endpoint this provider points at.
+    super(base, (apiKey) => new OpenAI({ apiKey: apiKey ?? 'no-key', baseURL: base, maxRetries: 0, timeout: 24 * 3600_000, fetch: transport }));
+    this.baseURL = base;
+    this.fetch = transport;
   }
 }
 
@@ -77,6 +70,9 @@ export class OpenAIClientPool {
 const JSON_ONLY_TRANSCRIBERS = /^gpt-4o(?:-mini)?-transcribe/;
 
 type UploadedFile = { data: Uint8Array; filename: string; mimeType: string };
+
+/** The SSE parts of the direct chat call need no conversion. */
+const passThrough = (parts: AsyncIterable<ChatStreamPart>): AsyncIterable<ChatStreamPart> => parts;
 
 function asFile(f: UploadedFile): Promise<File> {
   return toFile(f.data, f.filename, { type: f.mimeType });
@@ -89,46 +85,46 @@ function rejectsResponseFormat(err: unknown): boolean {
 
 export class OpenAIAdapter implements ProviderAdapter {
   readonly pool: OpenAIClientPool;
+  /** The chat calls' deadline options, built once (the direct HTTP path throws ProviderErrors itself). */
+  private readonly chatDeadline: DeadlineOptions;
+
+  /** Responses API bodies, unchanged: only for providers that declare `responses_api` (issue 17). */
+  readonly passthrough?: (req: PassthroughRequest, ctx: CallContext) => Promise<PassthroughResponse>;
 
   constructor(
     readonly id: string,
-    readonly config: Pick<ProviderConfig, 'endpoint'>,
+    readonly config: Pick<ProviderConfig, 'endpoint' | 'responses_api'>,
   ) {
     this.pool = new OpenAIClientPool(config.endpoint ?? OPENAI_DEFAULT_ENDPOINT);
+    this.chatDeadline = { provider: id };
+    if (config.responses_api) this.passthrough = (req, ctx) => openaiResponsesPassthrough(this.id, this.pool, req, ctx);
   }
 
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     const body = { ...req, model: ctx.model, stream: false };
     delete (body as { stream_options?: unknown }).stream_options;
-    return withDeadline(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => postChatJson(this.pool, ctx.apiKey, body, signal, this.id, ctx.model));
+    return withDeadline(ctx, this.chatDeadline, (signal) => postChatJson(this.pool, ctx.apiKey, body, signal, this.id, ctx.model));
   }
 
   streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
     // Usage is always requested upstream: effective_context comes from it without counting tokens
     // here; the SSE writer shows the usage chunk only to clients that asked for it.
     const body = { ...req, model: ctx.model, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-    return guardStream(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), (parts) => parts);
+    return guardStream(ctx, this.chatDeadline, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), passThrough);
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {
     const client = this.pool.get(ctx.apiKey);
-    return withDeadline(
-      ctx.signal,
-      ctx.timeoutMs,
-      this.id,
-      '*',
-      async (signal) => {
-        const page = await client.models.list({ signal });
-        return page.data as unknown as ModelInfo[];
-      },
-      mapOpenAIError(this.id, '*'),
-    );
+    return withDeadline(ctx, { provider: this.id, model: '*', mapError: mapOpenAIError(this.id, '*', this.pool.baseURL) }, async (signal) => {
+      const page = await client.models.list({ signal });
+      return page.data as unknown as ModelInfo[];
+    });
   }
 
   /** Runs one SDK call under the call's deadline with OpenAI error mapping. */
   private call<T>(ctx: CallContext, run: (client: OpenAI, signal: AbortSignal) => Promise<T>): Promise<T> {
     const client = this.pool.get(ctx.apiKey);
-    return withDeadline(ctx.signal, ctx.timeoutMs, this.id, ctx.model, (signal) => run(client, signal), mapOpenAIError(this.id, ctx.model));
+    return withDeadline(ctx, { provider: this.id, mapError: mapOpenAIError(this.id, ctx.model, this.pool.baseURL) }, (signal) => run(client, signal));
   }
 
   async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
@@ -138,7 +134,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const result = await this.call(ctx, (client, signal) => client.embeddings.create(body as never, { signal }) as unknown as Promise<EmbedResult>);
     if (req.encoding_format === 'base64') {
       // Such a server answered floats to a base64 request: encode them as OpenAI would (float32 LE).
-      for (const d of result.data) if (Array.isArray(d.embedding)) d.embedding = Buffer.from(new Float32Array(d.embedding).buffer).toString('base64');
+      for (const d of result.data) if (Array.isArray(d.embedding)) d.embedding = floatsToBase64(d.embedding);
     }
     return result;
   }

@@ -6,6 +6,7 @@
  * Errors map through the same function as the SDK path's (map-openai-error.ts).
  */
 import { RawChunkPart, type ChatCompletion, type ChatCompletionChunk, type ChatStreamPart } from '../provider-adapter.js';
+import { ProviderError } from '../provider-error.js';
 import { upstreamError } from './map-openai-error.js';
 
 export interface ChatTransport {
@@ -15,7 +16,8 @@ export interface ChatTransport {
 }
 
 async function post(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortSignal, accept: string, provider: string, model: string): Promise<Response> {
-  const res = await t.fetch(`${t.baseURL}/chat/completions`, {
+  const url = `${t.baseURL}/chat/completions`;
+  const res = await t.fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${apiKey ?? 'no-key'}` },
     body: JSON.stringify(body),
@@ -29,12 +31,22 @@ async function post(t: ChatTransport, apiKey: string | undefined, body: unknown,
   } catch {
     // not JSON: the text itself is the message
   }
-  throw upstreamError(provider, model, res.status, payload, res.headers.get('retry-after'));
+  throw upstreamError(provider, model, res.status, payload, res.headers.get('retry-after'), undefined, new URL(url).pathname);
+}
+
+/** An upstream body we cannot parse: `malformed` (a provider failure), never our own SyntaxError. */
+function unreadable(err: unknown, what: string, provider: string, model: string): ProviderError {
+  return new ProviderError(`${what} is not JSON: ${(err as Error).message}`, { kind: 'malformed', provider, model, cause: err });
 }
 
 export async function postChatJson(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortSignal, provider: string, model: string): Promise<ChatCompletion> {
   const res = await post(t, apiKey, body, signal, 'application/json', provider, model);
-  return (await res.json()) as ChatCompletion;
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as ChatCompletion;
+  } catch (err) {
+    throw unreadable(err, 'the chat completion', provider, model);
+  }
 }
 
 /**
@@ -59,7 +71,12 @@ export async function postChatStream(t: ChatTransport, apiKey: string | undefine
         yield new RawChunkPart(data);
         continue;
       }
-      const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
+      let chunk: ChatCompletionChunk & { error?: unknown };
+      try {
+        chunk = JSON.parse(data) as typeof chunk;
+      } catch (err) {
+        throw unreadable(err, 'a stream event', provider, model);
+      }
       if (chunk.error !== undefined && chunk.choices === undefined) throw upstreamError(provider, model, undefined, chunk, retryAfter);
       const usage = chunk.usage;
       if (usage) {

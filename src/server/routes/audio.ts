@@ -9,11 +9,12 @@ import type { AppDeps, AppEnv } from '../app-env.js';
 import { SPEECH_CONTENT_TYPES, type SpeechRequest, type TranscriptionRequest, type TranscriptionResult } from '../../providers/provider-adapter.js';
 import type { Scope } from '../../routing/resolve-target.js';
 import { NEEDS } from '../../routing/capability-filter.js';
-import { checkScope, onEveryBase, planCapability, runCapability, servedHeaders } from '../capability-request.js';
+import { checkScope, onEveryBase, runCapabilityRoute } from '../capability-request.js';
+import { servedHeaders } from '../../inbound/served-headers.js';
 import { extensionOf, fileType, requireFields } from '../capability-schemas.js';
 import { HttpError } from '../errors.js';
 import { readUploadForm } from '../multipart.js';
-import { parseJsonBody, zodToHttpError } from '../openai-schemas.js';
+import { parseJsonBody, zodToHttpError } from '../../inbound/json-body.js';
 import { readBodyText } from '../read-body.js';
 import { toSrt, toVtt } from '../subtitles.js';
 
@@ -49,15 +50,13 @@ async function handleSpeech(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Pr
   if (!parsed.success) throw zodToHttpError(parsed.error);
   const req = parsed.data as SpeechRequest;
   const format = req.response_format ?? 'mp3';
-  const plan = planCapability(rt, scope, req.model, NEEDS.speech);
-  const r = await runCapability(c, deps, rt, plan, (cand, ctx) => cand.adapter.speak!(req, ctx));
-  r.settle({});
+  const r = await runCapabilityRoute(c, deps, rt, { route: 'speech', scope, model: req.model, need: NEEDS.speech, call: (cand, ctx) => cand.adapter.speak!(req, ctx) });
   const sent = r.value.contentType.split(';')[0]!.trim();
   // A compatible upstream that labels audio as octet-stream still gets the format's real type.
   const contentType = !sent || sent === 'application/octet-stream' ? SPEECH_CONTENT_TYPES[format] : r.value.contentType;
   return new Response(r.value.data, {
     status: 200,
-    headers: { 'content-type': contentType, 'content-length': String(r.value.data.byteLength), ...servedHeaders(r) },
+    headers: { 'content-type': contentType, 'content-length': String(r.value.data.byteLength), ...servedHeaders(r.served) },
   });
 }
 
@@ -122,10 +121,8 @@ async function handleTranscription(c: Context<AppEnv>, deps: AppDeps, scope: Sco
   }
   const temperature = form.number('temperature', { min: 0, max: 1 });
   if (temperature !== undefined) req.temperature = temperature;
-  const plan = planCapability(rt, scope, req.model || undefined, NEEDS.transcription);
-  const r = await runCapability(c, deps, rt, plan, (cand, ctx) => cand.adapter.transcribe!(req, ctx));
-  r.settle({});
-  return renderTranscript(r.value, format, servedHeaders(r));
+  const r = await runCapabilityRoute(c, deps, rt, { route: 'transcription', scope, model: req.model || undefined, need: NEEDS.transcription, call: (cand, ctx) => cand.adapter.transcribe!(req, ctx) });
+  return renderTranscript(r.value, format, servedHeaders(r.served));
 }
 
 export function registerAudioRoutes(app: Hono<AppEnv>, deps: AppDeps): void {

@@ -8,8 +8,9 @@ import type { AppDeps, AppEnv } from '../app-env.js';
 import type { EmbedRequest } from '../../providers/provider-adapter.js';
 import type { Scope } from '../../routing/resolve-target.js';
 import { NEEDS } from '../../routing/capability-filter.js';
-import { checkScope, onEveryBase, planCapability, runCapability, servedHeaders } from '../capability-request.js';
-import { parseJsonBody, zodToHttpError } from '../openai-schemas.js';
+import { checkScope, onEveryBase, runCapabilityRoute } from '../capability-request.js';
+import { parseJsonBody, zodToHttpError } from '../../inbound/json-body.js';
+import { servedHeaders } from '../../inbound/served-headers.js';
 import { readBodyText } from '../read-body.js';
 import { requireFields } from '../capability-schemas.js';
 
@@ -31,11 +32,15 @@ async function handleEmbeddings(c: Context<AppEnv>, deps: AppDeps, scope: Scope)
   const parsed = embedSchema.safeParse(body);
   if (!parsed.success) throw zodToHttpError(parsed.error);
   const req = parsed.data as EmbedRequest;
-  const plan = planCapability(rt, scope, req.model, NEEDS.embeddings);
-  const r = await runCapability(c, deps, rt, plan, (cand, ctx) => cand.adapter.embed!(req, ctx));
-  const usage = r.value.usage;
-  r.settle({ usage: usage ? { prompt_tokens: usage.prompt_tokens ?? 0, completion_tokens: 0, total_tokens: usage.total_tokens ?? usage.prompt_tokens ?? 0 } : undefined });
-  return c.json(r.value, 200, servedHeaders(r));
+  const r = await runCapabilityRoute(c, deps, rt, {
+    route: 'embeddings',
+    scope,
+    model: req.model,
+    need: NEEDS.embeddings,
+    call: (cand, ctx) => cand.adapter.embed!(req, ctx),
+    usageOf: (v) => (v.usage ? { prompt_tokens: v.usage.prompt_tokens ?? 0, completion_tokens: 0, total_tokens: v.usage.total_tokens ?? v.usage.prompt_tokens ?? 0 } : undefined),
+  });
+  return c.json(r.value, 200, servedHeaders(r.served));
 }
 
 export function registerEmbeddingRoutes(app: Hono<AppEnv>, deps: AppDeps): void {

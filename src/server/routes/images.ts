@@ -8,11 +8,12 @@ import type { AppDeps, AppEnv } from '../app-env.js';
 import type { ImageEditRequest, ImageRequest } from '../../providers/provider-adapter.js';
 import type { Scope } from '../../routing/resolve-target.js';
 import { NEEDS } from '../../routing/capability-filter.js';
-import { checkScope, onEveryBase, planCapability, runCapability, servedHeaders } from '../capability-request.js';
+import { checkScope, onEveryBase, runCapabilityRoute } from '../capability-request.js';
+import { servedHeaders } from '../../inbound/served-headers.js';
 import { fileType, requireFields } from '../capability-schemas.js';
 import { HttpError } from '../errors.js';
 import { readUploadForm, type UploadedFile } from '../multipart.js';
-import { parseJsonBody, zodToHttpError } from '../openai-schemas.js';
+import { parseJsonBody, zodToHttpError } from '../../inbound/json-body.js';
 import { readBodyText } from '../read-body.js';
 
 const RESPONSE_FORMATS = ['url', 'b64_json'] as const;
@@ -51,10 +52,8 @@ async function handleGeneration(c: Context<AppEnv>, deps: AppDeps, scope: Scope)
   const parsed = generationSchema.safeParse(body);
   if (!parsed.success) throw zodToHttpError(parsed.error);
   const req = withoutNulls(parsed.data) as ImageRequest;
-  const plan = planCapability(rt, scope, req.model, NEEDS.imageGeneration);
-  const r = await runCapability(c, deps, rt, plan, (cand, ctx) => cand.adapter.generateImage!(req, ctx));
-  r.settle({});
-  return c.json(r.value, 200, servedHeaders(r));
+  const r = await runCapabilityRoute(c, deps, rt, { route: 'images', scope, model: req.model, need: NEEDS.imageGeneration, call: (cand, ctx) => cand.adapter.generateImage!(req, ctx) });
+  return c.json(r.value, 200, servedHeaders(r.served));
 }
 
 function checkImage(f: UploadedFile, param: string): UploadedFile {
@@ -93,10 +92,8 @@ async function handleEdit(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
     if (v !== undefined) req[k] = v;
   }
   if (responseFormat !== undefined) req.response_format = responseFormat as ImageRequest['response_format'];
-  const plan = planCapability(rt, scope, req.model || undefined, NEEDS.imageEdit);
-  const r = await runCapability(c, deps, rt, plan, (cand, ctx) => cand.adapter.editImage!(req, ctx));
-  r.settle({});
-  return c.json(r.value, 200, servedHeaders(r));
+  const r = await runCapabilityRoute(c, deps, rt, { route: 'images', scope, model: req.model || undefined, need: NEEDS.imageEdit, call: (cand, ctx) => cand.adapter.editImage!(req, ctx) });
+  return c.json(r.value, 200, servedHeaders(r.served));
 }
 
 export function registerImageRoutes(app: Hono<AppEnv>, deps: AppDeps): void {

@@ -1,14 +1,21 @@
 /**
  * @module `GET /` (AISBF's status shape, plus each provider's readiness) and `GET /health` (liveness
- * and per-provider readiness without calling any upstream; Frame-Backend's `status`/`timestamp` kept).
+ * and per-provider readiness: cooldowns, missing keys, `degraded` when an enabled provider cannot
+ * serve; no upstream is called unless `?probe=1` asks for a rate-limited TCP probe; Frame-Backend's
+ * `status`/`timestamp` kept).
  */
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import { publicCandidateState } from '../../routing/routing-state.js';
+import { createHealthProber } from '../health-probe.js';
+import { healthSummary } from '../health-report.js';
 
 export function registerStatusRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  // One prober per app: `?probe=1` starts a round at most once per 10 s, whoever asks.
+  const prober = createHealthProber();
   app.get('/', (c) => {
     const rt = deps.runtime();
+    const health = healthSummary(rt, deps.routing, prober.last());
     const providers = Object.keys(rt.config.providers.providers);
     return c.json({
       message: 'AI Proxy Server is running',
@@ -16,7 +23,7 @@ export function registerStatusRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       rotations: Object.keys(rt.config.rotations.rotations),
       autoselect: Object.keys(rt.config.autoselect),
       version: deps.version,
-      provider_status: Object.fromEntries(providers.map((id) => [id, rt.providerStatus(id).status])),
+      provider_status: Object.fromEntries(providers.map((id) => [id, health.providers[id]?.status ?? rt.providerStatus(id).status])),
       // Each rotation candidate's live state (healthy / cooling until T / rate-limited until T).
       rotation_status: Object.fromEntries(
         [...rt.rotations].map(([rid, list]) => [rid, list.map((cand) => ({ provider_id: cand.providerId, model: cand.model, ...publicCandidateState(deps.routing, cand) }))]),
@@ -24,19 +31,17 @@ export function registerStatusRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     });
   });
 
-  app.get('/health', (c) => {
+  app.get('/health', async (c) => {
     const rt = deps.runtime();
-    const providers = Object.fromEntries(
-      Object.entries(rt.config.providers.providers).map(([id, p]) => {
-        const s = rt.providerStatus(id);
-        return [id, { type: p.type, ready: s.ready, status: s.status }];
-      }),
-    );
+    const probe = c.req.query('probe');
+    const probes = probe === '1' || probe === 'true' ? await prober.probe(rt) : prober.last();
+    const { status, providers, problems } = healthSummary(rt, deps.routing, probes);
     return c.json({
-      status: 'healthy',
+      status,
       timestamp: new Date().toISOString(),
       version: deps.version,
       uptime_seconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      ...(problems.length ? { problems } : {}),
       pid: process.pid,
       providers,
     });

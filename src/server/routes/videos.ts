@@ -12,12 +12,13 @@ import type { Scope } from '../../routing/resolve-target.js';
 import { ProviderError } from '../../providers/provider-error.js';
 import { NEEDS } from '../../routing/capability-filter.js';
 import { videoView } from '../../routing/video-jobs.js';
-import { checkScope, onEveryBase, planCapability, runCapability, servedHeaders } from '../capability-request.js';
+import { checkScope, onEveryBase, runCapabilityRoute } from '../capability-request.js';
+import { servedHeaders } from '../../inbound/served-headers.js';
 import { fileType, requireFields } from '../capability-schemas.js';
 import { clientKeys } from '../client-keys.js';
 import { HttpError } from '../errors.js';
 import { isMultipart, readUploadForm } from '../multipart.js';
-import { parseJsonBody, zodToHttpError } from '../openai-schemas.js';
+import { parseJsonBody, zodToHttpError } from '../../inbound/json-body.js';
 import { readBodyText } from '../read-body.js';
 
 const VARIANTS: readonly VideoContentVariant[] = ['video', 'thumbnail', 'spritesheet'];
@@ -81,17 +82,21 @@ async function handleCreate(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Pr
   const rt = deps.runtime();
   checkScope(rt, scope);
   const req = await readVideoRequest(c, deps);
-  const plan = planCapability(rt, scope, req.model, NEEDS.video);
-  const r = await runCapability(c, deps, rt, plan, async (cand, ctx) => {
-    const job = await cand.adapter.startVideo!(req, ctx);
-    // Without an upstream id the job could never be polled: a malformed answer, so the next candidate.
-    if (typeof job?.id !== 'string' || !job.id) throw new ProviderError('the upstream answered a video job without an id', { kind: 'malformed', provider: cand.providerId, model: cand.model });
-    return job;
+  const r = await runCapabilityRoute(c, deps, rt, {
+    route: 'video',
+    scope,
+    model: req.model,
+    need: NEEDS.video,
+    call: async (cand, ctx) => {
+      const job = await cand.adapter.startVideo!(req, ctx);
+      // Without an upstream id the job could never be polled: a malformed answer, so the next candidate.
+      if (typeof job?.id !== 'string' || !job.id) throw new ProviderError('the upstream answered a video job without an id', { kind: 'malformed', provider: cand.providerId, model: cand.model });
+      return job;
+    },
   });
-  r.settle({});
   const requestedModel = req.model ?? (scope.base === 'id' ? scope.id : r.candidate.key);
-  const row = deps.videoJobs.record({ candidate: r.candidate, job: r.value, requestedModel, rotationId: plan.rotationId, keys: r.keys, prompt: req.prompt });
-  return c.json(videoView(row), 200, servedHeaders(r));
+  const row = deps.videoJobs.record({ candidate: r.candidate, job: r.value, requestedModel, rotationId: r.rotationId, keys: clientKeys(c, rt), prompt: req.prompt });
+  return c.json(videoView(row), 200, servedHeaders(r.served));
 }
 
 async function handleGet(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {

@@ -1,0 +1,64 @@
+/**
+ * @module Stopped models (`POST /admin/models/{id}/stop|start`): the pipeline's ModelGate. An id is a
+ * provider id (every model of it) or `provider/model`. Kept in memory for the hot path, persisted in
+ * SQLite, and re-read every few seconds so the workers of a cluster agree.
+ */
+import type { ModelGate } from '../pipeline/stages.js';
+import type { ModelStateStore } from '../store/model-state.js';
+
+export class StoppedModels implements ModelGate {
+  private stopped: Map<string, number>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: ModelStateStore,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.stopped = store.load();
+  }
+
+  /** Nothing stopped: the attempt loop skips the check (one branch). */
+  get inactive(): boolean {
+    return this.stopped.size === 0;
+  }
+
+  isStopped(candidateKey: string): boolean {
+    if (this.stopped.size === 0) return false;
+    if (this.stopped.has(candidateKey)) return true;
+    const slash = candidateKey.indexOf('/');
+    return slash > 0 && this.stopped.has(candidateKey.slice(0, slash));
+  }
+
+  /** ms since epoch when `id` (exactly as stopped) was stopped. */
+  stoppedAt(id: string): number | undefined {
+    return this.stopped.get(id);
+  }
+
+  stop(id: string): void {
+    const at = this.clock();
+    this.store.stop(id, at);
+    if (!this.stopped.has(id)) this.stopped.set(id, at);
+  }
+
+  start(id: string): void {
+    this.store.start(id);
+    this.stopped.delete(id);
+  }
+
+  /** Picks up stops and starts made by other processes sharing the database. */
+  startRefresh(intervalMs = 5000): void {
+    this.timer ??= setInterval(() => {
+      try {
+        this.stopped = this.store.load();
+      } catch {
+        // A busy database: keep the last known set, try again next tick.
+      }
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

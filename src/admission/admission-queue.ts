@@ -1,0 +1,240 @@
+/**
+ * @module The admission stage (CONTRACTS §7.3 item 26): per provider and per provider/model
+ * concurrency (`max_concurrent`) with a bounded waiting list (`max_waiting`) served highest priority
+ * first, FIFO within a priority. A candidate passes through a chain of gates (its model's, then its
+ * provider's); it runs only when every gate of its chain has room. A waiter may wait on several
+ * candidates at once (a rotation's saturated members) and takes the first slot that frees on any.
+ * With no limit configured anywhere the stage is `inactive` and costs the pipeline one branch.
+ */
+import { HttpError } from '../errors/http-error.js';
+import { ClientGoneError } from '../providers/deadline.js';
+import type { Candidate } from '../routing/candidate.js';
+import type { Runtime } from '../runtime.js';
+import type { Priority, RequestMeta } from '../pipeline/request-meta.js';
+import type { AdmissionSlot, AdmissionStage, QueueStats } from '../pipeline/stages.js';
+import { gateLimitsFor, queueTimeoutMs, type GateLimits } from './gate-limits.js';
+
+const RANK: Readonly<Record<Priority, number>> = { high: 0, normal: 1, low: 2 };
+
+type GateStats = QueueStats;
+
+interface Waiter {
+  rank: number;
+  seq: number;
+  candidates: readonly Candidate[];
+  gates: Set<Gate>;
+  grant(candidate: Candidate, chain: readonly Gate[]): void;
+}
+
+class Gate {
+  processing = 0;
+  waiters: Waiter[] = [];
+  totalProcessed = 0;
+  totalFailed = 0;
+  totalTimeout = 0;
+  constructor(
+    readonly id: string,
+    public limits: GateLimits,
+  ) {}
+  hasRoom(): boolean {
+    return this.limits.maxConcurrent === undefined || this.processing < this.limits.maxConcurrent;
+  }
+  waitingFull(): boolean {
+    return this.limits.maxWaiting !== undefined && this.waiters.length >= this.limits.maxWaiting;
+  }
+  /** Keeps the list ordered by priority, then arrival. */
+  enqueue(w: Waiter): void {
+    let i = this.waiters.length;
+    while (i > 0 && (this.waiters[i - 1]!.rank > w.rank || (this.waiters[i - 1]!.rank === w.rank && this.waiters[i - 1]!.seq > w.seq))) i--;
+    this.waiters.splice(i, 0, w);
+  }
+  remove(w: Waiter): void {
+    const i = this.waiters.indexOf(w);
+    if (i >= 0) this.waiters.splice(i, 1);
+  }
+  stats(): GateStats {
+    const max = this.limits.maxConcurrent;
+    return {
+      model: this.id,
+      processing: this.processing,
+      waiting: this.waiters.length,
+      max_concurrent: max ?? null,
+      max_waiting: this.limits.maxWaiting ?? null,
+      total_processed: this.totalProcessed,
+      total_failed: this.totalFailed,
+      total_timeout: this.totalTimeout,
+      utilization: max ? Math.round((this.processing / max) * 1000) / 1000 : 0,
+    };
+  }
+}
+
+const EMPTY: readonly Gate[] = [];
+const FREE_SLOT: AdmissionSlot = { release() {} };
+
+export class AdmissionQueue implements AdmissionStage {
+  private readonly gates = new Map<string, Gate>();
+  private chains = new Map<string, readonly Gate[]>();
+  private seenRuntime: Runtime | undefined;
+  private active = false;
+  private seq = 0;
+
+  constructor(private readonly runtime: () => Runtime) {
+    this.refresh();
+  }
+
+  get inactive(): boolean {
+    this.refresh();
+    return !this.active;
+  }
+
+  /** Rebuilds limits when the config was reloaded (a new Runtime); counts in flight are kept. */
+  private refresh(): void {
+    const rt = this.runtime();
+    if (rt === this.seenRuntime) return;
+    this.seenRuntime = rt;
+    this.chains = new Map();
+    this.active = gateLimitsFor(rt).anyLimit;
+    for (const g of this.gates.values()) g.limits = gateLimitsFor(rt).of(g.id);
+  }
+
+  private gate(id: string, limits: GateLimits): Gate {
+    let g = this.gates.get(id);
+    if (!g) {
+      g = new Gate(id, limits);
+      this.gates.set(id, g);
+    }
+    return g;
+  }
+
+  /** The gates a candidate passes: its model's and its provider's, those that have any limit. */
+  private chainOf(c: Candidate): readonly Gate[] {
+    this.refresh();
+    let chain = this.chains.get(c.key);
+    if (chain) return chain;
+    const limits = gateLimitsFor(this.seenRuntime!);
+    const list: Gate[] = [];
+    const model = limits.forCandidate(c);
+    if (model.maxConcurrent !== undefined || model.maxWaiting !== undefined) list.push(this.gate(c.key, model));
+    const provider = limits.of(c.providerId);
+    if (provider.maxConcurrent !== undefined || provider.maxWaiting !== undefined) list.push(this.gate(c.providerId, provider));
+    chain = list.length ? list : EMPTY;
+    // Client-named models are not cached: an unbounded set of names must not grow this map.
+    if (limits.isConfigured(c)) this.chains.set(c.key, chain);
+    return chain;
+  }
+
+  tryAcquire(c: Candidate, _meta: RequestMeta): AdmissionSlot | undefined {
+    const chain = this.chainOf(c);
+    if (chain.length === 0) return FREE_SLOT;
+    // Someone already waiting goes first: a new arrival never jumps the queue.
+    for (const g of chain) if (!g.hasRoom() || g.waiters.length > 0) return undefined;
+    return this.take(chain);
+  }
+
+  acquire(candidates: readonly Candidate[], meta: RequestMeta): Promise<{ candidate: Candidate; slot: AdmissionSlot }> {
+    const chains = candidates.map((c) => this.chainOf(c));
+    // Room now on one of them (the caller may have raced a release)?
+    for (let i = 0; i < candidates.length; i++) {
+      const chain = chains[i]!;
+      if (chain.every((g) => g.hasRoom() && g.waiters.length === 0)) return Promise.resolve({ candidate: candidates[i]!, slot: this.take(chain) });
+    }
+    const waitable = candidates.filter((_, i) => chains[i]!.every((g) => !g.waitingFull()));
+    if (waitable.length === 0) {
+      const names = candidates.map((c) => c.key).join(', ');
+      return Promise.reject(
+        new HttpError(429, `The queue for ${names} is full; retry shortly.`, { code: 'queue_full', type: 'rate_limit_error', headers: { 'retry-after': '1' } }),
+      );
+    }
+    if (meta.signal.aborted) return Promise.reject(new ClientGoneError());
+    const timeoutMs = queueTimeoutMs(this.seenRuntime!);
+    return new Promise((resolve, reject) => {
+      const gates = new Set<Gate>();
+      let timer: NodeJS.Timeout | undefined;
+      const leave = () => {
+        for (const g of gates) g.remove(waiter);
+        if (timer) clearTimeout(timer);
+        meta.signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        leave();
+        reject(new ClientGoneError());
+      };
+      const waiter: Waiter = {
+        rank: RANK[meta.priority] ?? 1,
+        seq: this.seq++,
+        candidates: waitable,
+        gates,
+        grant: (candidate, chain) => {
+          leave();
+          resolve({ candidate, slot: this.take(chain) });
+        },
+      };
+      for (const c of waitable) for (const g of this.chainOf(c)) gates.add(g);
+      for (const g of gates) g.enqueue(waiter);
+      timer = setTimeout(() => {
+        leave();
+        for (const g of gates) g.totalTimeout++;
+        reject(
+          new HttpError(503, `Waited ${Math.round(timeoutMs / 1000)} s in the queue for ${waitable.map((c) => c.key).join(', ')} without a free slot.`, {
+            code: 'queue_timeout',
+            type: 'service_unavailable_error',
+            headers: { 'retry-after': '1' },
+          }),
+        );
+      }, timeoutMs);
+      timer.unref?.();
+      meta.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private take(chain: readonly Gate[]): AdmissionSlot {
+    for (const g of chain) g.processing++;
+    let released = false;
+    return {
+      release: (failed) => {
+        if (released) return;
+        released = true;
+        for (const g of chain) {
+          g.processing--;
+          if (failed) g.totalFailed++;
+          else g.totalProcessed++;
+        }
+        this.dispatch(chain);
+      },
+    };
+  }
+
+  /** After a release: the best-ranked waiters of the freed gates take whatever slots are now free. */
+  private dispatch(freed: readonly Gate[]): void {
+    const seen = new Set<Waiter>();
+    const pending: Waiter[] = [];
+    for (const g of freed) for (const w of g.waiters) if (!seen.has(w)) seen.add(w), pending.push(w);
+    if (pending.length === 0) return;
+    pending.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+    for (const w of pending) {
+      for (const c of w.candidates) {
+        const chain = this.chainOf(c);
+        // Best-ranked first: a worse-ranked waiter only gets what is left after the better ones.
+        if (chain.every((g) => g.hasRoom())) {
+          w.grant(c, chain);
+          break;
+        }
+      }
+    }
+  }
+
+  /** `/admin/queue/{id}`: a provider id or `provider/model`; undefined when it has no gate. */
+  stats(id: string): GateStats | undefined {
+    this.refresh();
+    const g = this.gates.get(id);
+    if (g) return g.stats();
+    const limits = gateLimitsFor(this.seenRuntime!).of(id);
+    if (limits.maxConcurrent === undefined && limits.maxWaiting === undefined) return undefined;
+    return new Gate(id, limits).stats();
+  }
+
+  /** Every gate that has been used (metrics: aisbf_queue_waiting / aisbf_queue_processing). */
+  snapshot(): GateStats[] {
+    return [...this.gates.values()].map((g) => g.stats());
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * @module The Anthropic Messages API on `/v1/messages` and `/api/{id}/messages` (plus
+ * `…/messages/count_tokens`): parse → runRequest → render, errors in Anthropic's envelope. A target
+ * whose candidates are all Anthropic-type providers gets the body (and `anthropic-beta`) unchanged;
+ * every other target gets the translation onto the internal chat request. A stream whose first part
+ * takes long is committed early: `message_start` goes out, then `ping` every 10 s until it arrives.
+ */
+import type { Context, Hono } from 'hono';
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { AppDeps, AppEnv } from '../../server/app-env.js';
+import type { ChatStreamResult } from '../../pipeline/run-request.js';
+import { runRequest } from '../../pipeline/run-request.js';
+import { ClientGoneError } from '../../providers/deadline.js';
+import type { Candidate } from '../../routing/candidate.js';
+import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
+import { candidatesFor } from '../../routing/target-candidates.js';
+import { countRequestTokens } from '../../tokens/count-tokens.js';
+import { headerOf } from '../../server/node-request.js';
+import { readBodyText } from '../../server/read-body.js';
+import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
+import { parseJsonBody } from '../json-body.js';
+import { servedHeaders } from '../served-headers.js';
+import { relayPassthrough } from '../passthrough-relay.js';
+import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
+import { countTokensSchema, messagesRequestSchema, parseOr400 } from './messages-api.js';
+import { anthropicErrorResponse, toAnthropicError } from './messages-errors.js';
+import { MessagesStreamWriter, PING_FRAME, newMessageId } from './messages-stream-writer.js';
+import { translateMessagesRequest } from './parse-messages-request.js';
+import { renderMessagesResponse } from './render-messages-response.js';
+import { toOpenAIUsage } from '../../providers/anthropic/anthropic-usage.js';
+
+/** Anthropic's SDKs and Claude Code wait this long in silence before a keep-alive matters. */
+export const PING_MS = 10_000;
+
+const EARLY = Symbol('early');
+
+function canPassThrough(c: Candidate): boolean {
+  return c.provider.type === 'anthropic' && typeof c.adapter.passthrough === 'function';
+}
+
+/** True when every candidate of the target takes Anthropic bodies as they are. */
+function passThroughTarget(deps: AppDeps, scope: Scope, model: string): boolean {
+  try {
+    const rt = deps.runtime();
+    const target = resolveTarget(rt, scope, model);
+    if (target.kind === 'autoselect') return false;
+    const cands = candidatesFor(rt, target);
+    return cands.length > 0 && cands.every(canPassThrough);
+  } catch {
+    return false; // the translated path reports the problem in full
+  }
+}
+
+function forwardedHeaders(c: Context<AppEnv>): Record<string, string> {
+  const h: Record<string, string> = {};
+  const version = headerOf(c, 'anthropic-version');
+  const beta = headerOf(c, 'anthropic-beta');
+  if (version) h['anthropic-version'] = version;
+  if (beta) h['anthropic-beta'] = beta;
+  return h;
+}
+
+function outgoingOf(c: Context<AppEnv>): ServerResponse | undefined {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  return outgoing && headerOf(c, 'origin') === undefined ? outgoing : undefined;
+}
+
+async function readBody(c: Context<AppEnv>, deps: AppDeps): Promise<Record<string, unknown>> {
+  return parseJsonBody(await readBodyText(c, deps.runtime().config.aisbf.server.body_limit_mb * 1024 * 1024));
+}
+
+/** Anthropic's usage of a relayed JSON answer, as internal usage (accounting). */
+function usageOfText(text: string) {
+  try {
+    const u = (JSON.parse(text) as { usage?: Parameters<typeof toOpenAIUsage>[0] }).usage;
+    return u ? toOpenAIUsage(u) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function relay(c: Context<AppEnv>, deps: AppDeps, scope: Scope, body: Record<string, unknown>, api: 'anthropic-messages' | 'anthropic-count-tokens'): Promise<Response> {
+  return relayPassthrough(c, deps, {
+    route: 'messages',
+    scope,
+    req: { api, body, stream: api === 'anthropic-messages' && body.stream === true, headers: forwardedHeaders(c) },
+    canPassThrough,
+    usageOf: usageOfText,
+    errorFrame: (err) => `event: error\ndata: ${JSON.stringify(toAnthropicError(err).body)}\n\n`,
+  });
+}
+
+/** The Messages events of one stream: message_start first, whatever happens next. */
+async function* messageFrames(writer: MessagesStreamWriter, pending: Promise<ChatStreamResult>): AsyncGenerator<string> {
+  yield writer.start();
+  let stream: ChatStreamResult;
+  try {
+    stream = await pending;
+  } catch (err) {
+    const e = toAnthropicError(err).body.error;
+    yield writer.fail(e.type, e.message);
+    return;
+  }
+  const parts = stream.parts;
+  let outcome: { error?: unknown; aborted: boolean } = { aborted: true };
+  let usage;
+  try {
+    for (;;) {
+      let r: IteratorResult<import('../../providers/openai-types.js').ChatStreamPart>;
+      try {
+        r = await parts.next();
+      } catch (err) {
+        if (err instanceof ClientGoneError) return;
+        outcome = { error: err, aborted: false };
+        const e = toAnthropicError(err).body.error;
+        yield writer.fail(e.type, e.message);
+        return;
+      }
+      if (r.done) {
+        usage = stream.finalizeUsage(writer.upstreamUsage);
+        outcome = { aborted: false };
+        yield writer.end(usage);
+        return;
+      }
+      yield writer.push(r.value);
+    }
+  } finally {
+    stream.end({ usage, error: outcome.error, aborted: outcome.aborted });
+    if (outcome.aborted) await parts.return?.();
+  }
+}
+
+async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
+  const reqLog = c.get('reqLog');
+  try {
+    const rt = deps.runtime();
+    if (scope.base === 'id') resolveTarget(rt, scope, '*');
+    const raw = await readBody(c, deps);
+    const body = parseOr400(messagesRequestSchema, raw, '');
+    const model = body.model;
+    // Pass-through targets get the body as it came: blocks we do not know are theirs to judge.
+    if (passThroughTarget(deps, scope, model)) return await relay(c, deps, scope, raw, 'anthropic-messages');
+    const parsed = translateMessagesRequest(body);
+    if (parsed.notes.length) deps.log.info({ reqId: reqLog.id, dropped: parsed.notes }, 'messages: dropped what a non-Anthropic target cannot take');
+
+    const meta = requestMetaFromHttp(c, rt, 'messages');
+    const chat = parsed.chat;
+    const id = newMessageId();
+    const run = runRequest(deps, meta, { kind: 'chat', target: { scope, model }, req: chat, observer: reqLog });
+    if (!chat.stream) {
+      const r = await run;
+      if (r.kind !== 'json') throw new Error('expected a JSON answer');
+      const inputTokens = r.completion.usage?.prompt_tokens ?? countRequestTokens(chat, model);
+      return new Response(JSON.stringify(renderMessagesResponse(r.completion, { id, model, inputTokens })), {
+        status: 200,
+        headers: { 'content-type': 'application/json', ...servedHeaders(r.served), 'request-id': reqLog.id },
+      });
+    }
+
+    // message_start carries real input usage: counted here (counts of repeated system prompts and
+    // tools are cached by text), while the upstream is already being asked.
+    const inputTokens = countRequestTokens(chat, model);
+    const pending = run.then((r) => {
+      if (r.kind !== 'stream') throw new Error('expected a stream');
+      return r;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const early = new Promise<typeof EARLY>((resolve) => {
+      timer = setTimeout(() => resolve(EARLY), PING_MS);
+      timer.unref?.();
+    });
+    // Failures that come before the first byte still get a proper status.
+    const first = await Promise.race([pending, early]).finally(() => clearTimeout(timer));
+    const served = first === EARLY ? {} : servedHeaders(first.served);
+    const writer = new MessagesStreamWriter({ id, model, inputTokens });
+    const frames = messageFrames(writer, pending);
+    reqLog.deferred = true;
+    const headers = { ...SSE_HEADERS, ...served, 'x-request-id': reqLog.id, 'request-id': reqLog.id };
+    const opts = { keepAliveMs: PING_MS, keepAliveFrame: PING_FRAME };
+    const outgoing = outgoingOf(c);
+    if (outgoing) {
+      void writeSse(outgoing, 200, headers, frames, { ...opts, onClose: () => void pending.then((s) => s.cancel(), () => undefined) }).catch((err: unknown) =>
+        deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),
+      );
+      return RESPONSE_ALREADY_SENT;
+    }
+    return new Response(sseBody(frames, opts), { status: 200, headers });
+  } catch (err) {
+    reqLog.error = (err as Error).message;
+    return anthropicErrorResponse(err, reqLog.id);
+  }
+}
+
+async function handleCountTokens(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
+  const reqLog = c.get('reqLog');
+  try {
+    const rt = deps.runtime();
+    if (scope.base === 'id') resolveTarget(rt, scope, '*');
+    const raw = await readBody(c, deps);
+    const body = parseOr400(countTokensSchema, raw, '');
+    if (passThroughTarget(deps, scope, body.model)) return await relay(c, deps, scope, raw, 'anthropic-count-tokens');
+    // Resolving the target is the check that the model exists; the count is ours.
+    resolveTarget(rt, scope, body.model);
+    const { chat } = translateMessagesRequest({ ...body, max_tokens: body.max_tokens ?? 1 });
+    return new Response(JSON.stringify({ input_tokens: countRequestTokens(chat, body.model) }), { status: 200, headers: { 'content-type': 'application/json' } });
+  } catch (err) {
+    reqLog.error = (err as Error).message;
+    return anthropicErrorResponse(err, reqLog.id);
+  }
+}
+
+export function registerMessagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  app.post('/v1/messages', (c) => handleMessages(c, deps, { base: 'v1' }));
+  app.post('/v1/messages/count_tokens', (c) => handleCountTokens(c, deps, { base: 'v1' }));
+  app.post('/api/:id/messages', (c) => handleMessages(c, deps, { base: 'id', id: c.req.param('id') }));
+  app.post('/api/:id/messages/count_tokens', (c) => handleCountTokens(c, deps, { base: 'id', id: c.req.param('id') }));
+}

@@ -1,0 +1,63 @@
+/**
+ * @module The internal chat stream, reduced to the five things an inbound writer reacts to (text,
+ * reasoning, a tool-call delta, finish, usage). An OpenAI-type upstream's verbatim `chunk` part is
+ * read here once, so the Responses and Messages writers never see chat-completion chunks.
+ */
+import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '../providers/openai-types.js';
+
+export interface PartSink {
+  text(text: string): void;
+  reasoning(text: string): void;
+  toolCall(index: number, id: string | undefined, name: string | undefined, args: string | undefined): void;
+  finish(reason: FinishReason): void;
+  usage(usage: Usage): void;
+}
+
+interface ChunkToolCall {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
+function chunkToSink(chunk: ChatCompletionChunk, sink: PartSink): void {
+  const choice = chunk.choices?.[0];
+  if (choice) {
+    const d = choice.delta as { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: ChunkToolCall[] };
+    // Reasoning first: an upstream that sends both in one chunk thought before it answered.
+    const r = d.reasoning_content ?? d.reasoning;
+    if (typeof r === 'string' && r !== '') sink.reasoning(r);
+    if (typeof d.content === 'string' && d.content !== '') sink.text(d.content);
+    if (d.tool_calls) {
+      for (let i = 0; i < d.tool_calls.length; i++) {
+        const t = d.tool_calls[i]!;
+        sink.toolCall(t.index ?? i, t.id ?? undefined, t.function?.name ?? undefined, t.function?.arguments ?? undefined);
+      }
+    }
+    if (choice.finish_reason) sink.finish(choice.finish_reason);
+  }
+  if (chunk.usage) sink.usage(chunk.usage);
+}
+
+/** Feeds one part to a writer. */
+export function dispatchPart(part: ChatStreamPart, sink: PartSink): void {
+  switch (part.type) {
+    case 'text-delta':
+      if (part.text !== '') sink.text(part.text);
+      return;
+    case 'reasoning-delta':
+      if (part.text !== '') sink.reasoning(part.text);
+      return;
+    case 'tool-call-delta':
+      sink.toolCall(part.index, part.id, part.name, part.arguments);
+      return;
+    case 'finish':
+      sink.finish(part.finishReason);
+      return;
+    case 'usage':
+      sink.usage(part.usage);
+      return;
+    case 'chunk':
+      chunkToSink(part.chunk, sink);
+      return;
+  }
+}

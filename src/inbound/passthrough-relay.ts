@@ -1,0 +1,68 @@
+/**
+ * @module Pass-through through the pipeline (issue 17): the client's body goes to each candidate's
+ * `adapter.passthrough` as a capability call (failover, cooldowns, limits and accounting as for any
+ * call), and the upstream's answer is relayed: JSON as it came, a stream byte for byte (its first bytes
+ * awaited inside the attempt, so a failing upstream still fails over). A stream that breaks later ends
+ * with the API's own error event.
+ */
+import type { Context } from 'hono';
+import type { AppDeps, AppEnv } from '../server/app-env.js';
+import { runRequest } from '../pipeline/run-request.js';
+import type { PassthroughRequest, PassthroughResponse } from '../providers/provider-adapter.js';
+import type { Usage } from '../providers/openai-types.js';
+import type { Candidate } from '../routing/candidate.js';
+import type { Scope } from '../routing/resolve-target.js';
+import { primeStream } from '../routing/run-with-fallback.js';
+import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
+import { servedHeaders } from './served-headers.js';
+import { SSE_HEADERS } from './sse-pump.js';
+
+export interface RelayOptions {
+  route: string;
+  scope: Scope;
+  req: PassthroughRequest;
+  canPassThrough(c: Candidate): boolean;
+  /** Token usage of a JSON answer, for limits and accounting. */
+  usageOf(text: string): Usage | undefined;
+  /** The API's error event for a stream that broke after it began. */
+  errorFrame(err: unknown): string;
+}
+
+const encoder = new TextEncoder();
+
+export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: RelayOptions): Promise<Response> {
+  const reqLog = c.get('reqLog');
+  const meta = requestMetaFromHttp(c, deps.runtime(), o.route);
+  const r = await runRequest(deps, meta, {
+    kind: 'capability',
+    target: { scope: o.scope, model: o.req.body.model as string },
+    filter: o.canPassThrough,
+    observer: reqLog,
+    call: async (cand, ctx): Promise<{ res: PassthroughResponse; bytes?: AsyncIterator<Uint8Array> }> => {
+      const res = await cand.adapter.passthrough!(o.req, ctx);
+      return { res, bytes: res.bytes ? await primeStream(res.bytes) : undefined };
+    },
+    usageOf: (v) => (v.res.text === undefined ? undefined : o.usageOf(v.res.text)),
+  });
+  const headers = { ...r.value.res.headers, ...servedHeaders(r.served), 'x-request-id': reqLog.id };
+  const bytes = r.value.bytes;
+  if (!bytes) return new Response(r.value.res.text ?? '', { status: r.value.res.status, headers });
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const n = await bytes.next();
+          if (n.done) controller.close();
+          else controller.enqueue(n.value);
+        } catch (err) {
+          controller.enqueue(encoder.encode(o.errorFrame(err)));
+          controller.close();
+        }
+      },
+      async cancel() {
+        await bytes.return?.();
+      },
+    }),
+    { status: 200, headers: { ...SSE_HEADERS, ...headers } },
+  );
+}

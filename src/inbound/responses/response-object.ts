@@ -1,0 +1,110 @@
+/**
+ * @module The Responses API `response` object: the request's echo fields (built once per request),
+ * the output items, status and usage (with aisbf's effective_context). Shared by the JSON renderer,
+ * the stream writer (created / in_progress / completed events) and the store.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Usage } from '../../providers/openai-types.js';
+import type { ResponsesRequest } from './responses-api.js';
+
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+
+export interface ResponsesUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+  effective_context?: number;
+}
+
+export type OutputItem = Record<string, unknown> & { type: string; id: string };
+
+export function newResponseId(): string {
+  return `resp_${randomBytes(24).toString('hex')}`;
+}
+
+export function newOutputId(prefix: 'msg' | 'fc' | 'rs'): string {
+  return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+export function toResponsesUsage(u: Usage): ResponsesUsage {
+  const cached = (u.prompt_tokens_details as { cached_tokens?: number } | undefined)?.cached_tokens ?? 0;
+  const reasoning = (u.completion_tokens_details as { reasoning_tokens?: number } | undefined)?.reasoning_tokens ?? 0;
+  const out: ResponsesUsage = {
+    input_tokens: u.prompt_tokens,
+    input_tokens_details: { cached_tokens: cached },
+    output_tokens: u.completion_tokens,
+    output_tokens_details: { reasoning_tokens: reasoning },
+    total_tokens: u.total_tokens ?? u.prompt_tokens + u.completion_tokens,
+  };
+  if (u.effective_context !== undefined) out.effective_context = u.effective_context;
+  return out;
+}
+
+/** The fields of a response that echo the request: computed once, spread into each snapshot. */
+export type ResponseShell = Record<string, unknown>;
+
+export function responseShell(body: ResponsesRequest, id: string, createdAt: number, model: string): ResponseShell {
+  return {
+    id,
+    object: 'response',
+    created_at: createdAt,
+    status: 'in_progress',
+    background: false,
+    error: null,
+    incomplete_details: null,
+    instructions: body.instructions ?? null,
+    max_output_tokens: body.max_output_tokens ?? null,
+    model,
+    output: [],
+    parallel_tool_calls: body.parallel_tool_calls ?? true,
+    previous_response_id: body.previous_response_id ?? null,
+    reasoning: { effort: body.reasoning?.effort ?? null, summary: body.reasoning?.summary ?? null },
+    store: body.store ?? true,
+    temperature: body.temperature ?? 1,
+    text: { format: body.text?.format ?? { type: 'text' } },
+    tool_choice: body.tool_choice ?? 'auto',
+    tools: body.tools ?? [],
+    top_p: body.top_p ?? 1,
+    truncation: 'disabled',
+    usage: null,
+    user: body.user ?? null,
+    metadata: body.metadata ?? {},
+  };
+}
+
+export interface Finished {
+  status: ResponseStatus;
+  output: OutputItem[];
+  usage?: ResponsesUsage;
+  incomplete?: 'max_output_tokens' | 'content_filter';
+  error?: { code: string; message: string };
+}
+
+export function responseSnapshot(shell: ResponseShell, f: Finished): Record<string, unknown> {
+  return {
+    ...shell,
+    status: f.status,
+    error: f.error ?? null,
+    incomplete_details: f.incomplete ? { reason: f.incomplete } : null,
+    output: f.output,
+    usage: f.usage ?? null,
+  };
+}
+
+export function messageItem(id: string, text: string, status: 'in_progress' | 'completed' | 'incomplete'): OutputItem {
+  return { id, type: 'message', status, role: 'assistant', content: status === 'in_progress' ? [] : [outputText(text)] };
+}
+
+export function outputText(text: string): Record<string, unknown> {
+  return { type: 'output_text', text, annotations: [], logprobs: [] };
+}
+
+export function functionCallItem(id: string, callId: string, name: string, args: string, status: 'in_progress' | 'completed'): OutputItem {
+  return { id, type: 'function_call', status, arguments: args, call_id: callId, name };
+}
+
+export function reasoningItem(id: string, summary: string | undefined): OutputItem {
+  return { id, type: 'reasoning', summary: summary === undefined ? [] : [{ type: 'summary_text', text: summary }] };
+}

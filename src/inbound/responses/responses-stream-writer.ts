@@ -1,0 +1,158 @@
+/**
+ * @module The internal chat stream → Responses API events, in OpenAI's order and with a running
+ * `sequence_number`: response.created, response.in_progress; per output item output_item.added, its
+ * parts (reasoning_summary_part/_text, content_part + output_text, function_call_arguments) and
+ * output_item.done; then response.completed (or response.incomplete) with usage, or response.failed.
+ * Per-chunk frames are fixed string pieces around the JSON-encoded delta.
+ */
+import type { ChatStreamPart, FinishReason, Usage } from '../../providers/openai-types.js';
+import { dispatchPart, type PartSink } from '../part-events.js';
+import { finishedState } from './render-responses-response.js';
+import {
+  functionCallItem,
+  messageItem,
+  newOutputId,
+  outputText,
+  reasoningItem,
+  responseSnapshot,
+  toResponsesUsage,
+  type OutputItem,
+  type ResponseShell,
+} from './response-object.js';
+
+type Open =
+  | { kind: 'reasoning'; id: string; head: string; text: string }
+  | { kind: 'message'; id: string; head: string; text: string }
+  | { kind: 'call'; id: string; head: string; callId: string; name: string; args: string; index: number };
+
+export class ResponsesStreamWriter implements PartSink {
+  private out = '';
+  private seq = 0;
+  private open: Open | undefined;
+  private readonly output: OutputItem[] = [];
+  private finishReason: FinishReason | undefined;
+  /** The final `response` object, once the stream ended (for the store). */
+  final: Record<string, unknown> | undefined;
+
+  constructor(
+    private readonly shell: ResponseShell,
+    /** Output item ids (deterministic in fixtures). */
+    private readonly newId: (prefix: 'msg' | 'fc' | 'rs') => string = newOutputId,
+  ) {}
+
+  private event(type: string, body: string): void {
+    this.out += 'event: ' + type + '\ndata: {"type":"' + type + '",' + body + ',"sequence_number":' + this.seq++ + '}\n\n';
+  }
+
+  /** response.created and response.in_progress. */
+  start(): string {
+    this.out = '';
+    const snapshot = JSON.stringify(responseSnapshot(this.shell, { status: 'in_progress', output: [] }));
+    this.event('response.created', '"response":' + snapshot);
+    this.event('response.in_progress', '"response":' + snapshot);
+    return this.out;
+  }
+
+  push(part: ChatStreamPart): string {
+    this.out = '';
+    dispatchPart(part, this);
+    return this.out;
+  }
+
+  private close(): void {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    const idx = this.output.length;
+    let item: OutputItem;
+    if (o.kind === 'reasoning') {
+      const text = JSON.stringify(o.text);
+      this.event('response.reasoning_summary_text.done', o.head + ',"summary_index":0,"text":' + text);
+      this.event('response.reasoning_summary_part.done', o.head + ',"summary_index":0,"part":{"type":"summary_text","text":' + text + '}');
+      item = reasoningItem(o.id, o.text);
+    } else if (o.kind === 'message') {
+      const text = JSON.stringify(o.text);
+      this.event('response.output_text.done', o.head + ',"content_index":0,"text":' + text + ',"logprobs":[]');
+      this.event('response.content_part.done', o.head + ',"content_index":0,"part":' + JSON.stringify(outputText(o.text)));
+      item = messageItem(o.id, o.text, 'completed');
+    } else {
+      this.event('response.function_call_arguments.done', o.head + ',"arguments":' + JSON.stringify(o.args) + ',"name":' + JSON.stringify(o.name));
+      item = functionCallItem(o.id, o.callId, o.name, o.args, 'completed');
+    }
+    this.event('response.output_item.done', '"output_index":' + idx + ',"item":' + JSON.stringify(item));
+    this.output.push(item);
+  }
+
+  private head(id: string): string {
+    return '"item_id":"' + id + '","output_index":' + this.output.length;
+  }
+
+  reasoning(text: string): void {
+    let o = this.open;
+    if (o?.kind !== 'reasoning') {
+      this.close();
+      const id = this.newId('rs');
+      o = this.open = { kind: 'reasoning', id, head: this.head(id), text: '' };
+      this.event('response.output_item.added', '"output_index":' + this.output.length + ',"item":' + JSON.stringify(reasoningItem(id, undefined)));
+      this.event('response.reasoning_summary_part.added', o.head + ',"summary_index":0,"part":{"type":"summary_text","text":""}');
+    }
+    o.text += text;
+    this.event('response.reasoning_summary_text.delta', o.head + ',"summary_index":0,"delta":' + JSON.stringify(text));
+  }
+
+  text(text: string): void {
+    let o = this.open;
+    if (o?.kind !== 'message') {
+      this.close();
+      const id = this.newId('msg');
+      o = this.open = { kind: 'message', id, head: this.head(id), text: '' };
+      this.event('response.output_item.added', '"output_index":' + this.output.length + ',"item":' + JSON.stringify(messageItem(id, '', 'in_progress')));
+      this.event('response.content_part.added', o.head + ',"content_index":0,"part":{"type":"output_text","text":"","annotations":[],"logprobs":[]}');
+    }
+    o.text += text;
+    this.event('response.output_text.delta', o.head + ',"content_index":0,"delta":' + JSON.stringify(text) + ',"logprobs":[]');
+  }
+
+  toolCall(index: number, id: string | undefined, name: string | undefined, args: string | undefined): void {
+    let o = this.open;
+    if (o?.kind !== 'call' || o.index !== index) {
+      this.close();
+      const itemId = this.newId('fc');
+      o = this.open = { kind: 'call', id: itemId, head: this.head(itemId), callId: id ?? `call_${itemId.slice(3, 27)}`, name: name ?? '', args: '', index };
+      this.event('response.output_item.added', '"output_index":' + this.output.length + ',"item":' + JSON.stringify(functionCallItem(itemId, o.callId, o.name, '', 'in_progress')));
+    }
+    if (args) {
+      o.args += args;
+      this.event('response.function_call_arguments.delta', o.head + ',"delta":' + JSON.stringify(args));
+    }
+  }
+
+  finish(reason: FinishReason): void {
+    this.finishReason = reason;
+  }
+
+  /** Upstream usage, as the stream reported it (the route finalizes it for `end`). */
+  upstreamUsage: Usage | undefined;
+
+  usage(usage: Usage): void {
+    this.upstreamUsage = usage;
+  }
+
+  /** Closes the open item, then response.completed (or response.incomplete) with usage. */
+  end(usage: Usage | undefined): string {
+    this.out = '';
+    this.close();
+    const state = finishedState(this.finishReason);
+    this.final = responseSnapshot(this.shell, { ...state, output: this.output, usage: usage ? toResponsesUsage(usage) : undefined });
+    this.event(state.status === 'completed' ? 'response.completed' : 'response.incomplete', '"response":' + JSON.stringify(this.final));
+    return this.out;
+  }
+
+  /** response.failed: the stream broke after it began. */
+  fail(code: string, message: string): string {
+    this.out = '';
+    this.final = responseSnapshot(this.shell, { status: 'failed', output: this.output, error: { code, message } });
+    this.event('response.failed', '"response":' + JSON.stringify(this.final));
+    return this.out;
+  }
+}

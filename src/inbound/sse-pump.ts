@@ -1,0 +1,124 @@
+/**
+ * @module Writes a stream of ready-made SSE frame texts to the client, for the Responses and Messages
+ * writers: straight onto node's socket (first frame uncorked, later frames of one tick in one write,
+ * back-pressure honoured) or as a web stream (app.request, browsers). An optional keep-alive frame
+ * (Anthropic's `ping`) goes out whenever nothing was written for `keepAliveMs`: one timer per stream,
+ * never one per chunk.
+ */
+import type { ServerResponse } from 'node:http';
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+export interface PumpOptions {
+  /** Written when the stream was silent this long (ms). */
+  keepAliveMs?: number;
+  keepAliveFrame?: string;
+  /** The client went away: stop the upstream. */
+  onClose(): void;
+}
+
+const encoder = new TextEncoder();
+
+/** A silence watchdog: `touch()` on every write; `tick` writes the keep-alive frame when due. */
+class KeepAlive {
+  private last = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  constructor(ms: number | undefined, write: () => void) {
+    if (!ms) return;
+    this.timer = setInterval(() => {
+      if (Date.now() - this.last >= ms) {
+        this.last = Date.now();
+        write();
+      }
+    }, Math.max(50, Math.floor(ms / 2)));
+    this.timer.unref?.();
+  }
+  touch(): void {
+    this.last = Date.now();
+  }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+export async function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<string>, opts: PumpOptions): Promise<void> {
+  let closed = false;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    closed = true;
+    opts.onClose();
+  });
+  if (!res.headersSent) res.writeHead(status, headers);
+  const keepAlive = new KeepAlive(opts.keepAliveMs, () => {
+    if (!closed && opts.keepAliveFrame) res.write(opts.keepAliveFrame);
+  });
+  let corked = false;
+  let first = true;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
+  try {
+    for await (const text of frames) {
+      if (closed) break;
+      if (text === '') continue;
+      keepAlive.touch();
+      if (first) first = false;
+      else if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
+      if (!res.write(text) && !closed) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    }
+  } finally {
+    keepAlive.stop();
+    if (closed) await frames.return(undefined);
+    else res.end();
+  }
+}
+
+/** The same frames as a web stream body; cancelling it stops the frames. */
+export function sseBody(frames: AsyncGenerator<string>, opts: Omit<PumpOptions, 'onClose'> = {}): ReadableStream<Uint8Array> {
+  let keepAlive: KeepAlive | undefined;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      keepAlive = new KeepAlive(opts.keepAliveMs, () => {
+        if (opts.keepAliveFrame) controller.enqueue(encoder.encode(opts.keepAliveFrame));
+      });
+    },
+    async pull(controller) {
+      for (;;) {
+        const r = await frames.next();
+        if (r.done) {
+          keepAlive?.stop();
+          controller.close();
+          return;
+        }
+        if (r.value === '') continue;
+        keepAlive?.touch();
+        controller.enqueue(encoder.encode(r.value));
+        return;
+      }
+    },
+    async cancel() {
+      keepAlive?.stop();
+      await frames.return(undefined);
+    },
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * @module One pass-through POST (issue 17) on a node:http keep-alive transport: the client's body with
+ * only `model` replaced, under the call's deadline; a non-2xx answer becomes the provider's mapped
+ * error (the attempt loop fails over on it); a streamed answer is relayed as bytes, the deadline
+ * re-armed by each chunk.
+ */
+import type { CallContext, PassthroughRequest, PassthroughResponse } from './provider-adapter.js';
+import { guardStream, withDeadline } from './deadline.js';
+
+export interface PassthroughTarget {
+  fetch: typeof fetch;
+  url: string;
+  /** Auth and API headers of this provider. */
+  headers: Record<string, string>;
+  provider: string;
+  /** A non-2xx answer (status, parsed body or text, headers) → the provider's error. */
+  toError(status: number, payload: unknown, retryAfter: string | null): Error;
+}
+
+const KEPT_HEADERS = ['content-type', 'request-id', 'x-request-id', 'anthropic-organization-id', 'openai-processing-ms'];
+
+function keptHeaders(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of KEPT_HEADERS) {
+    const v = res.headers.get(h);
+    if (v !== null) out[h] = v;
+  }
+  return out;
+}
+
+async function open(t: PassthroughTarget, req: PassthroughRequest, ctx: CallContext, signal: AbortSignal): Promise<Response> {
+  const body = JSON.stringify({ ...req.body, model: ctx.model });
+  const res = await t.fetch(t.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: req.stream ? 'text/event-stream' : 'application/json', ...req.headers, ...t.headers },
+    body,
+    signal,
+  });
+  if (res.ok) return res;
+  const text = await res.text().catch(() => '');
+  let payload: unknown = text;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    // not JSON: the text is the message
+  }
+  throw t.toError(res.status, payload, res.headers.get('retry-after'));
+}
+
+export async function passthroughPost(t: PassthroughTarget, req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
+  const opts = { provider: t.provider, mapError: undefined };
+  if (!req.stream) {
+    return withDeadline(ctx, opts, async (signal) => {
+      const res = await open(t, req, ctx, signal);
+      return { status: res.status, headers: keptHeaders(res), text: await res.text() };
+    });
+  }
+  const out: PassthroughResponse = { status: 200, headers: {} };
+  out.bytes = guardStream(
+    ctx,
+    opts,
+    async (signal) => {
+      const res = await open(t, req, ctx, signal);
+      out.status = res.status;
+      Object.assign(out.headers, keptHeaders(res));
+      return res.body as unknown as AsyncIterable<Uint8Array>;
+    },
+    (bytes) => bytes,
+  );
+  return out;
+}

@@ -1,0 +1,214 @@
+/**
+ * @module Shared counters behind one interface (CONTRACTS §7.3): sliding-window sums (rpm, tpm,
+ * login failures), parallel slots and spend per budget period. Every check-and-add is one call so a
+ * Redis implementation can make it atomic (a Lua script) across instances; this local one keeps
+ * windows and slots in memory and persists spend to SQLite write-behind, so budgets survive restarts.
+ */
+import { migrate, type Db, type Migration } from './db.js';
+
+type Awaitable<T> = T | Promise<T>;
+
+export type ConsumeResult = { ok: true } | { ok: false; retryAfterMs: number };
+
+export interface CounterStore {
+  /**
+   * Adds `amount` to the window `key` if that keeps its sum within `limit`; `amount` 0 only asks
+   * whether the sum is still under `limit`. Refused: ms until enough of the window has expired.
+   */
+  tryConsume(key: string, windowMs: number, limit: number, amount: number, now: number): Awaitable<ConsumeResult>;
+  /** Adds unconditionally (tokens counted once a request settled). */
+  add(key: string, windowMs: number, amount: number, now: number): Awaitable<void>;
+  /** A parallel slot under `limit`; false when all are taken. */
+  acquireSlot(key: string, limit: number): Awaitable<boolean>;
+  releaseSlot(key: string): Awaitable<void>;
+  /** USD spent on `key` in `period` (e.g. `2026-03-04`, `2026-W10`, `2026-03`). */
+  spent(key: string, period: string): Awaitable<number>;
+  addSpend(key: string, period: string, usd: number): Awaitable<void>;
+  /** Writes what is pending and stops timers. */
+  close(): Awaitable<void>;
+}
+
+export const SPEND_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'counters-001-spend',
+    sql: `CREATE TABLE key_spend (
+      key TEXT NOT NULL,
+      period TEXT NOT NULL,
+      usd REAL NOT NULL,
+      PRIMARY KEY (key, period)
+    )`,
+  },
+];
+
+/** Buckets per window: a minute is counted to the second. */
+const BUCKETS = 60;
+
+/** A sliding window as a ring of buckets; old buckets are cleared as time moves on. */
+class SlidingWindow {
+  private readonly sums = new Float64Array(BUCKETS);
+  /** The absolute bucket number each slot holds. */
+  private readonly ids = new Float64Array(BUCKETS).fill(-Infinity);
+  private readonly bucketMs: number;
+
+  constructor(readonly windowMs: number) {
+    this.bucketMs = Math.max(1, windowMs / BUCKETS);
+  }
+
+  sum(now: number): number {
+    const current = Math.floor(now / this.bucketMs);
+    let s = 0;
+    for (let i = 0; i < BUCKETS; i++) if (this.ids[i]! > current - BUCKETS) s += this.sums[i]!;
+    return s;
+  }
+
+  add(now: number, amount: number): void {
+    const current = Math.floor(now / this.bucketMs);
+    const slot = current % BUCKETS;
+    if (this.ids[slot] !== current) {
+      this.ids[slot] = current;
+      this.sums[slot] = 0;
+    }
+    this.sums[slot]! += amount;
+  }
+
+  /** ms until the sum, with `amount` added, fits `limit` (oldest buckets expire first). */
+  retryAfter(now: number, limit: number, amount: number): number {
+    const current = Math.floor(now / this.bucketMs);
+    let excess = this.sum(now) + amount - limit;
+    if (amount === 0) excess += 1e-9; // "still under": at least something must expire
+    for (let age = BUCKETS - 1; age >= 0; age--) {
+      const id = current - age;
+      const slot = ((id % BUCKETS) + BUCKETS) % BUCKETS;
+      if (this.ids[slot] !== id) continue;
+      excess -= this.sums[slot]!;
+      if (excess <= 0) return Math.max(1, (id + BUCKETS) * this.bucketMs - now);
+    }
+    return this.windowMs;
+  }
+}
+
+export interface LocalCounterOptions {
+  /** Persists spend; without it spend lives in memory only. */
+  db?: Db;
+  /** How often pending spend is written (ms). */
+  flushMs?: number;
+}
+
+export class LocalCounterStore implements CounterStore {
+  private readonly windows = new Map<string, SlidingWindow>();
+  private readonly slots = new Map<string, number>();
+  /** `${key}\n${period}` → USD, loaded from SQLite on first use. */
+  private readonly spend = new Map<string, number>();
+  /** Increments not yet written. */
+  private readonly pending = new Map<string, number>();
+  private readonly timer?: NodeJS.Timeout;
+  /** Drops windows that emptied, so keys from the outside (login names, IPs) cannot pile up. */
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly readSpend;
+  private readonly writeSpend;
+  private readonly db?: Db;
+
+  constructor(opts: LocalCounterOptions = {}) {
+    this.db = opts.db;
+    this.sweeper = setInterval(() => this.sweep(Date.now()), 60_000);
+    this.sweeper.unref();
+    if (opts.db) {
+      migrate(opts.db, SPEND_MIGRATIONS);
+      this.readSpend = opts.db.prepare<[string, string], number>('SELECT usd FROM key_spend WHERE key = ? AND period = ?').pluck();
+      // Adds rather than overwrites: several processes (cluster workers, the CLI) may write.
+      this.writeSpend = opts.db.prepare<[string, string, number]>(
+        'INSERT INTO key_spend (key, period, usd) VALUES (?, ?, ?) ON CONFLICT(key, period) DO UPDATE SET usd = usd + excluded.usd',
+      );
+      this.timer = setInterval(() => this.flush(), opts.flushMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  private window(key: string, windowMs: number): SlidingWindow {
+    let w = this.windows.get(key);
+    if (!w || w.windowMs !== windowMs) {
+      w = new SlidingWindow(windowMs);
+      this.windows.set(key, w);
+    }
+    return w;
+  }
+
+  tryConsume(key: string, windowMs: number, limit: number, amount: number, now: number): ConsumeResult {
+    const w = this.window(key, windowMs);
+    const used = w.sum(now);
+    const fits = amount === 0 ? used < limit : used + amount <= limit;
+    if (!fits) return { ok: false, retryAfterMs: amount > limit ? windowMs : w.retryAfter(now, limit, amount) };
+    if (amount !== 0) w.add(now, amount);
+    return { ok: true };
+  }
+
+  add(key: string, windowMs: number, amount: number, now: number): void {
+    if (amount > 0) this.window(key, windowMs).add(now, amount);
+  }
+
+  acquireSlot(key: string, limit: number): boolean {
+    const n = this.slots.get(key) ?? 0;
+    if (n >= limit) return false;
+    this.slots.set(key, n + 1);
+    return true;
+  }
+
+  releaseSlot(key: string): void {
+    const n = this.slots.get(key) ?? 0;
+    if (n <= 1) this.slots.delete(key);
+    else this.slots.set(key, n - 1);
+  }
+
+  spent(key: string, period: string): number {
+    const k = `${key}\n${period}`;
+    let v = this.spend.get(k);
+    if (v === undefined) {
+      // Once per key and period: what earlier runs (and other processes) spent.
+      v = this.readSpend?.get(key, period) ?? 0;
+      this.spend.set(k, v);
+    }
+    return v;
+  }
+
+  addSpend(key: string, period: string, usd: number): void {
+    if (!(usd > 0)) return;
+    const k = `${key}\n${period}`;
+    this.spend.set(k, this.spent(key, period) + usd);
+    if (this.writeSpend) this.pending.set(k, (this.pending.get(k) ?? 0) + usd);
+  }
+
+  /** Writes pending spend in one transaction, off the request path. */
+  flush(): void {
+    if (!this.db || !this.writeSpend || this.pending.size === 0) return;
+    const batch = [...this.pending];
+    this.pending.clear();
+    const write = this.writeSpend;
+    try {
+      this.db.transaction(() => {
+        for (const [k, usd] of batch) {
+          const i = k.indexOf('\n');
+          write.run(k.slice(0, i), k.slice(i + 1), usd);
+        }
+      })();
+    } catch {
+      // Database busy or closed: keep the increments for the next flush.
+      for (const [k, usd] of batch) this.pending.set(k, (this.pending.get(k) ?? 0) + usd);
+    }
+  }
+
+  /** Forgets every window with nothing left in it at `now`. */
+  sweep(now: number): void {
+    for (const [key, w] of this.windows) if (w.sum(now) === 0) this.windows.delete(key);
+  }
+
+  /** How many windows are held (tests, diagnostics). */
+  get windowCount(): number {
+    return this.windows.size;
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    if (this.timer) clearInterval(this.timer);
+    this.flush();
+  }
+}

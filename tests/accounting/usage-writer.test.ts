@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { UsageWriter, type UsageSink } from '../../src/accounting/usage-writer.js';
+import { openDatabase } from '../../src/store/db.js';
+import { UsageStore, type UsageRow } from '../../src/store/usage.js';
+
+function row(i: number, over: Partial<UsageRow> = {}): UsageRow {
+  return {
+    ts: Date.now(), request_id: `req-${i}`, parent_id: null, client_id: 'anonymous', key_id: null, user: null, route: 'chat',
+    target: 'openai/gpt-4o', provider: 'openai', model: 'gpt-4o', attempts: 1, status: 200, error_code: null,
+    prompt_tokens: 10, completion_tokens: 5, cached_tokens: 0, reasoning_tokens: 0, cache_write_tokens: 0,
+    effective_context: 10, cost_usd: 0.001, latency_ms: 12, ttft_ms: null, stream: 0, cache_hit: 0, aborted: 0, failovers: 0,
+    ...over,
+  };
+}
+
+/** A sink standing in for a SQLite that is stuck: every write fails with SQLITE_BUSY. */
+class StalledSink implements UsageSink {
+  attempts = 0;
+  insert(): void {
+    this.attempts++;
+    throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+  }
+}
+
+describe('the usage writer', () => {
+  it('writes queued records in one batch to SQLite when flushed, not when pushed', () => {
+    const db = openDatabase(':memory:');
+    const store = new UsageStore(db);
+    const writer = new UsageWriter({ sink: store, intervalMs: 60_000 });
+    for (let i = 0; i < 5; i++) expect(writer.push(row(i))).toBe(true);
+    expect(store.summary({ from: 0, to: Date.now() + 1 }).totals.requests).toBe(0);
+    expect(writer.pending).toBe(5);
+    writer.flush();
+    expect(writer.pending).toBe(0);
+    expect(store.summary({ from: 0, to: Date.now() + 1 }).totals.requests).toBe(5);
+    writer.close();
+    db.close();
+  });
+
+  it('flushes on its own after the interval', async () => {
+    const db = openDatabase(':memory:');
+    const store = new UsageStore(db);
+    const writer = new UsageWriter({ sink: store, intervalMs: 20 });
+    writer.push(row(1));
+    await expect.poll(() => writer.written, { timeout: 2000 }).toBe(1);
+    writer.close();
+    db.close();
+  });
+
+  it('keeps its queue bounded when SQLite stalls and counts every dropped record', () => {
+    const sink = new StalledSink();
+    let droppedSeen = 0;
+    const writer = new UsageWriter({ sink, capacity: 100, batchRows: 1_000_000, intervalMs: 60_000, onDrop: (n) => (droppedSeen += n) });
+    let accepted = 0;
+    for (let i = 0; i < 1000; i++) if (writer.push(row(i))) accepted++;
+    expect(accepted).toBe(100);
+    expect(writer.pending).toBe(100);
+    expect(writer.dropped).toBe(900);
+    // A stalled flush keeps the batch for the next try, still within the bound.
+    writer.flush();
+    expect(sink.attempts).toBe(1);
+    expect(writer.pending).toBe(100);
+    for (let i = 0; i < 50; i++) writer.push(row(i));
+    expect(writer.pending).toBe(100);
+    expect(writer.dropped).toBe(950);
+    expect(droppedSeen).toBe(950);
+    writer.close();
+  });
+
+  it('drops a batch SQLite refuses for good instead of retrying it forever', () => {
+    const sink: UsageSink = {
+      insert() {
+        throw Object.assign(new Error('no such table'), { code: 'SQLITE_ERROR' });
+      },
+    };
+    const writer = new UsageWriter({ sink, intervalMs: 60_000 });
+    writer.push(row(1));
+    writer.push(row(2));
+    writer.flush();
+    expect(writer.pending).toBe(0);
+    expect(writer.dropped).toBe(2);
+    writer.close();
+  });
+
+  it('writes what is queued on close and drops pushes after it', () => {
+    const db = openDatabase(':memory:');
+    const store = new UsageStore(db);
+    const writer = new UsageWriter({ sink: store, intervalMs: 60_000 });
+    writer.push(row(1));
+    writer.close();
+    expect(store.summary({ from: 0, to: Date.now() + 1 }).totals.requests).toBe(1);
+    expect(writer.push(row(2))).toBe(false);
+    expect(writer.dropped).toBe(1);
+    db.close();
+  });
+});
