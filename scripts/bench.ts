@@ -4,8 +4,16 @@
  * on a temp config, and drives both with the same load, interleaved (direct, then aisbf, per
  * scenario), after a warm-up. Prints a table and writes JSON to bench-results/.
  *
+ * The floor (issue 21): scripts/bench/floor-proxy.mjs, a ~40-line node:http pass-through proxy, runs
+ * beside aisbf in the chat and stream scenarios; aisbf's CPU per request and added latency are
+ * reported as ratios to it. "Everything on" (a key with limits, accounting, metrics scraped each
+ * second, the admission stage with a limit) runs on its own instance, against the same floor.
+ *
  * Knobs (environment): DURATION=4 (s per scenario), WARMUP=1, REPEAT=1 (medians across rounds),
- * WORKERS=1 (aisbf server.workers), CHUNKS=20 (stream chunks), CLI=0 (skip the CLI row), CLI_ONLY=1 (only it), OUT=path.json
+ * WORKERS=1 (aisbf server.workers), CHUNKS=20 (stream chunks), CLI=0 (skip the CLI row), CLI_ONLY=1 (only it), OUT=path.json,
+ * BASE=<dir> (or --base <dir>): another aisbf checkout, built (e.g. a worktree of 0.1 at /tmp/aisbf-base),
+ * run in the same scenarios (chat, stream, memory, CLI) as the "base" column, for before/after from one run.
+ * NODE_BIN=<path>: the node that runs aisbf, the base and the floor (e.g. Node 24); the drivers stay on this one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +35,10 @@ const WARMUP = Number(process.env.WARMUP ?? 1);
 const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const WORKERS = process.env.WORKERS ?? '1';
 const CHUNKS = Number(process.env.CHUNKS ?? 20);
+const baseArg = process.argv.indexOf('--base');
+const BASE = baseArg > 0 ? process.argv[baseArg + 1] : process.env.BASE || undefined;
+/** The node that runs the servers under test (aisbf, base, floor). */
+const NODE = process.env.NODE_BIN || process.execPath;
 
 const freePort = () =>
   new Promise<number>((res, rej) => {
@@ -59,6 +71,10 @@ interface Row {
   scenario: string;
   metric: string;
   direct?: number;
+  /** The floor proxy (scripts/bench/floor-proxy.mjs), same scenario, same run. */
+  floor?: number;
+  /** The BASE build, same scenario, same run. */
+  base?: number;
   aisbf: number;
   delta?: number;
   target?: string;
@@ -69,16 +85,16 @@ interface Row {
  * The CLI row: median of 10 wall-clock runs of `aisbf --help`, `aisbf status` (nothing running), a
  * foreground start until /health answers 200, and `aisbf daemon` on a fresh config dir vs. a used one.
  */
-async function measureCli(): Promise<Array<{ metric: string; ms: number; target: string; pass: boolean }>> {
+async function measureCli(root = ROOT): Promise<Array<{ metric: string; ms: number; target: string; pass: boolean }>> {
   const N = 10;
-  const bin = join(ROOT, 'bin/aisbf.js');
+  const bin = join(root, 'bin/aisbf.js');
   const base = mkdtempSync(join(tmpdir(), 'aisbf-bench-cli-'));
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const env = (dir: string) => ({ ...process.env, AISBF_CONFIG_DIR: dir, AISBF_DEBUG: '' });
   const timeRun = (args: string[], dir: string) =>
     new Promise<number>((res, rej) => {
       const t0 = performance.now();
-      const c = spawn(process.execPath, [bin, ...args], { env: env(dir), stdio: 'ignore' });
+      const c = spawn(NODE, [bin, ...args], { env: env(dir), stdio: 'ignore' });
       c.once('error', rej);
       c.once('exit', () => res(performance.now() - t0));
     });
@@ -88,12 +104,12 @@ async function measureCli(): Promise<Array<{ metric: string; ms: number; target:
   const usedJson = JSON.parse(readFileSync(join(used, 'aisbf.json'), 'utf8')) as { server: { port: number } };
   usedJson.server.port = port;
   writeFileSync(join(used, 'aisbf.json'), JSON.stringify(usedJson));
-  const help: number[] = [], status: number[] = [], fg: number[] = [], firstDaemon: number[] = [], laterDaemon: number[] = [];
+  const help: number[] = [], status: number[] = [], fg: number[] = [], fgCpu: number[] = [], firstDaemon: number[] = [], laterDaemon: number[] = [];
   for (let i = 0; i < N; i++) help.push(await timeRun(['--help'], used));
   for (let i = 0; i < N; i++) status.push(await timeRun(['status'], used));
   for (let i = 0; i < N; i++) {
     const t0 = performance.now();
-    const c = spawn(process.execPath, [bin], { env: env(used), stdio: 'ignore' });
+    const c = spawn(NODE, [bin], { env: env(used), stdio: 'ignore' });
     // Polled every 5 ms (waitFor's 100 ms would round the start time up).
     for (;;) {
       if (c.exitCode !== null) throw new Error(`aisbf (foreground) exited with ${c.exitCode}`);
@@ -102,6 +118,8 @@ async function measureCli(): Promise<Array<{ metric: string; ms: number; target:
       await new Promise((r) => setTimeout(r, 5));
     }
     fg.push(performance.now() - t0);
+    // CPU time to that point: what the start costs, whatever else the machine is doing.
+    fgCpu.push(cpuMs(c.pid!));
     const gone = new Promise((r) => c.once('exit', r));
     c.kill('SIGTERM');
     await gone;
@@ -120,6 +138,7 @@ async function measureCli(): Promise<Array<{ metric: string; ms: number; target:
     { metric: 'aisbf --help ms', ms: med(help), target: '≤ 150', pass: med(help) <= 150 },
     { metric: 'aisbf status ms', ms: med(status), target: '≤ 150', pass: med(status) <= 150 },
     { metric: 'foreground start to 200 on /health ms', ms: med(fg), target: '≤ 500', pass: med(fg) <= 500 },
+    { metric: 'foreground start, CPU ms used to that 200', ms: med(fgCpu), target: '', pass: true },
     { metric: 'aisbf daemon, later start ms', ms: later, target: '', pass: true },
     { metric: 'aisbf daemon, first start on a fresh config dir ms', ms: med(firstDaemon), target: `≤ later (${Math.round(later)}) + 10%`, pass: med(firstDaemon) <= later * 1.1 },
   ];
@@ -127,7 +146,11 @@ async function measureCli(): Promise<Array<{ metric: string; ms: number; target:
 
 async function main(): Promise<void> {
   if (process.env.CLI_ONLY === '1') {
-    for (const r of await measureCli()) process.stdout.write(`${r.metric}: ${Math.round(r.ms)} (target ${r.target || '-'}${r.target ? `, ${r.pass ? 'met' : 'NOT met'}` : ''})\n`);
+    const base = BASE ? await measureCli(BASE) : undefined;
+    for (const [i, r] of (await measureCli()).entries()) {
+      const was = base ? ` (base ${Math.round(base[i]!.ms)})` : '';
+      process.stdout.write(`${r.metric}: ${Math.round(r.ms)}${was} (target ${r.target || '-'}${r.target ? `, ${r.pass ? 'met' : 'NOT met'}` : ''})\n`);
+    }
     return;
   }
   const mockPort = await freePort();
@@ -197,15 +220,43 @@ async function main(): Promise<void> {
   children.push(mock);
   await waitFor(`${mockBase}/health`, mock, 'the mock upstream');
 
-  const aisbf = spawn(process.execPath, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });
+  const aisbf = spawn(NODE, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });
   children.push(aisbf);
   const aisbfOrigin = `http://127.0.0.1:${aisbfPort}`;
   await waitFor(`${aisbfOrigin}/health`, aisbf, 'aisbf');
+
+  // The floor, and the BASE build (same config, its own dir and port) when asked for.
+  const floorPort = await freePort();
+  const floor = spawn(NODE, [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(floorPort), mockBase], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(floor);
+  const floorOrigin = `http://127.0.0.1:${floorPort}`;
+  await waitFor(`${floorOrigin}/health`, floor, 'the floor proxy');
+  let base: ChildProcess | undefined;
+  let baseOrigin = '';
+  const baseDir = BASE ? mkdtempSync(join(tmpdir(), 'aisbf-bench-base-')) : undefined;
+  if (BASE && baseDir) {
+    const basePort = await freePort();
+    // Only what 0.1 knows too (no OCR capability); the chat/stream scenarios use `mock`.
+    writeFileSync(join(baseDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry() } }));
+    for (const f of ['rotations.json', 'autoselect.json']) writeFileSync(join(baseDir, f), f === 'rotations.json' ? '{}' : readFileSync(join(dir, f)));
+    writeFileSync(join(baseDir, 'aisbf.json'), JSON.stringify({ server: { port: basePort }, logging: { level: 'info' } }));
+    base = spawn(NODE, [join(BASE, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: baseDir } });
+    children.push(base);
+    baseOrigin = `http://127.0.0.1:${basePort}`;
+    await waitFor(`${baseOrigin}/health`, base, `the base build (${BASE})`);
+  }
   await new Promise((r) => setTimeout(r, 500));
   const idleRss = rssMb(aisbf.pid!);
+  const idleRssFloor = rssMb(floor.pid!);
+  const idleRssBase = base ? rssMb(base.pid!) : undefined;
 
   const direct = (path: string, body: string): LoadTarget => ({ name: 'direct', origin: mockBase, path, body, headers: { authorization: 'Bearer sk-bench' } });
   const via = (path: string, body: string): LoadTarget => ({ name: 'aisbf', origin: aisbfOrigin, path, body });
+  /** The same request through the floor proxy and (when BASE is set) the base build: [floor, base?]. */
+  const peers = (path: string, body: string): LoadTarget[] => [
+    { name: 'floor', origin: floorOrigin, path, body },
+    ...(base ? [{ name: 'base', origin: baseOrigin, path, body }] : []),
+  ];
   const anthropicDirect: LoadTarget = {
     name: 'direct',
     origin: mockBase,
@@ -222,7 +273,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < REPEAT; round++) {
       for (const [i, t] of targets.entries()) {
         if (WARMUP > 0) await closedLoop(t, 4, WARMUP);
-        const pid = t.name.startsWith('aisbf') ? aisbfPid : mock.pid!;
+        const pid = t.name === 'floor' ? floor.pid! : t.name === 'base' ? base!.pid! : t.name.startsWith('aisbf') ? aisbfPid : mock.pid!;
         let peak = rssMb(pid);
         const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
         const cpu0 = cpuMs(pid);
@@ -240,27 +291,46 @@ async function main(): Promise<void> {
 
   const rps = (s: Sample) => s.ok / s.seconds;
   const round2 = (n: number) => Math.round(n * 100) / 100;
-  const add = (scenario: string, metric: string, d: number | undefined, a: number, target?: string, pass?: boolean) =>
-    rows.push({ scenario, metric, direct: d === undefined ? undefined : round2(d), aisbf: round2(a), delta: d === undefined ? undefined : round2(a - d), target, pass });
+  const add = (scenario: string, metric: string, d: number | undefined, a: number, target?: string, pass?: boolean, more: { floor?: number; base?: number } = {}) =>
+    rows.push({
+      scenario, metric, direct: d === undefined ? undefined : round2(d),
+      floor: more.floor === undefined ? undefined : round2(more.floor), base: more.base === undefined ? undefined : round2(more.base),
+      aisbf: round2(a), delta: d === undefined ? undefined : round2(a - d), target, pass,
+    });
+  type Measured = { sample: Sample; cpuUsPerReq: number; peakRss: number };
+  /** aisbf's CPU per request and added latency (p50 over direct) as ratios to the floor's. */
+  const floorRatios = (scenario: string, d: Measured, a: Measured, f: Measured, cpuTarget: number) => {
+    const cpuRatio = a.cpuUsPerReq / f.cpuUsPerReq;
+    add(scenario, 'CPU µs/req: aisbf ÷ floor', undefined, cpuRatio, `≤ ${cpuTarget}×`, cpuRatio <= cpuTarget, { floor: f.cpuUsPerReq });
+    const addedA = median(a.sample.lat) - median(d.sample.lat), addedF = median(f.sample.lat) - median(d.sample.lat);
+    add(scenario, 'added p50 ms: aisbf ÷ floor', undefined, addedA / addedF, '', undefined, { floor: addedF });
+  };
 
   process.stderr.write(`bench: mock ${mockBase}, aisbf ${aisbfOrigin} (workers ${WORKERS}), ${DURATION}s per scenario, ${REPEAT} round(s)\n`);
 
   // 1. Latency at concurrency 1.
   const chat = [direct('/v1/chat/completions', chatBody('gpt-4o-mini')), via('/api/mock/chat/completions', chatBody('gpt-4o-mini'))];
-  const [c1d, c1a] = await measure('chat_c1', chat, (t) => closedLoop(t, 1, DURATION));
+  const chatPeers = peers('/api/mock/chat/completions', chatBody('gpt-4o-mini'));
+  const [c1d, c1a, c1f, c1b] = await measure('chat_c1', [...chat, ...chatPeers], (t) => closedLoop(t, 1, DURATION));
   const p50d = median(c1d!.sample.lat), p50a = median(c1a!.sample.lat);
   const p99d = percentile(c1d!.sample.lat, 99), p99a = percentile(c1a!.sample.lat, 99);
-  add('chat c=1', 'p50 ms', p50d, p50a, 'Δ ≤ 0.25', p50a - p50d <= 0.25);
-  add('chat c=1', 'p99 ms', p99d, p99a, 'Δ ≤ 1.0', p99a - p99d <= 1.0);
-  add('chat c=1', 'aisbf CPU µs/req', undefined, c1a!.cpuUsPerReq);
+  const fb = (pick: (m: Measured) => number, f?: Measured, b?: Measured) => ({ floor: f ? pick(f) : undefined, base: b ? pick(b) : undefined });
+  add('chat c=1', 'p50 ms', p50d, p50a, 'Δ ≤ 0.25', p50a - p50d <= 0.25, fb((m) => median(m.sample.lat), c1f, c1b));
+  add('chat c=1', 'p99 ms', p99d, p99a, 'Δ ≤ 1.0', p99a - p99d <= 1.0, fb((m) => percentile(m.sample.lat, 99), c1f, c1b));
+  add('chat c=1', 'aisbf CPU µs/req', undefined, c1a!.cpuUsPerReq, undefined, undefined, fb((m) => m.cpuUsPerReq, c1f, c1b));
+  floorRatios('chat c=1 (everything off)', c1d!, c1a!, c1f!, 1.5);
 
   // 2. Throughput ceiling.
   let ceilingD = 0, ceilingA = 0, peakRss = 0, cpuAtCeiling = NaN;
+  let peakRssFloor = 0, peakRssBase = 0;
   for (const c of [16, 64]) {
-    const [d, a] = await measure(`chat_c${c}`, chat, (t) => closedLoop(t, c, DURATION));
-    add(`chat c=${c}`, 'req/s', rps(d!.sample), rps(a!.sample));
-    add(`chat c=${c}`, 'p50 ms', median(d!.sample.lat), median(a!.sample.lat));
-    add(`chat c=${c}`, 'aisbf CPU µs/req', undefined, a!.cpuUsPerReq);
+    const [d, a, f, b] = await measure(`chat_c${c}`, [...chat, ...chatPeers], (t) => closedLoop(t, c, DURATION));
+    add(`chat c=${c}`, 'req/s', rps(d!.sample), rps(a!.sample), undefined, undefined, fb((m) => rps(m.sample), f, b));
+    add(`chat c=${c}`, 'p50 ms', median(d!.sample.lat), median(a!.sample.lat), undefined, undefined, fb((m) => median(m.sample.lat), f, b));
+    add(`chat c=${c}`, 'aisbf CPU µs/req', undefined, a!.cpuUsPerReq, undefined, undefined, fb((m) => m.cpuUsPerReq, f, b));
+    if (c === 64) floorRatios('chat c=64 (everything off)', d!, a!, f!, 1.5);
+    peakRssFloor = Math.max(peakRssFloor, f!.peakRss);
+    if (b) peakRssBase = Math.max(peakRssBase, b.peakRss);
     ceilingD = Math.max(ceilingD, rps(d!.sample));
     if (rps(a!.sample) > ceilingA) {
       ceilingA = rps(a!.sample);
@@ -279,14 +349,18 @@ async function main(): Promise<void> {
 
   // 4. Streaming.
   const stream = [direct('/v1/chat/completions', chatBody('gpt-4o-mini', { stream: true })), via('/api/mock/chat/completions', chatBody('gpt-4o-mini', { stream: true }))];
-  const [sd, sa] = await measure('stream_c1', stream, (t) => closedLoop(t, 1, DURATION, true));
+  const [sd, sa, sf, sb] = await measure('stream_c1', [...stream, ...peers('/api/mock/chat/completions', chatBody('gpt-4o-mini', { stream: true }))], (t) => closedLoop(t, 1, DURATION, true));
   const ttfbD = median(sd!.sample.ttfb), ttfbA = median(sa!.sample.ttfb);
-  add(`stream c=1 (${CHUNKS} chunks)`, 'TTFB p50 ms', ttfbD, ttfbA, 'Δ ≤ 1', ttfbA - ttfbD <= 1);
-  add(`stream c=1 (${CHUNKS} chunks)`, 'last byte p50 ms', median(sd!.sample.lat), median(sa!.sample.lat), 'Δ ≤ 1', median(sa!.sample.lat) - median(sd!.sample.lat) <= 1);
+  add(`stream c=1 (${CHUNKS} chunks)`, 'TTFB p50 ms', ttfbD, ttfbA, 'Δ ≤ 0.5', ttfbA - ttfbD <= 0.5, fb((m) => median(m.sample.ttfb), sf, sb));
+  add(`stream c=1 (${CHUNKS} chunks)`, 'last byte p50 ms', median(sd!.sample.lat), median(sa!.sample.lat), 'Δ ≤ 1', median(sa!.sample.lat) - median(sd!.sample.lat) <= 1, fb((m) => median(m.sample.lat), sf, sb));
+  // Per chunk: the stream's CPU per request over the plain chat's, spread over its chunks.
+  const perChunk = (s?: Measured, c?: Measured) => (s && c ? (s.cpuUsPerReq - c.cpuUsPerReq) / CHUNKS : undefined);
+  const chunkA = perChunk(sa, c1a)!;
+  add(`stream c=1 (${CHUNKS} chunks)`, 'CPU µs per chunk (over chat)', undefined, chunkA, '≤ 3', chunkA <= 3, { floor: perChunk(sf, c1f), base: perChunk(sb, c1b) });
 
   // 5. Memory.
-  add('memory', 'idle RSS MB', undefined, idleRss, '≤ 70', idleRss <= 70);
-  add('memory', 'peak RSS MB (c=64)', undefined, peakRss, '≤ 120', peakRss <= 120);
+  add('memory', 'idle RSS MB', undefined, idleRss, '≤ 70', idleRss <= 70, { floor: idleRssFloor, base: idleRssBase });
+  add('memory', 'peak RSS MB (c=64)', undefined, peakRss, '≤ 120', peakRss <= 120, { floor: peakRssFloor, base: base ? peakRssBase : undefined });
 
   // 6. Routes with more work: a rotation, the Anthropic translation, condensation configured but under its threshold.
   const [rotD, rotA] = await measure('rotation_c1', [chat[0]!, via('/api/rotations/chat/completions', chatBody('bench-rot'))], (t) => closedLoop(t, 1, DURATION));
@@ -305,14 +379,14 @@ async function main(): Promise<void> {
     { name: 'messages', path: '/v1/messages', body: (stream: boolean) => JSON.stringify({ model: 'mock/gpt-4o-mini', max_tokens: 256, messages: [{ role: 'user', content: userText }], stream }) },
   ];
   for (const api of inbound) {
-    const [, ia] = await measure(`${api.name}_c1`, [via(api.path, api.body(false))], (t) => closedLoop(t, 1, DURATION));
+    const [ia] = await measure(`${api.name}_c1`, [via(api.path, api.body(false))], (t) => closedLoop(t, 1, DURATION));
     add(`${api.name} c=1`, 'CPU µs/req over chat', undefined, ia!.cpuUsPerReq - c1a!.cpuUsPerReq, '≤ 100', ia!.cpuUsPerReq - c1a!.cpuUsPerReq <= 100);
-    const [, isa] = await measure(`${api.name}_stream_c1`, [via(api.path, api.body(true))], (t) => closedLoop(t, 1, DURATION, true));
+    const [isa] = await measure(`${api.name}_stream_c1`, [via(api.path, api.body(true))], (t) => closedLoop(t, 1, DURATION, true));
     const perChunkUs = ((isa!.cpuUsPerReq - sa!.cpuUsPerReq) / CHUNKS);
     add(`${api.name} stream (${CHUNKS} chunks)`, 'CPU µs/chunk over chat', undefined, perChunkUs, '≤ 5', perChunkUs <= 5);
   }
 
-  const ctxServer = spawn(process.execPath, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: ctxDir } });
+  const ctxServer = spawn(NODE, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: ctxDir } });
   children.push(ctxServer);
   const ctxOrigin = `http://127.0.0.1:${ctxPort}`;
   await waitFor(`${ctxOrigin}/health`, ctxServer, 'aisbf (condensation instance)');
@@ -326,12 +400,25 @@ async function main(): Promise<void> {
   add('context management, condensation configured, under threshold', 'µs/req (byte bound, 1 msg)', undefined, small.boundMicros);
   add('context management, condensation configured, under threshold', `µs/req (byte bound, ${big.tokens} tokens)`, undefined, big.boundMicros);
   add('context management, near the threshold', `µs/req (exact count, ${big.tokens} tokens, first / repeat)`, undefined, big.countFirstMicros, `repeat: ${Math.round(big.countMicros)} µs`);
+  // The response cache's key (issue 18), in-process as well.
+  const { benchCacheKey } = await import('./bench/cache-key-bench.js');
+  benchCacheKey(add);
+  // server.workers > 1 without Redis (issue 18): a worker asks the primary for key limits over IPC.
+  const { benchIpc } = await import('./bench/ipc-bench.js');
+  await benchIpc(add);
+  // The stream guard's per-chunk cost (issue 21), in-process as well.
+  const { benchStreamHop } = await import('./bench/stream-hop-bench.js');
+  await benchStreamHop(add);
+  // The Responses and Messages translation at agent size, and the pass-through usage tap (issue 17), in-process as well.
+  const { benchInbound } = await import('./bench/inbound-bench.js');
+  benchInbound(add);
 
-  // Auth on, a key with rpm, tpm and a budget (limits far above the load): what identity and limits
-  // add per request over the main instance (auth off), at the same load.
+  // Everything on (issue 21): auth on and a key with rpm, tpm and a budget (limits far above the
+  // load), accounting, /metrics scraped once a second, and the admission stage with a limit per
+  // model (above the load, so nothing waits). What it adds over the main instance (everything off).
   const authPort = await freePort();
   const authDir = mkdtempSync(join(tmpdir(), 'aisbf-bench-auth-'));
-  writeFileSync(join(authDir, 'aisbf.json'), JSON.stringify({ server: { port: authPort }, logging: { level: 'info' }, auth: { enabled: true } }));
+  writeFileSync(join(authDir, 'aisbf.json'), JSON.stringify({ server: { port: authPort }, logging: { level: 'info' }, auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } }));
   writeFileSync(join(authDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry() } }));
   writeFileSync(join(authDir, 'rotations.json'), '{}');
   writeFileSync(join(authDir, 'autoselect.json'), '{}');
@@ -341,19 +428,28 @@ async function main(): Promise<void> {
     benchKey = createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
     db.close();
   }
-  const authServer = spawn(process.execPath, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: authDir } });
+  const authServer = spawn(NODE, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: authDir } });
   children.push(authServer);
   const authOrigin = `http://127.0.0.1:${authPort}`;
   await waitFor(`${authOrigin}/health`, authServer, 'aisbf (auth instance)');
   const keyed: LoadTarget = { name: 'aisbf-auth', origin: authOrigin, path: '/api/mock/chat/completions', body: chatBody('gpt-4o-mini'), headers: { authorization: `Bearer ${benchKey}` } };
+  const scraper = setInterval(() => void fetch(`${authOrigin}/metrics`, { headers: { authorization: `Bearer ${benchKey}` } }).then((r) => r.arrayBuffer()).catch(() => undefined), 1000);
   for (const c of [1, 16]) {
-    const [off] = await measure(`auth_off_c${c}`, [chat[1]!], (t) => closedLoop(t, c, DURATION));
+    // Direct, off, on and the floor back to back: one run, the same machine state.
+    const [d, off, f] = await measure(`auth_off_c${c}`, [chat[0]!, chat[1]!, chatPeers[0]!], (t) => closedLoop(t, c, DURATION));
     const [on] = await measure(`auth_key_c${c}`, [keyed], (t) => closedLoop(t, c, DURATION), authServer.pid);
     if (on!.sample.errors > 0) process.stderr.write(`  auth_key_c${c}: ${on!.sample.errors} errors\n`);
     const overhead = on!.cpuUsPerReq - off!.cpuUsPerReq;
-    add(`auth on, key with rpm+tpm+budget, c=${c}`, 'aisbf CPU µs/req (auth off → on)', off!.cpuUsPerReq, on!.cpuUsPerReq, 'Δ ≤ 50', overhead <= 50);
-    add(`auth on, key with rpm+tpm+budget, c=${c}`, 'p50 ms (auth off → on)', median(off!.sample.lat), median(on!.sample.lat));
+    const scenario = `everything on (key with rpm+tpm+budget, accounting, metrics, admission), c=${c}`;
+    add(scenario, 'aisbf CPU µs/req (off → on)', off!.cpuUsPerReq, on!.cpuUsPerReq, 'Δ ≤ 50', overhead <= 50);
+    add(scenario, 'p50 ms (off → on)', median(off!.sample.lat), median(on!.sample.lat), c === 1 ? 'Δ ≤ 0.05' : undefined, c === 1 ? median(on!.sample.lat) - median(off!.sample.lat) <= 0.05 : undefined);
+    if (c === 1) {
+      add(scenario, 'added p50 ms over direct (on)', median(d!.sample.lat), median(on!.sample.lat), 'Δ ≤ 0.30', median(on!.sample.lat) - median(d!.sample.lat) <= 0.3);
+      add(scenario, 'added p99 ms over direct (on)', percentile(d!.sample.lat, 99), percentile(on!.sample.lat, 99), 'Δ ≤ 1.05', percentile(on!.sample.lat, 99) - percentile(d!.sample.lat, 99) <= 1.05);
+    }
+    floorRatios(`${scenario}, everything on`, d!, on!, f!, 1.7);
   }
+  clearInterval(scraper);
 
   // 7. Embeddings (when the route exists in this build).
   const probe = await fetch(`${aisbfOrigin}/api/mock/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi' }) }).catch(() => undefined);
@@ -386,19 +482,24 @@ async function main(): Promise<void> {
 
   stopAll();
   rmSync(dir, { recursive: true, force: true });
-  if (process.env.CLI !== '0') for (const r of await measureCli()) add('CLI (median of 10)', r.metric, undefined, r.ms, r.target, r.pass);
+  if (baseDir) rmSync(baseDir, { recursive: true, force: true });
+  if (process.env.CLI !== '0') {
+    const was = BASE ? await measureCli(BASE) : undefined;
+    for (const [i, r] of (await measureCli()).entries()) add('CLI (median of 10)', r.metric, undefined, r.ms, r.target, r.pass, { base: was?.[i]?.ms });
+  }
   rmSync(ctxDir, { recursive: true, force: true });
   rmSync(authDir, { recursive: true, force: true });
 
+  const baseCol = BASE ? ' base |' : '';
   const table = [
-    '| scenario | metric | direct | aisbf | Δ | target | met |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.scenario} | ${r.metric} | ${r.direct ?? ''} | ${r.aisbf} | ${r.delta ?? ''} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'} |`),
+    `| scenario | metric | direct | floor |${baseCol} aisbf | Δ | target | met |`,
+    `|---|---|---|---|${BASE ? '---|' : ''}---|---|---|---|`,
+    ...rows.map((r) => `| ${r.scenario} | ${r.metric} | ${r.direct ?? ''} | ${r.floor ?? ''} |${BASE ? ` ${r.base ?? ''} |` : ''} ${r.aisbf} | ${r.delta ?? ''} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'} |`),
   ].join('\n');
   process.stdout.write(`\n${table}\n`);
   const out = process.env.OUT ?? join(ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, duration: DURATION, repeat: REPEAT, workers: WORKERS, rows }, null, 2));
+  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, server_node: NODE, base: BASE ?? null, duration: DURATION, repeat: REPEAT, workers: WORKERS, rows }, null, 2));
   process.stdout.write(`\nwritten: ${out}\n`);
 }
 

@@ -59,6 +59,8 @@ export class UsageAccounting implements AccountingStage {
   private telemetryEndpoint: string | undefined;
   private telemetryFor: Runtime | undefined;
   private telemetryLoading: Promise<void> = Promise.resolve();
+  /** Live subscribers (the dashboard's /admin/events); empty costs one length check per request. */
+  private readonly listeners = new Set<(row: UsageRow) => void>();
 
   constructor(private readonly opts: UsageAccountingOptions) {
     this.checkTelemetry(opts.runtime());
@@ -66,7 +68,8 @@ export class UsageAccounting implements AccountingStage {
 
   record(s: SettledRequest): void {
     try {
-      this.opts.writer.push(usageRow(s));
+      const row = usageRow(s);
+      this.opts.writer.push(row);
       this.opts.metrics.record(s, s.costUsd);
       const rt = this.opts.runtime();
       if (rt !== this.telemetryFor) this.checkTelemetry(rt);
@@ -74,9 +77,16 @@ export class UsageAccounting implements AccountingStage {
         const type = s.providerId ? rt.config.providers.providers[s.providerId]?.type : undefined;
         this.telemetry.span(s, type ? GEN_AI_SYSTEM[type] : undefined);
       }
+      if (this.listeners.size) for (const fn of this.listeners) fn(row);
     } catch (err) {
       this.opts.log?.warn({ err: (err as Error).message }, 'recording usage failed');
     }
+  }
+
+  /** Calls `fn` with each settled request's row (it must not throw or block); returns the unsubscribe. */
+  subscribe(fn: (row: UsageRow) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Resolves once the OpenTelemetry exporter of the current config is loaded (tests, start-up). */

@@ -37,6 +37,8 @@ export interface AccountingContext {
   log: Logger;
   clock: () => number;
   version: string;
+  /** False on a cluster worker that does not run background jobs: no history cleanup here. */
+  background?: boolean;
 }
 
 export function createAccounting(ctx: AccountingContext): AccountingServices {
@@ -48,7 +50,7 @@ export function createAccounting(ctx: AccountingContext): AccountingServices {
   modelGate.startRefresh();
   const crashes = new CrashLog(new CrashStore(ctx.db));
   const cleanup = new HistoryCleanup({ usage, retentionDays: () => ctx.runtime().config.aisbf.history.retention_days, log: ctx.log });
-  cleanup.start();
+  if (ctx.background !== false) cleanup.start();
   return {
     stage, modelGate, usage, writer, metrics, crashes, cleanup,
     instance: `${hostname()}:${process.pid}`,

@@ -5,6 +5,7 @@
  * grow with client input.
  */
 import type { Runtime } from '../runtime.js';
+import { splitModelRef } from '../config/model-ref.js';
 
 export const OTHER = 'other';
 /** No provider/model was reached (refused before planning, e.g. 401, 429 budget). */
@@ -34,8 +35,8 @@ export class LabelSet {
       ...Object.values(cfg.aisbf.platform).map((v) => (typeof v === 'string' ? v : undefined)),
     ];
     for (const t of targets) {
-      const slash = t ? t.indexOf('/') : -1;
-      if (t && slash > 0) this.add(t.slice(0, slash), t.slice(slash + 1));
+      const ref = t ? splitModelRef(t) : undefined;
+      if (ref) this.add(ref.providerId, ref.model);
     }
   }
 

@@ -4,11 +4,16 @@
  * model) — label values from LabelSet, configured ids only — and a few additions follow. prom-client's
  * own per-call label hashing (~1 µs an increment) stays off the request path: the request series are
  * small collectors the registry reads on scrape; gauges and node's process metrics are prom-client's.
+ * prom-client itself (~50 ms to load, with @opentelemetry/api) and its process collectors (a GC
+ * observer, an event-loop-delay monitor) start on the first scrape: a server nobody scrapes never
+ * pays for them, and the start and the first requests do not wait for them.
  */
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
 import type { Runtime } from '../runtime.js';
 import type { SettledRequest } from '../pipeline/stages.js';
 import { LabelSet } from './label-set.js';
+import { splitModelRef } from '../config/model-ref.js';
 
 /** What the gauges read on each scrape (set by the /metrics route; absent parts report nothing). */
 export interface ScrapeSources {
@@ -102,8 +107,10 @@ function histogramSamples(name: string, groups: Iterable<[Labels, Buckets]>): Sa
   return out;
 }
 
+const requireCjs = createRequire(import.meta.url);
+
 export class AisbfMetrics {
-  readonly registry = new Registry();
+  private built: Registry | undefined;
   private labels: LabelSet | undefined;
   private labelsFor: Runtime | undefined;
   /** route → provider → model, normalised label values: bounded by the config, never by client input. */
@@ -112,8 +119,17 @@ export class AisbfMetrics {
   private usageDropped = 0;
   private sources: ScrapeSources = {};
 
-  constructor(private readonly runtime: () => Runtime) {
-    const registers = [this.registry];
+  constructor(private readonly runtime: () => Runtime) {}
+
+  /** The Prometheus registry, built (and prom-client loaded) on first use: the first scrape. */
+  get registry(): Registry {
+    return (this.built ??= this.buildRegistry());
+  }
+
+  private buildRegistry(): Registry {
+    const { Gauge, Registry, collectDefaultMetrics } = requireCjs('prom-client') as typeof import('prom-client');
+    const registry = new Registry();
+    const registers = [registry];
     const all = () => this.series;
     const byPM = <T>(pick: (s: Series) => T, merge: (a: T, b: T) => T): Map<string, [Labels, T]> => {
       const m = new Map<string, [Labels, T]>();
@@ -142,7 +158,7 @@ export class AisbfMetrics {
       new ScrapedMetric('aisbf_request_duration_seconds', 'Time from arrival to the end of the answer (streams: to the last part).', 'histogram', () =>
         histogramSamples('aisbf_request_duration_seconds', [...all()].map((s) => [{ route: s.route, provider: s.provider, model: s.model }, s.duration] as [Labels, Buckets])),
       ),
-      new ScrapedMetric('aisbf_upstream_duration_seconds', 'Time spent on upstream calls for requests a provider served (cache hits excluded).', 'histogram', () =>
+      new ScrapedMetric('aisbf_upstream_duration_seconds', 'Time from the first upstream attempt to the end of the answer (failovers included; time spent before it in aisbf — identity, limits, queue, planning — and cache hits excluded).', 'histogram', () =>
         histogramSamples('aisbf_upstream_duration_seconds', [...byPM((s) => s.upstream, mergeBuckets).values()].filter(([, h]) => h.count > 0)),
       ),
       new ScrapedMetric('aisbf_time_to_first_token_seconds', 'Streams: time from arrival to the first part.', 'histogram', () =>
@@ -160,7 +176,7 @@ export class AisbfMetrics {
       new ScrapedMetric('aisbf_cache_hits_total', 'Requests answered from the response cache.', 'counter', () => byRoute((s) => s.cacheHits)),
       new ScrapedMetric('aisbf_usage_records_dropped_total', 'Usage records dropped because the write queue was full (SQLite stalled).', 'counter', () => [{ labels: {}, value: this.usageDropped }]),
     ];
-    for (const m of metrics) this.registry.registerMetric(m as never);
+    for (const m of metrics) registry.registerMetric(m as never);
 
     // Gauges read their state on scrape: nothing is kept up to date per request for them.
     const self = this;
@@ -183,16 +199,17 @@ export class AisbfMetrics {
           if (!gates) return;
           const labels = self.labelSet();
           for (const g of gates) {
-            const slash = g.model.indexOf('/');
-            const provider = labels.provider(slash > 0 ? g.model.slice(0, slash) : g.model);
-            const model = slash > 0 ? labels.model(provider, g.model.slice(slash + 1)) : '*';
+            const ref = splitModelRef(g.model);
+            const provider = labels.provider(ref ? ref.providerId : g.model);
+            const model = ref ? labels.model(provider, ref.model) : '*';
             this.inc({ provider, model }, g[field]);
           }
         },
       });
     queueGauge('aisbf_queue_waiting', 'Requests waiting for an admission slot.', 'waiting');
     queueGauge('aisbf_queue_processing', 'Requests holding an admission slot.', 'processing');
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: registry });
+    return registry;
   }
 
   setSources(sources: ScrapeSources): void {
@@ -217,7 +234,7 @@ export class AisbfMetrics {
     const seconds = s.latencyMs / 1000;
     x.duration.observe(seconds);
     if (s.cacheHit) x.cacheHits++;
-    else if (s.providerId !== undefined) x.upstream.observe(seconds);
+    else if (s.upstreamMs !== undefined) x.upstream.observe(s.upstreamMs / 1000);
     if (s.stream && s.ttftMs !== undefined) x.ttft.observe(s.ttftMs / 1000);
     if (s.failovers > 0) x.failovers += s.failovers;
     const u = s.usage;

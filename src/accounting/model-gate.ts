@@ -5,10 +5,13 @@
  */
 import type { ModelGate } from '../pipeline/stages.js';
 import type { ModelStateStore } from '../store/model-state.js';
+import { splitModelRef } from '../config/model-ref.js';
 
 export class StoppedModels implements ModelGate {
   private stopped: Map<string, number>;
   private timer: NodeJS.Timeout | undefined;
+  /** Told of every stop and start made here (storage.redis shares them with other instances). */
+  onChange: ((id: string, stopped: boolean, at: number) => void) | undefined;
 
   constructor(
     private readonly store: ModelStateStore,
@@ -25,8 +28,8 @@ export class StoppedModels implements ModelGate {
   isStopped(candidateKey: string): boolean {
     if (this.stopped.size === 0) return false;
     if (this.stopped.has(candidateKey)) return true;
-    const slash = candidateKey.indexOf('/');
-    return slash > 0 && this.stopped.has(candidateKey.slice(0, slash));
+    const ref = splitModelRef(candidateKey);
+    return ref !== undefined && this.stopped.has(ref.providerId);
   }
 
   /** ms since epoch when `id` (exactly as stopped) was stopped. */
@@ -38,11 +41,30 @@ export class StoppedModels implements ModelGate {
     const at = this.clock();
     this.store.stop(id, at);
     if (!this.stopped.has(id)) this.stopped.set(id, at);
+    this.onChange?.(id, true, this.stopped.get(id)!);
   }
 
   start(id: string): void {
     this.store.start(id);
     this.stopped.delete(id);
+    this.onChange?.(id, false, this.clock());
+  }
+
+  /** A stop or start made on another instance: applied and persisted here, not announced again. */
+  applyRemote(id: string, stopped: boolean, at: number): void {
+    try {
+      if (stopped) this.store.stop(id, at);
+      else this.store.start(id);
+    } catch {
+      // A busy database: memory holds it; the next remote change or resync writes it.
+    }
+    if (!stopped) this.stopped.delete(id);
+    else if (!this.stopped.has(id)) this.stopped.set(id, at);
+  }
+
+  /** Every stopped id → ms since epoch when it was stopped. */
+  entries(): ReadonlyMap<string, number> {
+    return this.stopped;
   }
 
   /** Picks up stops and starts made by other processes sharing the database. */

@@ -12,7 +12,7 @@ import type { Candidate } from '../routing/candidate.js';
 import type { Runtime } from '../runtime.js';
 import type { Priority, RequestMeta } from '../pipeline/request-meta.js';
 import type { AdmissionSlot, AdmissionStage, QueueStats } from '../pipeline/stages.js';
-import { gateLimitsFor, queueTimeoutMs, type GateLimits } from './gate-limits.js';
+import { gateLimitsFor, queueTimeoutMs, type AdmissionLimits, type GateLimits, type LimitsOfConfig } from './gate-limits.js';
 
 const RANK: Readonly<Record<Priority, number>> = { high: 0, normal: 1, low: 2 };
 
@@ -24,7 +24,27 @@ interface Waiter {
   candidates: readonly Candidate[];
   gates: Set<Gate>;
   grant(candidate: Candidate, chain: readonly Gate[]): void;
+  /** Shared slots: the chain is already counted and `token` holds its shared lease. */
+  grantTaken?(candidate: Candidate, chain: readonly Gate[], token: string | undefined): void;
+  done?: boolean;
 }
+
+/**
+ * Admission slots shared with other instances (storage.redis: store/redis/redis-gate-slots.ts), so
+ * `max_concurrent` holds across all of them. The local counts stay the default and the fallback.
+ */
+export interface SharedSlots {
+  /** False while the shared store is away: local counts decide alone. */
+  readonly available: boolean;
+  /** A lease on every gate or on none: its token; false when one is full; undefined when the store failed. */
+  take(gates: ReadonlyArray<{ id: string; max: number }>): Promise<string | false | undefined>;
+  release(token: string, ids: readonly string[]): void;
+  /** Another instance freed slots on these gates (its waiters here may now get them). */
+  onFreed(fn: (ids: readonly string[]) => void): void;
+}
+
+/** While shared waiters exist, how often they retry on their own (missed message, dead instance). */
+const SHARED_POLL_MS = 250;
 
 class Gate {
   processing = 0;
@@ -74,12 +94,52 @@ const FREE_SLOT: AdmissionSlot = { release() {} };
 export class AdmissionQueue implements AdmissionStage {
   private readonly gates = new Map<string, Gate>();
   private chains = new Map<string, readonly Gate[]>();
-  private seenRuntime: Runtime | undefined;
+  private seen: Runtime | AdmissionLimits | undefined;
+  private limits!: LimitsOfConfig;
+  private timeoutMs = 0;
   private active = false;
   private seq = 0;
+  private shared: SharedSlots | undefined;
+  private dispatching = false;
+  private dispatchAgain = false;
+  private poll: NodeJS.Timeout | undefined;
 
-  constructor(private readonly runtime: () => Runtime) {
+  /**
+   * `source`: the live runtime (its config's limits), or limits from elsewhere — the cluster primary
+   * holds one queue for every worker, with the limits the workers send (server/cluster-state.ts).
+   */
+  constructor(private readonly source: () => Runtime | AdmissionLimits) {
     this.refresh();
+  }
+
+  /** storage.redis: slots of limited gates are also leased in the shared store. */
+  useShared(shared: SharedSlots): void {
+    this.shared = shared;
+    shared.onFreed((ids) => {
+      if (ids.some((id) => (this.gates.get(id)?.waiters.length ?? 0) > 0)) void this.dispatchShared();
+    });
+  }
+
+  private sharedOn(): boolean {
+    return this.shared !== undefined && this.shared.available;
+  }
+
+  private static limitedOf(chain: readonly Gate[]): Array<{ id: string; max: number }> {
+    const out: Array<{ id: string; max: number }> = [];
+    for (const g of chain) if (g.limits.maxConcurrent !== undefined) out.push({ id: g.id, max: g.limits.maxConcurrent });
+    return out;
+  }
+
+  /** Counts the chain here first (so this instance never overshoots), then leases it in the shared store. */
+  private async takeShared(chain: readonly Gate[]): Promise<AdmissionSlot | undefined> {
+    for (const g of chain) g.processing++;
+    const limited = AdmissionQueue.limitedOf(chain);
+    const token = limited.length ? await this.shared!.take(limited) : undefined;
+    if (token === false) {
+      for (const g of chain) g.processing--;
+      return undefined;
+    }
+    return this.slotOf(chain, token);
   }
 
   get inactive(): boolean {
@@ -89,12 +149,14 @@ export class AdmissionQueue implements AdmissionStage {
 
   /** Rebuilds limits when the config was reloaded (a new Runtime); counts in flight are kept. */
   private refresh(): void {
-    const rt = this.runtime();
-    if (rt === this.seenRuntime) return;
-    this.seenRuntime = rt;
+    const src = this.source();
+    if (src === this.seen) return;
+    this.seen = src;
+    this.limits = 'config' in src ? gateLimitsFor(src) : src.limits;
+    this.timeoutMs = 'config' in src ? queueTimeoutMs(src) : src.timeoutMs;
     this.chains = new Map();
-    this.active = gateLimitsFor(rt).anyLimit;
-    for (const g of this.gates.values()) g.limits = gateLimitsFor(rt).of(g.id);
+    this.active = this.limits.anyLimit;
+    for (const g of this.gates.values()) g.limits = this.limits.of(g.id);
   }
 
   private gate(id: string, limits: GateLimits): Gate {
@@ -111,7 +173,7 @@ export class AdmissionQueue implements AdmissionStage {
     this.refresh();
     let chain = this.chains.get(c.key);
     if (chain) return chain;
-    const limits = gateLimitsFor(this.seenRuntime!);
+    const limits = this.limits;
     const list: Gate[] = [];
     const model = limits.forCandidate(c);
     if (model.maxConcurrent !== undefined || model.maxWaiting !== undefined) list.push(this.gate(c.key, model));
@@ -131,10 +193,94 @@ export class AdmissionQueue implements AdmissionStage {
     return this.take(chain);
   }
 
+  /** tryAcquire with shared slots (see useShared): a limited gate answers after one round trip. */
+  tryAcquireShared(c: Candidate, meta: RequestMeta): AdmissionSlot | undefined | Promise<AdmissionSlot | undefined> {
+    if (!this.sharedOn()) return this.tryAcquire(c, meta);
+    const chain = this.chainOf(c);
+    if (chain.length === 0) return FREE_SLOT;
+    for (const g of chain) if (!g.hasRoom() || g.waiters.length > 0) return undefined;
+    return this.takeShared(chain);
+  }
+
   acquire(candidates: readonly Candidate[], meta: RequestMeta): Promise<{ candidate: Candidate; slot: AdmissionSlot }> {
+    if (this.sharedOn()) return this.acquireShared(candidates, meta);
+    return this.acquireLocal(candidates, meta);
+  }
+
+  /** As acquire, with shared slots: try each candidate now, else wait as usual (grants come from dispatchShared). */
+  private async acquireShared(candidates: readonly Candidate[], meta: RequestMeta): Promise<{ candidate: Candidate; slot: AdmissionSlot }> {
+    for (const c of candidates) {
+      const chain = this.chainOf(c);
+      if (!chain.every((g) => g.hasRoom() && g.waiters.length === 0)) continue;
+      const slot = await this.takeShared(chain);
+      if (slot) return { candidate: c, slot };
+    }
+    const waiting = this.acquireLocal(candidates, meta, true);
+    this.startPoll();
+    return waiting;
+  }
+
+  private startPoll(): void {
+    this.poll ??= setInterval(() => {
+      let any = false;
+      for (const g of this.gates.values()) if (g.waiters.length) any = true;
+      if (!any || !this.sharedOn()) {
+        clearInterval(this.poll);
+        this.poll = undefined;
+        // The shared store went away while requests wait: local counts decide again.
+        if (any) this.dispatch([...this.gates.values()].filter((g) => g.waiters.length > 0));
+        return;
+      }
+      void this.dispatchShared();
+    }, SHARED_POLL_MS);
+    this.poll.unref();
+  }
+
+  /** Best-ranked waiters first, each taking a shared lease on its first candidate with room. One pass at a time. */
+  private async dispatchShared(): Promise<void> {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        const seen = new Set<Waiter>();
+        const pending: Waiter[] = [];
+        for (const g of this.gates.values()) for (const w of g.waiters) if (!seen.has(w)) seen.add(w), pending.push(w);
+        pending.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+        for (const w of pending) {
+          if (w.done) continue;
+          for (const c of w.candidates) {
+            const chain = this.chainOf(c);
+            if (!chain.every((g) => g.hasRoom())) continue;
+            for (const g of chain) g.processing++;
+            const limited = AdmissionQueue.limitedOf(chain);
+            const token = limited.length && this.sharedOn() ? await this.shared!.take(limited) : undefined;
+            if (token === false) {
+              for (const g of chain) g.processing--;
+              continue;
+            }
+            if (w.done) {
+              // Timed out or gone while we asked: give the lease straight back.
+              this.slotOf(chain, token).release();
+              break;
+            }
+            w.grantTaken!(c, chain, token);
+            break;
+          }
+        }
+      } while (this.dispatchAgain);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private acquireLocal(candidates: readonly Candidate[], meta: RequestMeta, skipNow = false): Promise<{ candidate: Candidate; slot: AdmissionSlot }> {
     const chains = candidates.map((c) => this.chainOf(c));
     // Room now on one of them (the caller may have raced a release)?
-    for (let i = 0; i < candidates.length; i++) {
+    for (let i = 0; i < candidates.length && !skipNow; i++) {
       const chain = chains[i]!;
       if (chain.every((g) => g.hasRoom() && g.waiters.length === 0)) return Promise.resolve({ candidate: candidates[i]!, slot: this.take(chain) });
     }
@@ -146,11 +292,12 @@ export class AdmissionQueue implements AdmissionStage {
       );
     }
     if (meta.signal.aborted) return Promise.reject(new ClientGoneError());
-    const timeoutMs = queueTimeoutMs(this.seenRuntime!);
+    const timeoutMs = this.timeoutMs;
     return new Promise((resolve, reject) => {
       const gates = new Set<Gate>();
       let timer: NodeJS.Timeout | undefined;
       const leave = () => {
+        waiter.done = true;
         for (const g of gates) g.remove(waiter);
         if (timer) clearTimeout(timer);
         meta.signal.removeEventListener('abort', onAbort);
@@ -167,6 +314,10 @@ export class AdmissionQueue implements AdmissionStage {
         grant: (candidate, chain) => {
           leave();
           resolve({ candidate, slot: this.take(chain) });
+        },
+        grantTaken: (candidate, chain, token) => {
+          leave();
+          resolve({ candidate, slot: this.slotOf(chain, token) });
         },
       };
       for (const c of waitable) for (const g of this.chainOf(c)) gates.add(g);
@@ -189,6 +340,11 @@ export class AdmissionQueue implements AdmissionStage {
 
   private take(chain: readonly Gate[]): AdmissionSlot {
     for (const g of chain) g.processing++;
+    return this.slotOf(chain, undefined);
+  }
+
+  /** The slot of a chain already counted; `token` is its shared lease, if any. */
+  private slotOf(chain: readonly Gate[], token: string | undefined): AdmissionSlot {
     let released = false;
     return {
       release: (failed) => {
@@ -199,6 +355,7 @@ export class AdmissionQueue implements AdmissionStage {
           if (failed) g.totalFailed++;
           else g.totalProcessed++;
         }
+        if (token !== undefined) this.shared?.release(token, AdmissionQueue.limitedOf(chain).map((g) => g.id));
         this.dispatch(chain);
       },
     };
@@ -206,6 +363,7 @@ export class AdmissionQueue implements AdmissionStage {
 
   /** After a release: the best-ranked waiters of the freed gates take whatever slots are now free. */
   private dispatch(freed: readonly Gate[]): void {
+    if (this.sharedOn()) return void this.dispatchShared();
     const seen = new Set<Waiter>();
     const pending: Waiter[] = [];
     for (const g of freed) for (const w of g.waiters) if (!seen.has(w)) seen.add(w), pending.push(w);
@@ -228,7 +386,7 @@ export class AdmissionQueue implements AdmissionStage {
     this.refresh();
     const g = this.gates.get(id);
     if (g) return g.stats();
-    const limits = gateLimitsFor(this.seenRuntime!).of(id);
+    const limits = this.limits.of(id);
     if (limits.maxConcurrent === undefined && limits.maxWaiting === undefined) return undefined;
     return new Gate(id, limits).stats();
   }
@@ -237,4 +395,18 @@ export class AdmissionQueue implements AdmissionStage {
   snapshot(): GateStats[] {
     return [...this.gates.values()].map((g) => g.stats());
   }
+}
+
+/** The admission stage of a queue whose limited gates are also leased in a shared store (storage.redis). */
+export function withSharedSlots(queue: AdmissionQueue, shared: SharedSlots): AdmissionStage {
+  queue.useShared(shared);
+  return {
+    get inactive() {
+      return queue.inactive;
+    },
+    tryAcquire: (c, meta) => queue.tryAcquireShared(c, meta),
+    acquire: (candidates, meta) => queue.acquire(candidates, meta),
+    stats: (id) => queue.stats(id),
+    snapshot: () => queue.snapshot(),
+  };
 }

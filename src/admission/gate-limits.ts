@@ -6,6 +6,7 @@
  */
 import type { Candidate } from '../routing/candidate.js';
 import type { Runtime } from '../runtime.js';
+import { providerModelRef } from '../config/model-ref.js';
 
 export interface GateLimits {
   maxConcurrent?: number;
@@ -25,6 +26,12 @@ export interface LimitsOfConfig {
   forCandidate(c: Candidate): GateLimits;
   /** Whether the candidate's model is listed in the config (its chain may be cached). */
   isConfigured(c: Candidate): boolean;
+}
+
+/** What the admission queue reads: gate limits and the queue timeout (a Runtime provides both). */
+export interface AdmissionLimits {
+  limits: LimitsOfConfig;
+  timeoutMs: number;
 }
 
 const cache = new WeakMap<Runtime, LimitsOfConfig>();
@@ -71,8 +78,8 @@ export function gateLimitsFor(rt: Runtime): LimitsOfConfig {
       const known = byId.get(id);
       if (known) return known;
       // A client-named model of a configured provider: the queue defaults (and Ollama's) apply.
-      const slash = id.indexOf('/');
-      return slash > 0 && providers[id.slice(0, slash)] ? modelLimits(id.slice(0, slash), {}) : {};
+      const ref = providerModelRef(providers, id);
+      return ref ? modelLimits(ref.providerId, {}) : {};
     },
     forCandidate: (c) => byId.get(c.key) ?? modelLimits(c.providerId, c.settings as Record<string, unknown>),
     isConfigured: (c) => byId.has(c.key),

@@ -78,8 +78,16 @@ export class ResponseCache implements CacheStage {
     return !meta.noCache && (req.n === undefined || req.n === null || req.n === 1) && this.refresh().enabled;
   }
 
+  /** A miss hashes once: the key found by lookup is the one its answer is stored under. */
+  private readonly keys = new WeakMap<ChatRequest, string>();
+
   private keyOf(meta: RequestMeta, target: string, req: ChatRequest): string {
-    return `aisbf:cache:${chatCacheKey(meta.identity, target, req)}`;
+    let k = this.keys.get(req);
+    if (k === undefined) {
+      k = `aisbf:cache:${chatCacheKey(meta, target, req)}`;
+      this.keys.set(req, k);
+    }
+    return k;
   }
 
   async lookup(meta: RequestMeta, target: string, req: ChatRequest): Promise<CachedChat | undefined> {

@@ -18,6 +18,8 @@ export interface HealthReport {
   pid: number;
   problems: string[];
   providers: Record<string, ProviderHealthReport>;
+  /** storage.redis: the shared store; `degraded` while this instance runs on local state. */
+  storage?: { backend: string; state: string; url: string; instance: string; since: string };
 }
 
 /** `probe`: ask the server to check each provider's endpoint (a TCP connect; at most once per 10 s). */

@@ -150,7 +150,14 @@ export async function runServer(args: ServeArgs): Promise<void> {
   try {
     if (workers > 1) {
       const { startPrimary } = await import('../server/cluster.js');
-      const primary = await startPrimary({ workers, log, logStream: sink.stream });
+      const dbPath = config.resolvePath(config.aisbf.storage.path);
+      const primary = await startPrimary({
+        workers, log, logStream: sink.stream,
+        // Without Redis the primary holds the key counters; spend is persisted here.
+        storagePath: dbPath,
+        // A worker that died is one of our own faults: a row of /admin/crashes (loaded only then).
+        onWorkerExit: (e) => void import('../accounting/worker-exit.js').then((m) => m.recordWorkerExit(dbPath, e, log)),
+      });
       running = {
         url: primary.url,
         // Checked here first, so a bad config is reported once and no worker is disturbed.

@@ -36,6 +36,10 @@ function printHealth(h: HealthReport, pid: number, url: string, logFile: string 
     ['config:', configDir],
     ['log:', logFile ?? 'stdout (foreground)'],
   ];
+  if (h.storage) {
+    const s = h.storage;
+    rows.push(['storage:', s.state === 'connected' ? `${s.backend} ${s.url} connected (instance ${s.instance})` : `${s.backend} ${s.url} DEGRADED since ${s.since}: limits, cooldowns and the cache hold for this instance only until it is back`]);
+  }
   if (lastReload) rows.push(['reload:', `${lastReload.at} ${lastReload.ok ? 'ok' : `FAILED: ${lastReload.error ?? ''}`}`]);
   for (const line of alignColumns(rows, '  ')) print(line);
   const ids = Object.keys(h.providers);
@@ -94,6 +98,7 @@ export const statusCommand = defineCommand<StatusArgs>({
           log_file: r.log_file,
           last_reload: r.last_reload,
           providers: health?.providers ?? null,
+          ...(health?.storage ? { storage: health.storage } : {}),
           ...(health ? {} : { error: reason }),
         }),
       );

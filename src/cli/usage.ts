@@ -48,7 +48,7 @@ export const usageCommand = defineCommand<UsageArgs>({
     if (to - from > MAX_RANGE_MS) throw new CliError('the range is over 400 days; use a shorter --since');
 
     const path = config.resolvePath(config.aisbf.storage.path);
-    const empty: UsageTotals = { requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, reasoning_tokens: 0, cost_usd: 0 };
+    const empty: UsageTotals = { requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, reasoning_tokens: 0, cost_usd: 0, cache_hits: 0 };
     let summary: { totals: UsageTotals; groups?: Array<UsageTotals & { group: string }> } = { totals: empty, groups: [] };
     if (existsSync(path)) {
       const db = new Database(path, { readonly: true, fileMustExist: true });

@@ -290,6 +290,7 @@ export function registerGlassesRoutes(app: Hono<AppEnv>, deps: AppDeps, opts: Gl
     const formPrompt = form.get('prompt');
     const prompt = (typeof formPrompt === 'string' && formPrompt.trim()) || auth.prompt || cfg.default_prompt;
 
+    const meta = requestMetaFromHttp(c, rt, 'glasses');
     const outcome = await runCascade({
       runtime: rt,
       cascade: cfg.cascade,
@@ -298,7 +299,7 @@ export function registerGlassesRoutes(app: Hono<AppEnv>, deps: AppDeps, opts: Gl
       image: { mime: image.mime, base64: Buffer.from(bytes).toString('base64') },
       profileKeys: openApiKeys(encryptionKey(rt.config), auth, deps.log),
       deps,
-      meta: requestMetaFromHttp(c, rt, 'glasses'),
+      meta,
       log: deps.log,
       timeoutMs: cfg.timeout_seconds * 1000,
       debug,
@@ -307,6 +308,8 @@ export function registerGlassesRoutes(app: Hono<AppEnv>, deps: AppDeps, opts: Gl
     const answer = outcome.answer ?? 'No valid response received';
     const success = outcome.answer !== null;
     const error = success ? null : `All AI services failed: ${outcome.errors.join('; ') || 'no answer'}`;
+    // The /process request's own usage record (its model calls are recorded as internal calls under it).
+    deps.stages.accounting.record({ meta, status: 200, errorCode: success ? undefined : 'no_answer', attempts: 0, latencyMs: Date.now() - meta.startedAt, stream: false, cacheHit: false, failovers: 0 });
     const processingTime = (Date.now() - started) / 1000;
     debug.add('DONE', `${success ? 'Answered' : 'No answer'} in ${processingTime.toFixed(2)} s`);
 

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { closestName } from './did-you-mean.js';
 import { parseJsonText } from './json-errors.js';
 import { knownKeysAt } from './schema-keys.js';
+import { providerModelRef, splitModelRef } from './model-ref.js';
 import {
   CONFIG_FILES,
   type AisbfFile,
@@ -206,8 +207,7 @@ function crossCheck(aisbf: AisbfFile | undefined, providers: ProvidersFile, rota
   }
   const isTarget = (t: string) => {
     if (rotations.rotations[t]) return true;
-    const slash = t.indexOf('/');
-    return slash > 0 && providers.providers[t.slice(0, slash)] !== undefined;
+    return providerModelRef(providers.providers, t) !== undefined;
   };
   for (const [aid, sel] of Object.entries(autoselect)) {
     const check = (value: string | undefined, path: string) => {
@@ -233,10 +233,9 @@ function crossCheck(aisbf: AisbfFile | undefined, providers: ProvidersFile, rota
 function checkAisbfTargets(aisbf: AisbfFile, isTarget: (t: string) => boolean, providerIds: string[], problems: ConfigProblem[]): void {
   const check = (value: string | undefined, path: string) => {
     if (!value || isTarget(value)) return;
-    const slash = value.indexOf('/');
-    const why =
-      slash > 0
-        ? `unknown provider id "${value.slice(0, slash)}" (providers.json has: ${providerIds.join(', ') || 'none'})`
+    const ref = splitModelRef(value);
+    const why = ref
+        ? `unknown provider id "${ref.providerId}" (providers.json has: ${providerIds.join(', ') || 'none'})`
         : 'neither a rotation id, an autoselect id nor provider/model';
     problems.push({ file: 'aisbf.json', path, message: `"${value}": ${why}` });
   };

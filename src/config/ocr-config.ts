@@ -1,4 +1,4 @@
-/** @module aisbf.json `ocr`: the OCR route POST /api/ocr and rendered documents (issue 19; docs/ocr.md). */
+/** @module aisbf.json `ocr`: the OCR route POST /api/ocr, and the limits of chat `file` parts (issue 19; docs/ocr.md). */
 import { z } from 'zod';
 
 export const OCR_RESOLUTIONS = ['tiny', 'small', 'base', 'large', 'gundam'] as const;
@@ -6,9 +6,9 @@ export type OcrResolution = (typeof OCR_RESOLUTIONS)[number];
 
 const ocrSection = z
   .strictObject({
-    /** A PDF with more pages is refused (400), before any page is rendered. */
+    /** A PDF with more pages is refused (400), before any page is rendered; chat files too. */
     max_pages: z.number().int().positive().max(1000).default(50),
-    /** Largest upload, in MB (413 over it). */
+    /** Largest upload, or one chat file, in MB (413 over it). */
     max_mb: z.number().positive().max(100).default(10),
     /** What serves OCR when the request names no model: `provider/model`, a rotation or autoselect id. */
     target: z.string().min(1).optional(),

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { authConfigSchema } from './auth-config.js';
 import { queueConfigSchema } from './queue-config.js';
+import { batchesConfigSchema } from './batches-config.js';
 import { cacheConfigSchema } from './cache-config.js';
+import { redisConfigSchema } from './storage-config.js';
 import { historyConfigSchema, telemetryConfigSchema } from './accounting-config.js';
 import { modelAliasesSchema } from './aliases-config.js';
 import { ocrConfigSchema } from './ocr-config.js';
@@ -186,6 +188,7 @@ export const aisbfFileSchema = z.strictObject({
     .prefault({}),
   auth: authConfigSchema,
   queue: queueConfigSchema,
+  batches: batchesConfigSchema,
   cache: cacheConfigSchema,
   history: historyConfigSchema,
   telemetry: telemetryConfigSchema,
@@ -197,6 +200,8 @@ export const aisbfFileSchema = z.strictObject({
       /** Relative paths are relative to the config dir. */
       path: z.string().default('aisbf.db'),
       redis_url: z.string().optional(),
+      /** Several instances share live state through this Redis (config/storage-config.ts). */
+      redis: redisConfigSchema,
       data_dir: z.string().default('data'),
     })
     .prefault({}),

@@ -8,6 +8,7 @@ import type { Candidate } from '../routing/candidate.js';
 import type { InternalCaller } from '../routing/internal-call.js';
 import type { Runtime } from '../runtime.js';
 import { textOf } from '../tokens/turns.js';
+import { providerModelRef } from '../config/model-ref.js';
 
 export interface HelperOptions {
   temperature: number;
@@ -30,8 +31,7 @@ function helperTarget(rt: Runtime): string | undefined {
   if (cfg.model && rt.rotations.has(cfg.model)) return cfg.model;
   if (cfg.provider_id && cfg.model) return `${cfg.provider_id}/${cfg.model}`;
   // Our additions: `model` as "provider/model", and AISBF's unused `rotation_id`.
-  const slash = cfg.model?.indexOf('/') ?? -1;
-  if (cfg.model && slash > 0 && rt.config.providers.providers[cfg.model.slice(0, slash)]) return cfg.model;
+  if (cfg.model && providerModelRef(rt.config.providers.providers, cfg.model)) return cfg.model;
   if (cfg.rotation_id && rt.rotations.has(cfg.rotation_id)) return cfg.rotation_id;
   return undefined;
 }

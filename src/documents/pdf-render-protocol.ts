@@ -8,6 +8,8 @@ export interface RenderJob {
   /** Pixel limit of one rendered page (and of an image embedded in it). */
   maxPixels: number;
   maxPages: number;
+  /** Only open the document and count its pages (a PDF sent natively is checked, not rendered). */
+  countOnly?: boolean;
 }
 
 export type WorkerReply =

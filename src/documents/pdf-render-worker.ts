@@ -6,7 +6,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { createCanvas } from '@napi-rs/canvas';
 import type { RenderJob, WorkerReply } from './pdf-render-protocol.js';
 
 const pdfjsDir = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
@@ -17,6 +16,8 @@ const assets = {
   wasmUrl: join(pdfjsDir, 'wasm') + '/',
 };
 const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+/** The canvas (native Skia) comes in with the first page rendered: a page count does not need it. */
+let canvasModule: Promise<typeof import('@napi-rs/canvas')> | undefined;
 
 function post(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(reply, transfer);
@@ -53,6 +54,11 @@ async function run(job: RenderJob): Promise<void> {
       post({ id: job.id, type: 'error', code: 'too_many_pages', message: `the PDF has ${doc.numPages} pages, more than the limit of ${job.maxPages}` });
       return;
     }
+    if (job.countOnly) {
+      post({ id: job.id, type: 'done' });
+      return;
+    }
+    const { createCanvas } = await (canvasModule ??= import('@napi-rs/canvas'));
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
       const base = page.getViewport({ scale: 1 });

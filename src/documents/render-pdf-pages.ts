@@ -113,16 +113,29 @@ function discard(w: PooledWorker): void {
 }
 
 /** Renders every page of a PDF (after checking the page count against `maxPages`). */
-export async function renderPdfPages(bytes: Uint8Array, opts: RenderPdfOptions): Promise<RenderedPdf> {
-  opts.signal?.throwIfAborted();
+export function renderPdfPages(bytes: Uint8Array, opts: RenderPdfOptions): Promise<RenderedPdf> {
+  return runJob(bytes, { longSide: opts.longSide, maxPixels: opts.maxPixels ?? DEFAULT_PAGE_MAX_PIXELS, maxPages: opts.maxPages }, opts.signal);
+}
+
+/**
+ * Opens a PDF and counts its pages without rendering any: a PDF sent to a model that reads it
+ * natively is still refused here when it is encrypted, corrupt or over `maxPages`.
+ */
+export async function countPdfPages(bytes: Uint8Array, opts: { maxPages: number; signal?: AbortSignal }): Promise<number> {
+  const r = await runJob(bytes, { longSide: 1, maxPixels: 1, maxPages: opts.maxPages, countOnly: true }, opts.signal);
+  return r.pageCount;
+}
+
+async function runJob(bytes: Uint8Array, spec: Omit<RenderJob, 'id' | 'bytes'>, signal: AbortSignal | undefined): Promise<RenderedPdf> {
+  signal?.throwIfAborted();
   const w = await acquire();
   // The client may have left while this waited for a worker.
-  if (opts.signal?.aborted) {
+  if (signal?.aborted) {
     release(w);
-    opts.signal.throwIfAborted();
+    signal.throwIfAborted();
   }
   const id = nextId++;
-  const job: RenderJob = { id, bytes, longSide: opts.longSide, maxPixels: opts.maxPixels ?? DEFAULT_PAGE_MAX_PIXELS, maxPages: opts.maxPages };
+  const job: RenderJob = { ...spec, id, bytes };
   const pages: RenderedPage[] = [];
   let pageCount = 0;
   return new Promise<RenderedPdf>((resolve, reject) => {
@@ -131,7 +144,7 @@ export async function renderPdfPages(bytes: Uint8Array, opts: RenderPdfOptions):
       clearTimeout(stall);
       stall = setTimeout(() => finish(new DocumentError('corrupt_pdf', 'the PDF could not be rendered in time (stalled)'), true), STALL_MS);
     };
-    const onAbort = () => finish(opts.signal!.reason ?? new Error('aborted'), true);
+    const onAbort = () => finish(signal!.reason ?? new Error('aborted'), true);
     const onError = () => finish(new DocumentError('corrupt_pdf', 'the PDF could not be rendered (the renderer ran out of memory or failed)'), true);
     const onMessage = (m: WorkerReply) => {
       if (m.id !== id) return;
@@ -149,7 +162,7 @@ export async function renderPdfPages(bytes: Uint8Array, opts: RenderPdfOptions):
       w.worker.off('message', onMessage);
       w.worker.off('error', onError);
       w.worker.off('exit', onError);
-      opts.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       if (broken) discard(w);
       else release(w);
       if (err) reject(err);
@@ -158,7 +171,7 @@ export async function renderPdfPages(bytes: Uint8Array, opts: RenderPdfOptions):
     w.worker.on('message', onMessage);
     w.worker.once('error', onError);
     w.worker.once('exit', onError);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
     armStall();
     // A copy goes to the worker: the caller keeps its bytes (a failover may need them again).
     w.worker.postMessage(job);

@@ -4,11 +4,21 @@
  * as well), resizing to a long side, and cutting into tiles. sharp works on libuv's thread pool, so
  * none of this blocks the event loop.
  */
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import type { Metadata, OutputInfo, Sharp } from 'sharp';
+import { checkBmpSize, decodeBmp } from './decode-bmp.js';
 import { DocumentError } from './document-error.js';
+import { sniffFileType } from './sniff-file-type.js';
 
-// Nothing is re-read: the operation cache only costs memory here.
-sharp.cache(false);
+type SharpFn = (typeof import('sharp'))['default'];
+let sharpLoad: Promise<SharpFn> | undefined;
+/** sharp and libvips (~80 ms to load) come in on the first image, not at the server's start. */
+function loadSharp(): Promise<SharpFn> {
+  return (sharpLoad ??= import('sharp').then(({ default: sharp }) => {
+    // Nothing is re-read: the operation cache only costs memory here.
+    sharp.cache(false);
+    return sharp;
+  }));
+}
 
 /** Default pixel limit of one input image (≈ 8000 × 5000): far above any scan, far below a bomb. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -26,7 +36,15 @@ export interface ImageLimits {
   maxPixels?: number;
 }
 
-function input(bytes: Uint8Array, maxPixels: number): Sharp {
+function isBmp(bytes: Uint8Array): boolean {
+  return sniffFileType(bytes) === 'image/bmp';
+}
+
+async function input(sharp: SharpFn, bytes: Uint8Array, maxPixels: number): Promise<Sharp> {
+  if (isBmp(bytes)) {
+    const raw = await decodeBmp(bytes, maxPixels);
+    return sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels }, limitInputPixels: maxPixels });
+  }
   // failOn 'error': a truncated file is refused rather than decoded half-grey.
   return sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true });
 }
@@ -34,6 +52,9 @@ function input(bytes: Uint8Array, maxPixels: number): Sharp {
 /** Width and height from the header (no decode); refuses more than `maxPixels` and unreadable files. */
 export async function imageSize(bytes: Uint8Array, limits: ImageLimits = {}): Promise<{ width: number; height: number }> {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
+  // sharp has no BMP loader: the header is read here (decode-bmp.ts).
+  if (isBmp(bytes)) return checkBmpSize(bytes, maxPixels);
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -64,7 +85,7 @@ async function encode(img: Sharp, format: OutputFormat): Promise<ImageOut> {
 export async function resizeToLongSide(bytes: Uint8Array, longSide: number, format: OutputFormat, limits: ImageLimits = {}): Promise<ImageOut> {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   await imageSize(bytes, { maxPixels });
-  return encode(input(bytes, maxPixels).rotate().resize({ width: longSide, height: longSide, fit: 'inside' }), format);
+  return encode((await input(await loadSharp(), bytes, maxPixels)).rotate().resize({ width: longSide, height: longSide, fit: 'inside' }), format);
 }
 
 /**
@@ -74,13 +95,14 @@ export async function resizeToLongSide(bytes: Uint8Array, longSide: number, form
 export async function tileImage(bytes: Uint8Array, tile: number, maxLongSide: number, format: OutputFormat, limits: ImageLimits = {}): Promise<ImageOut[]> {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   const size = await imageSize(bytes, { maxPixels });
+  const sharp = await loadSharp();
   const scale = Math.min(1, maxLongSide / Math.max(size.width, size.height));
   const width = Math.max(1, Math.round(size.width * scale));
   const height = Math.max(1, Math.round(size.height * scale));
   // One decode and scale, kept as raw pixels; every tile is cut from that buffer.
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await input(bytes, maxPixels).rotate().resize({ width, height, fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    raw = await (await input(sharp, bytes, maxPixels)).rotate().resize({ width, height, fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
   } catch {
     throw new DocumentError('corrupt_image', 'the image could not be decoded (corrupt or truncated)');
   }

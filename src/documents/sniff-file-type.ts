@@ -45,3 +45,32 @@ export function sniffFileType(b: Uint8Array): DocumentType | undefined {
 export function isImageType(t: DocumentType): boolean {
   return t !== 'application/pdf';
 }
+
+/** Declared types that name the same thing as a sniffed one. */
+const ALIASES: Readonly<Record<string, DocumentType>> = {
+  'image/jpg': 'image/jpeg',
+  'image/pjpeg': 'image/jpeg',
+  'image/x-ms-bmp': 'image/bmp',
+  'image/x-bmp': 'image/bmp',
+  'image/tif': 'image/tiff',
+};
+/** Declared types that say nothing about the content (browsers and curl send these). */
+const GENERIC: ReadonlySet<string> = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
+
+/** A declared content type, lower-cased, without parameters, aliases resolved. */
+export function normaliseDeclaredType(declared: string): string {
+  const d = declared.split(';')[0]!.trim().toLowerCase();
+  return ALIASES[d] ?? d;
+}
+
+/**
+ * True when a client's declared type contradicts the sniffed one: it names a concrete type, and the
+ * bytes are another (or none we know). Generic types (`application/octet-stream`) never do.
+ */
+export function contradicts(declared: string, sniffed: DocumentType | undefined): boolean {
+  const d = normaliseDeclaredType(declared);
+  if (GENERIC.has(d)) return false;
+  if (sniffed) return d !== sniffed;
+  // Unknown bytes only contradict a declared document type (text is judged by its caller).
+  return (DOCUMENT_TYPES as readonly string[]).includes(d);
+}

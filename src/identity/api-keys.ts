@@ -77,7 +77,9 @@ export function createApiKey(keys: ApiKeyStore, users: UserStore, input: CreateK
   }
   const key = input.key ?? generateApiKey();
   const record: ApiKeyRecord = {
-    id: newKeyId(),
+    // A key given by value gets an id derived from it: the same key put on several instances
+    // (storage.redis) has the same id everywhere, so its limits and spend are counted together.
+    id: input.key !== undefined ? `key_${hashApiKey(key).slice(0, 16)}` : newKeyId(),
     name: input.name,
     user: input.user ?? null,
     keyHash: hashApiKey(key),

@@ -30,6 +30,10 @@ export class AuthCache {
   private users = new Map<string, CachedUser>();
   /** Identity → its compiled scope, for the limits stage. */
   readonly scopes = new WeakMap<Identity, ScopeMatcher>();
+  /** SHA-256 of keys revoked on another instance (storage.redis); refused here too. */
+  private revokedElsewhere: ReadonlySet<string> = new Set();
+  /** Told which keys a reload found newly revoked, so other instances can refuse them too. */
+  onRevoked: ((keyHashes: string[]) => void) | undefined;
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -45,6 +49,7 @@ export class AuthCache {
   }
 
   reload(): void {
+    const before = this.byHash;
     const byHash = new Map<string, CachedKey>();
     for (const record of this.keys.list()) {
       const identity: Identity = Object.freeze({
@@ -74,13 +79,27 @@ export class AuthCache {
     this.byHash = byHash;
     this.byPresented = new Map();
     this.users = users;
+    if (this.onRevoked) {
+      const revoked: string[] = [];
+      for (const [hash, k] of byHash) if (k.record.revokedAt !== null && before.get(hash)?.record.revokedAt == null) revoked.push(hash);
+      if (revoked.length) this.onRevoked(revoked);
+    }
+  }
+
+  /** Keys revoked on other instances (by SHA-256): this one answers them as revoked too. */
+  setRevokedElsewhere(keyHashes: ReadonlySet<string>): void {
+    this.revokedElsewhere = keyHashes;
+    this.byPresented = new Map();
   }
 
   /** The key whose text is `presented`; `hash` computes its SHA-256 on a first sight only. */
   key(presented: string, hash: (key: string) => string): CachedKey | undefined {
     const seen = this.byPresented.get(presented);
     if (seen) return seen;
-    const hit = this.byHash.get(hash(presented));
+    let hit = this.byHash.get(hash(presented));
+    if (hit && hit.record.revokedAt === null && this.revokedElsewhere.has(hit.record.keyHash)) {
+      hit = { ...hit, record: { ...hit.record, revokedAt: 0 } };
+    }
     // Only real keys are remembered, so random guesses cannot grow the map.
     if (hit) this.byPresented.set(presented, hit);
     return hit;

@@ -13,6 +13,7 @@ import type { UserStore } from '../store/users.js';
 import type { CounterStore } from '../store/counters.js';
 import { KEY_PREFIX, hashApiKey } from './api-key-format.js';
 import type { AuthCache } from './auth-cache.js';
+import type { ScopeMatcher } from './model-scope.js';
 import { loadJwtSecret } from './jwt-secret.js';
 import { signToken, unauthorized, verifyToken } from './jwt.js';
 import { verifyPassword } from './passwords.js';
@@ -202,6 +203,14 @@ export class IdentityService {
     if (!u) throw unauthorized(`Invalid token: user "${claims.sub}" no longer exists`);
     if (claims.ver !== u.version) throw unauthorized('Invalid token: the user changed their password or role since it was issued; log in again');
     return { access_token: await signToken(cfg.secret, claims.sub, u.role, u.version, 'access', cfg.accessSeconds, now), token_type: 'bearer', expires_in: cfg.accessSeconds };
+  }
+
+  /**
+   * The model scope of a key identity (model lists show only what the key may call); undefined
+   * when every target is allowed (no scope, a user token, a static token, auth off).
+   */
+  scopeOf(identity: Identity | undefined): ScopeMatcher | undefined {
+    return identity?.kind === 'key' ? this.cache.scopes.get(identity) : undefined;
   }
 
   /** The admin API changed keys in this process: reload now (other processes see the revision). */

@@ -40,6 +40,8 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
     const name = JSON.stringify(identity.keyName ?? keyId);
     const t = now();
     const spendKey = spendKeyOf(keyId);
+    // A shared store (Redis) takes every check in one call: one round trip, atomic across instances.
+    if (counters.admitAll) return admitInOneCall(identity, keyId, t);
     if (lim.budgetUsd !== undefined && lim.budgetPeriod) {
       const w = periods.at(lim.budgetPeriod, t);
       const spent = await counters.spent(spendKey, w.id);
@@ -63,6 +65,36 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
         throw tooMany(`Rate limit reached for key ${name}: ${lim.rpm} requests per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
       }
     }
+    return ticketFor(lim, keyId);
+  }
+
+  async function admitInOneCall(identity: Identity, keyId: string, t: number): Promise<LimitTicket> {
+    const lim = identity.limits!;
+    const name = JSON.stringify(identity.keyName ?? keyId);
+    const w = lim.budgetUsd !== undefined && lim.budgetPeriod ? periods.at(lim.budgetPeriod, t) : undefined;
+    const r = await counters.admitAll!({
+      now: t,
+      windowMs: MINUTE,
+      budget: w ? { key: spendKeyOf(keyId), period: w.id, limit: lim.budgetUsd! } : undefined,
+      tpm: lim.tpm !== undefined ? { key: `tpm:${keyId}`, limit: lim.tpm } : undefined,
+      slot: lim.maxParallel !== undefined ? { key: `parallel:${keyId}`, limit: lim.maxParallel } : undefined,
+      rpm: lim.rpm !== undefined ? { key: `rpm:${keyId}`, limit: lim.rpm } : undefined,
+    });
+    if (!r.ok) {
+      if (r.refused === 'budget') {
+        throw tooMany(`Budget exceeded for key ${name}: $${r.spent.toFixed(4)} spent of $${lim.budgetUsd} this ${lim.budgetPeriod} (resets ${new Date(w!.resetsAt).toISOString()}).`, 'budget_exceeded', w!.resetsAt - t);
+      }
+      if (r.refused === 'tpm') throw tooMany(`Rate limit reached for key ${name}: ${lim.tpm} tokens per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
+      if (r.refused === 'slot') throw tooMany(`Rate limit reached for key ${name}: ${lim.maxParallel} requests at once.`, 'rate_limit_exceeded', 1000);
+      throw tooMany(`Rate limit reached for key ${name}: ${lim.rpm} requests per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
+    }
+    return ticketFor(lim, keyId);
+  }
+
+  function ticketFor(lim: NonNullable<Identity['limits']>, keyId: string): LimitTicket {
+    const tpmKey = `tpm:${keyId}`;
+    const slotKey = `parallel:${keyId}`;
+    const spendKey = spendKeyOf(keyId);
     let settled = false;
     return {
       settle(outcome: SettledRequest) {
@@ -71,7 +103,8 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
         // Fire and forget: the counters never throw into the request's end.
         if (lim.maxParallel !== undefined) void counters.releaseSlot(slotKey);
         const u = outcome.usage;
-        if (lim.tpm !== undefined && u) void counters.add(tpmKey, MINUTE, u.prompt + u.completion, now());
+        // A cache hit asked no upstream: its tokens are recorded, not counted against tpm.
+        if (lim.tpm !== undefined && u && !outcome.cacheHit) void counters.add(tpmKey, MINUTE, u.prompt + u.completion, now());
         if (lim.budgetUsd !== undefined && lim.budgetPeriod && outcome.costUsd) {
           void counters.addSpend(spendKey, periods.at(lim.budgetPeriod, now()).id, outcome.costUsd);
         }

@@ -4,6 +4,7 @@
  * without is matched against a rotation or autoselect id and against a `provider/model`'s model
  * part (`gpt-4o*` allows `openai/gpt-4o-mini`), as LiteLLM's model lists read.
  */
+import { splitModelRef } from '../config/model-ref.js';
 
 export type ScopeMatcher = (target: string) => boolean;
 
@@ -19,9 +20,8 @@ export function compileScope(patterns: readonly string[]): ScopeMatcher {
   return (target) => {
     for (const re of full) if (re.test(target)) return true;
     if (bare.length === 0) return false;
-    const slash = target.indexOf('/');
-    const model = slash < 0 ? target : target.slice(slash + 1);
-    for (const re of bare) if (re.test(target) || (slash >= 0 && re.test(model))) return true;
+    const ref = splitModelRef(target);
+    for (const re of bare) if (re.test(target) || (ref !== undefined && re.test(ref.model))) return true;
     return false;
   };
 }

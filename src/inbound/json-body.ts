@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { HttpError } from '../errors/http-error.js';
+import type { ChatMessage } from '../providers/openai-types.js';
 
 /** Deepest nesting accepted in a body (and in a tool call's `arguments` string). */
 export const MAX_JSON_DEPTH = 64;
@@ -72,6 +73,11 @@ export function checkJsonDepth(value: unknown, prefix = ''): void {
 export function checkJsonTextDepth(text: string, path: string): void {
   // Fast exit: fewer brackets than the limit cannot nest past it.
   if (text.length <= MAX_JSON_DEPTH) return;
+  // Only a text that opens a container parses to one (a tool's plain-text output is never scanned).
+  let first = 0;
+  while (first < text.length && (text.charCodeAt(first) <= 32)) first++;
+  const open = text.charCodeAt(first);
+  if (open !== 123 && open !== 91) return;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -83,6 +89,16 @@ export function checkJsonTextDepth(text: string, path: string): void {
     else if (ch === 123 /* { */ || ch === 91 /* [ */) {
       if (++depth > MAX_JSON_DEPTH) throw tooDeep(path);
     } else if (ch === 125 || ch === 93) depth--;
+  }
+}
+
+/** A tool message's text (a string, or text parts) nested no deeper than the body may be. */
+export function checkToolContentDepth(content: ChatMessage['content'], path: string): void {
+  if (typeof content === 'string') return checkJsonTextDepth(content, path);
+  if (!Array.isArray(content)) return;
+  for (let j = 0; j < content.length; j++) {
+    const text = (content[j] as { text?: unknown }).text;
+    if (typeof text === 'string') checkJsonTextDepth(text, `${path}[${j}].text`);
   }
 }
 

@@ -2,12 +2,14 @@
  * @module Pass-through through the pipeline (issue 17): the client's body goes to each candidate's
  * `adapter.passthrough` as a capability call (failover, cooldowns, limits and accounting as for any
  * call), and the upstream's answer is relayed: JSON as it came, a stream byte for byte (its first bytes
- * awaited inside the attempt, so a failing upstream still fails over). A stream that breaks later ends
- * with the API's own error event.
+ * awaited inside the attempt, so a failing upstream still fails over). A stream settles once, when it
+ * ends however it ends, with the tokens its final events reported (read as the bytes go by). A stream
+ * that breaks later ends with the API's own error event.
  */
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../server/app-env.js';
-import { runRequest } from '../pipeline/run-request.js';
+import { runRequest, type StreamEnd } from '../pipeline/run-request.js';
+import { ClientGoneError } from '../providers/deadline.js';
 import type { PassthroughRequest, PassthroughResponse } from '../providers/provider-adapter.js';
 import type { Usage } from '../providers/openai-types.js';
 import type { Candidate } from '../routing/candidate.js';
@@ -16,6 +18,7 @@ import { primeStream } from '../routing/run-with-fallback.js';
 import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
 import { servedHeaders } from './served-headers.js';
 import { SSE_HEADERS } from './sse-pump.js';
+import type { StreamUsageReader } from './sse-usage-tap.js';
 
 export interface RelayOptions {
   route: string;
@@ -24,8 +27,15 @@ export interface RelayOptions {
   canPassThrough(c: Candidate): boolean;
   /** Token usage of a JSON answer, for limits and accounting. */
   usageOf(text: string): Usage | undefined;
+  /** A reader of a stream's usage events (one per stream). */
+  streamUsage(): StreamUsageReader;
   /** The API's error event for a stream that broke after it began. */
   errorFrame(err: unknown): string;
+}
+
+interface Relayed {
+  res: PassthroughResponse;
+  bytes?: AsyncIterator<Uint8Array>;
 }
 
 const encoder = new TextEncoder();
@@ -38,28 +48,56 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
     target: { scope: o.scope, model: o.req.body.model as string },
     filter: o.canPassThrough,
     observer: reqLog,
-    call: async (cand, ctx): Promise<{ res: PassthroughResponse; bytes?: AsyncIterator<Uint8Array> }> => {
+    call: async (cand, ctx): Promise<Relayed> => {
       const res = await cand.adapter.passthrough!(o.req, ctx);
       return { res, bytes: res.bytes ? await primeStream(res.bytes) : undefined };
     },
     usageOf: (v) => (v.res.text === undefined ? undefined : o.usageOf(v.res.text)),
+    streaming: (v) => v.bytes !== undefined,
   });
   const headers = { ...r.value.res.headers, ...servedHeaders(r.served), 'x-request-id': reqLog.id };
   const bytes = r.value.bytes;
   if (!bytes) return new Response(r.value.res.text ?? '', { status: r.value.res.status, headers });
+
+  // The log line and the accounting record wait for the stream's end (and its tokens).
+  reqLog.deferred = true;
+  const reader = o.streamUsage();
+  let ended = false;
+  const end = (outcome: Omit<StreamEnd, 'usage'>): void => {
+    if (ended) return;
+    ended = true;
+    meta.signal.removeEventListener('abort', onAbort);
+    r.end!({ ...outcome, usage: reader.usage() });
+  };
+  // A client that leaves mid-stream may never pull again: its signal settles the request.
+  const onAbort = (): void => end({ aborted: true });
+  meta.signal.addEventListener('abort', onAbort, { once: true });
+  if (meta.signal.aborted) onAbort();
   return new Response(
     new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
           const n = await bytes.next();
-          if (n.done) controller.close();
-          else controller.enqueue(n.value);
+          if (n.done) {
+            controller.close();
+            end({ aborted: false });
+            return;
+          }
+          reader.feed(n.value);
+          controller.enqueue(n.value);
         } catch (err) {
+          if (err instanceof ClientGoneError) {
+            end({ aborted: true });
+            controller.close();
+            return;
+          }
+          end({ error: err, aborted: false });
           controller.enqueue(encoder.encode(o.errorFrame(err)));
           controller.close();
         }
       },
       async cancel() {
+        end({ aborted: true });
         await bytes.return?.();
       },
     }),

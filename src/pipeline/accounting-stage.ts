@@ -40,6 +40,8 @@ export interface SettleFacts {
   cacheHit: boolean;
   aborted: boolean;
   ttftMs: number | undefined;
+  /** ms since epoch when the first upstream attempt began (undefined: none began). */
+  upstreamStartedAt?: number;
 }
 
 /** Records the request and settles its ticket; never throws (a failing recorder must not fail the answer). */
@@ -60,6 +62,7 @@ export function recordSettled(stages: PipelineStages, ticket: LimitTicket | unde
     usage,
     costUsd,
     latencyMs: Date.now() - f.meta.startedAt,
+    upstreamMs: f.upstreamStartedAt === undefined ? undefined : Date.now() - f.upstreamStartedAt,
     ttftMs: f.ttftMs,
     stream: f.stream,
     cacheHit: f.cacheHit,

@@ -63,6 +63,12 @@ export interface CapabilityCall<T> extends CallOptions {
   call: (c: Candidate, ctx: CallContext) => Promise<T>;
   /** Token usage of a result, for limits and accounting (embeddings, chat-shaped compat calls). */
   usageOf?: (value: T) => Usage | undefined;
+  /**
+   * True for a served value that is still streaming (a pass-through stream): the request settles
+   * when the caller calls `result.end` once, with the usage its final events reported; until then
+   * the admission slot is held and the candidate's success is not yet recorded.
+   */
+  streaming?: (value: T) => boolean;
 }
 
 export type PipelineRequest = ChatCall | CapabilityCall<unknown>;
@@ -119,6 +125,8 @@ export interface CapabilityResult<T> {
   candidate: Candidate;
   /** The rotation the candidates came from (directly or as an autoselect's fallback). */
   rotationId: string | undefined;
+  /** Set when `streaming(value)` was true: call exactly once when the stream ended, however it ended. */
+  end?: (outcome: StreamEnd) => void;
 }
 
 /** How a request settled, for the request log line (status the client got, what served, tokens). */

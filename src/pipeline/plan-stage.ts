@@ -8,6 +8,7 @@ import type { ChatRequest } from '../providers/openai-types.js';
 import type { Candidate } from '../routing/candidate.js';
 import { capableCandidates, type CapabilityNeed } from '../routing/capability-filter.js';
 import { resolveTarget, type Target } from '../routing/resolve-target.js';
+import { fileReaders } from '../routing/file-readers.js';
 import { candidatesFor, candidatesForName } from '../routing/target-candidates.js';
 import { selectAutoselect, type AutoselectContext } from '../routing/autoselect.js';
 import type { Runtime } from '../runtime.js';
@@ -48,7 +49,9 @@ export async function planChat(rt: Runtime, ref: TargetRef, resolved: ResolvedTa
     const choice = await selectAutoselect(rt, t.id, req, ctx);
     return { candidates: choice.candidates, rotation: rotationNamed(rt, choice.chosen), autoselect: { chosen: choice.chosen, reason: choice.reason } };
   }
-  return { candidates: candidatesFor(rt, t), rotation: t.kind === 'rotation' ? rotationNamed(rt, t.id) : undefined };
+  // A rotation keeps the members that can read the request's file parts (issue 19).
+  const candidates = t.kind === 'rotation' ? fileReaders(candidatesFor(rt, t), req, t.id) : candidatesFor(rt, t);
+  return { candidates, rotation: t.kind === 'rotation' ? rotationNamed(rt, t.id) : undefined };
 }
 
 function planNamed(rt: Runtime, ref: Exclude<TargetRef, { scope: unknown }>): Plan {

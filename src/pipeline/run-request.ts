@@ -81,7 +81,9 @@ export function internalMeta(parent: RequestMeta, route: string, keys = parent.k
  */
 class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, SettleInfo {
   attempts = 0;
-  candidate: Candidate | undefined = undefined;
+  /** When the attempt loop first called an upstream (aisbf_upstream_duration_seconds). */
+  upstreamStartedAt: number | undefined = undefined;
+  private current: Candidate | undefined = undefined;
   target: string | undefined = undefined;
   ticket: LimitTicket | undefined = undefined;
   autoselect: ServedBy['autoselect'] = undefined;
@@ -97,9 +99,19 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
     readonly deps: PipelineDeps,
     readonly rt: Runtime,
     readonly meta: RequestMeta,
-    readonly stream: boolean,
+    public stream: boolean,
     private readonly observer: SettleObserver | undefined,
   ) {}
+
+  /** Set by the attempt loop right before it calls a candidate. */
+  get candidate(): Candidate | undefined {
+    return this.current;
+  }
+
+  set candidate(c: Candidate | undefined) {
+    this.upstreamStartedAt ??= Date.now();
+    this.current = c;
+  }
 
   get providerId(): string | undefined {
     return this.candidate?.providerId;
@@ -114,7 +126,7 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
     return { providerId: c.providerId, model: c.model, attempts: this.attempts, autoselect: this.autoselect };
   }
 
-  tryAcquire(c: Candidate): AttemptSlot | undefined {
+  tryAcquire(c: Candidate): AttemptSlot | undefined | Promise<AttemptSlot | undefined> {
     return this.deps.stages.admission.tryAcquire(c, this.meta);
   }
 
@@ -124,7 +136,15 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
 
   async callInternal<T>(spec: InternalCallSpec<T>): Promise<T> {
     const meta = internalMeta(this.meta, spec.route, spec.keys ?? this.meta.keys);
-    const r = await runCapability(this.deps, meta, { kind: 'capability', target: { name: spec.name }, call: spec.call, usageOf: spec.usageOf, noHealth: spec.noHealth });
+    const r = await runCapability(this.deps, meta, {
+      kind: 'capability',
+      target: { name: spec.name },
+      call: spec.call,
+      usageOf: spec.usageOf,
+      noHealth: spec.noHealth,
+      filter: spec.filter,
+      timeoutMs: spec.timeoutMs,
+    });
     return r.value;
   }
 
@@ -166,6 +186,7 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
       cacheHit: this.cacheHit,
       aborted,
       ttftMs: this.ttftMs,
+      upstreamStartedAt: this.upstreamStartedAt,
     });
     this.observer?.settled(this);
   }
@@ -372,11 +393,25 @@ async function runCapability<T>(deps: PipelineDeps, meta: RequestMeta, call: Cap
     const plan = planCapability(rt, call.target, resolved, call.need, call.filter);
     const timeoutMs = call.timeoutMs;
     const attempt = timeoutMs === undefined ? call.call : (c: Candidate, ctx: CallContext) => call.call(c, { ...ctx, timeoutMs: Math.min(ctx.timeoutMs, timeoutMs) });
-    const r = await runWithFallback(plan.candidates, attempt, run.attemptOptions(plan, call, meta.signal));
+    const opts = run.attemptOptions(plan, call, meta.signal);
+    // A call whose value may still be streaming records its candidate's success only when it ends.
+    if (call.streaming) opts.deferSuccess = true;
+    const r = await runWithFallback(plan.candidates, attempt, opts);
+    const result: CapabilityResult<T> = { value: r.value, served: run.served(), candidate: r.candidate, rotationId: plan.rotation?.id };
+    if (call.streaming?.(r.value)) {
+      run.stream = true;
+      run.ttftMs = Date.now() - meta.startedAt;
+      // Deferred settle: once, when the caller's stream ends (tokens from its final events).
+      result.end = (o: StreamEnd) => {
+        r.settle({ usage: o.usage, error: o.error });
+        run.settle(200, o.usage, o.error, o.aborted);
+      };
+      return result;
+    }
     const usage = call.usageOf?.(r.value);
     r.settle({ usage });
     run.settle(200, usage, undefined, false);
-    return { value: r.value, served: run.served(), candidate: r.candidate, rotationId: plan.rotation?.id };
+    return result;
   } catch (err) {
     throw run.fail(err, call.target);
   }

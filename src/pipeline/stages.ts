@@ -39,6 +39,8 @@ export interface SettledRequest {
   /** USD; 0 for cache hits and local models; undefined when no price is known. */
   costUsd?: number;
   latencyMs: number;
+  /** ms from the first upstream attempt to the end (undefined when no upstream was called: refused, cache hit). */
+  upstreamMs?: number;
   /** Streams: ms to the first part. */
   ttftMs?: number;
   stream: boolean;
@@ -98,8 +100,11 @@ export interface QueueStats {
 export interface AdmissionStage {
   /** True when no candidate can ever wait or be refused (nothing configured): skip the stage. */
   readonly inactive: boolean;
-  /** A slot now, or undefined when the candidate is saturated. Unlimited candidates always get one. */
-  tryAcquire(c: Candidate, meta: RequestMeta): AdmissionSlot | undefined;
+  /**
+   * A slot now, or undefined when the candidate is saturated. Unlimited candidates always get one.
+   * A shared backend (the cluster primary, Redis) answers with a promise; the local queue never does.
+   */
+  tryAcquire(c: Candidate, meta: RequestMeta): AdmissionSlot | undefined | Promise<AdmissionSlot | undefined>;
   /** Waits for a slot on one of `candidates`; throws HttpError 429 `queue_full`, 503 `queue_timeout`, or ClientGoneError. */
   acquire(candidates: readonly Candidate[], meta: RequestMeta): Promise<{ candidate: Candidate; slot: AdmissionSlot }>;
   /** `/admin/queue/{id}`; undefined when the id has no limit. */

@@ -103,7 +103,7 @@ export class Deadline {
         out = new ProviderError((err as Error).message || kind, { kind, provider, model, cause: err });
       }
     }
-    if (keySource === 'client' && out instanceof ProviderError && out.kind === 'auth') return clientKeyRejected(out);
+    if (keySource !== undefined && keySource !== 'config' && out instanceof ProviderError && out.kind === 'auth') return clientKeyRejected(out, keySource);
     return out;
   }
 }
@@ -126,33 +126,95 @@ export async function withDeadline<T>(ctx: DeadlineContext, opts: DeadlineOption
  * Wraps a streamed upstream call: `open` starts the request (under the deadline), `convert` turns the
  * provider's events into parts. The clock restarts on each upstream event; errors are classified; if
  * the consumer stops early the upstream request is aborted.
+ *
+ * A plain iterator rather than async generators: each generator layer costs every chunk a few promise
+ * hops and allocations, and a stream passes every one of its chunks through here. Like a generator,
+ * nothing starts before the first `next()`.
  */
-export async function* guardStream<E, P>(
+export function guardStream<E, P>(
   ctx: DeadlineContext,
   opts: DeadlineOptions,
   open: (signal: AbortSignal) => Promise<AsyncIterable<E>>,
   convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
-): AsyncGenerator<P> {
-  const d = new Deadline(ctx.signal, ctx.timeoutMs);
-  let finished = false;
-  try {
-    const source = await open(d.signal);
-    async function* rearming(): AsyncGenerator<E> {
-      for await (const ev of source) {
-        d.arm();
-        yield ev;
+): AsyncIterableIterator<P> {
+  return new GuardedStream(ctx, opts, open, convert);
+}
+
+class GuardedStream<E, P> implements AsyncIterableIterator<P> {
+  private d: Deadline | undefined;
+  private it: AsyncIterator<P> | undefined;
+  /** Over: the upstream ended, failed, or the consumer stopped. */
+  private finished = false;
+  /** `convert` passed the events through: each part is an upstream event, so the part re-arms. */
+  private armOnPart = false;
+
+  constructor(
+    private readonly ctx: DeadlineContext,
+    private readonly opts: DeadlineOptions,
+    private readonly open: (signal: AbortSignal) => Promise<AsyncIterable<E>>,
+    private readonly convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<P>> {
+    if (this.finished) return Promise.resolve({ done: true, value: undefined });
+    if (this.it) return this.it.next().then(this.onResult, this.onError);
+    return this.start().then((it) => it.next()).then(this.onResult, this.onError);
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<P>> {
+    if (!this.finished) {
+      this.finished = true;
+      try {
+        await this.it?.return?.();
+      } finally {
+        this.d?.abort();
       }
     }
-    yield* convert(rearming());
+    return { done: true, value: value as P };
+  }
+
+  private async start(): Promise<AsyncIterator<P>> {
+    const d = (this.d = new Deadline(this.ctx.signal, this.ctx.timeoutMs));
+    const src = (await this.open(d.signal))[Symbol.asyncIterator]();
+    const armed: AsyncIterableIterator<E> = {
+      next: () => src.next().then((r) => (r.done || d.arm(), r)),
+      return: (v?: unknown) => (src.return ? src.return(v) : Promise.resolve({ done: true, value: v as E })),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    const converted = this.convert(armed);
+    if (converted === armed) {
+      // No conversion: read the upstream directly and re-arm per part (one promise hop fewer).
+      this.armOnPart = true;
+      this.it = src as unknown as AsyncIterator<P>;
+    } else this.it = converted[Symbol.asyncIterator]();
+    return this.it;
+  }
+
+  private readonly onResult = (r: IteratorResult<P>): IteratorResult<P> => {
+    const d = this.d!;
+    if (!r.done) {
+      if (this.armOnPart) d.arm();
+      return r;
+    }
     // The SDKs end a stream quietly when its request is aborted: a timeout or a departed client
     // must not look like a complete answer.
-    if (d.signal.aborted) throw d.signal.reason ?? new Error('aborted');
-    finished = true;
-  } catch (err) {
-    finished = true;
-    throw d.classify(err, opts.provider, opts.model ?? ctx.model, opts.mapError, ctx.keySource);
-  } finally {
-    if (!finished) d.abort();
+    if (d.signal.aborted) return this.onError(d.signal.reason ?? new Error('aborted'));
+    this.finished = true;
     d.clear();
-  }
+    return r;
+  };
+
+  private readonly onError = (err: unknown): never => {
+    this.finished = true;
+    const d = this.d;
+    if (!d) throw err;
+    d.clear();
+    throw d.classify(err, this.opts.provider, this.opts.model ?? this.ctx.model, this.opts.mapError, this.ctx.keySource);
+  };
 }

@@ -29,17 +29,20 @@ export * from './openai-types.js';
 // The contract.
 // ---------------------------------------------------------------------------------------------
 
+export type KeySource = 'config' | 'client' | 'client-header';
+
 export interface CallContext {
   /** The upstream model name (without the provider prefix). */
   model: string;
   /** The key to use for this call; undefined for keyless providers. */
   apiKey: string | undefined;
   /**
-   * Where `apiKey` came from: providers.json / its env var ('config', the default), or the client's
-   * own bearer forwarded under `forward_client_key` ('client'). A 401/403 for a client's key is
-   * `client_auth` (deadline.ts): it blames the client's key, answers 401 and is not a provider failure.
+   * Where `apiKey` came from: providers.json / its env var ('config', the default), the client's
+   * own bearer forwarded under `forward_client_key` ('client'), or the client's `x-aisbf-provider-key`
+   * header ('client-header'). A 401/403 for a client's key is `client_auth` (deadline.ts): it blames
+   * the client's key, answers 401 and is not a provider failure.
    */
-  keySource?: 'config' | 'client';
+  keySource?: KeySource;
   /** Aborts when the client goes away or the call times out; adapters pass it to every upstream call. */
   signal: AbortSignal;
   /** Bounds one upstream call; for streams, the wait for the first and each next chunk. */
@@ -47,6 +50,25 @@ export interface CallContext {
   log: Logger;
   /** How http(s) image URLs may be fetched (aisbf.json `images`); pass to `fetchImage`. */
   imagePolicy?: { allowPrivate?: boolean; maxBytes?: number; timeoutMs?: number };
+  /**
+   * The candidate's declared capabilities (providers.json, or its rotation entry): decide how chat
+   * `file` parts reach the model (with-documents.ts), as autoselect's filter decided who may serve.
+   */
+  capabilities?: readonly string[];
+  /** Limits of chat `file` parts: aisbf.json `ocr` (max_mb, max_pages, max_pixels); defaults when absent. */
+  documents?: { max_mb: number; max_pages: number; max_pixels: number };
+  /** Looks up an uploaded file for a `file_id` part (/v1/files), for this request's caller. */
+  resolveFile?: FileResolver;
+}
+
+/** A file uploaded to aisbf, found by id for the caller; undefined when there is none (or not theirs). */
+export type FileResolver = (fileId: string, signal: AbortSignal) => Promise<UploadedFile | undefined>;
+
+/** An uploaded file: its size is known before its bytes are read (a file over the limit never is). */
+export interface UploadedFile {
+  filename: string;
+  bytes: number;
+  read(): Promise<Uint8Array>;
 }
 
 export interface ProviderAdapter {

@@ -178,11 +178,15 @@ export function transportErrorKind(err: unknown): ProviderErrorKind | undefined 
  * A 401/403 for a key the client brought: says so, and how to give aisbf a key of its own, instead
  * of blaming a configured key that does not exist.
  */
-export function clientKeyRejected(err: ProviderError): ProviderError {
+export function clientKeyRejected(err: ProviderError, via: 'client' | 'client-header' = 'client'): ProviderError {
   const where = `provider '${err.provider}' (model '${err.model}')`;
+  // Say which key it was: the x-aisbf-provider-key header, or the bearer forwarded under forward_client_key.
+  const how =
+    via === 'client-header'
+      ? `the x-aisbf-provider-key header's key was used as the provider key. Send a valid key for '${err.provider}' in that header, or leave it out and configure one for aisbf: `
+      : `forward_client_key is on for this provider, so aisbf passed the client's bearer token on as the provider key. Send a valid key for '${err.provider}', or configure one for aisbf: `;
   const message =
-    `${where} rejected the API key the client sent (upstream status ${err.status ?? 'unknown'}): forward_client_key is on for this provider, ` +
-    `so aisbf passed the client's bearer token on as the provider key. Send a valid key for '${err.provider}', or configure one for aisbf: ` +
+    `${where} rejected the API key the client sent (upstream status ${err.status ?? 'unknown'}): ${how}` +
     `set "api_key" of provider '${err.provider}' in providers.json (e.g. "\${MY_PROVIDER_KEY}" with that environment variable set). ` +
     `Upstream said: ${err.message}`;
   return new ProviderError(message, { kind: 'client_auth', status: err.status, provider: err.provider, model: err.model, code: err.code, param: err.param, cause: err });

@@ -2,15 +2,15 @@
  * @module The `"selector": "embeddings"` mode: picks the candidate whose description is closest
  * (cosine similarity) to the request's last user text, using the configured `embedding_model`.
  * Descriptions are embedded once per config load and cached; a request costs one embedding call.
+ * Both calls are internal requests through the pipeline (failover over a rotation, health, records).
  */
 import type { Config } from '../config/load-config.js';
 import type { AutoselectConfig } from '../config/schema.js';
-import type { CallContext, EmbedResult } from '../providers/provider-adapter.js';
+import type { EmbedResult } from '../providers/provider-adapter.js';
 import type { Runtime } from '../runtime.js';
 import type { Logger } from 'pino';
-import type { Candidate, ClientKeys } from './candidate.js';
-import { resolveKey } from './resolve-key.js';
-import { candidatesForName } from './target-candidates.js';
+import type { ClientKeys } from './candidate.js';
+import type { InternalCaller } from './internal-call.js';
 
 /** The request's keys, signal and logger. */
 export interface EmbedderContext {
@@ -22,13 +22,6 @@ export interface EmbedderContext {
 // Config object → autoselect id → description vectors (in available_models order).
 const cache = new WeakMap<Config, Map<string, Promise<number[][]>>>();
 
-function embedder(rt: Runtime, cfg: AutoselectConfig): Candidate {
-  if (!cfg.embedding_model) throw new Error('"selector": "embeddings" needs "embedding_model" (provider/model)');
-  const c = candidatesForName(rt, cfg.embedding_model).find((x) => typeof x.adapter.embed === 'function');
-  if (!c) throw new Error(`embedding_model ${cfg.embedding_model} is not served by a provider that supports embeddings`);
-  return c;
-}
-
 function vectors(r: EmbedResult): number[][] {
   return [...r.data]
     .sort((a, b) => a.index - b.index)
@@ -39,15 +32,15 @@ function vectors(r: EmbedResult): number[][] {
     });
 }
 
-async function embed(rt: Runtime, c: Candidate, input: string[], opts: EmbedderContext, timeoutMs: number): Promise<number[][]> {
-  const ctx: CallContext = {
-    model: c.model,
-    apiKey: resolveKey(c, opts.keys, rt.config.missingKeyEnv),
-    signal: opts.signal,
-    timeoutMs: Math.min(timeoutMs, rt.timeoutMs(c)),
-    log: opts.log,
-  };
-  const r = await c.adapter.embed!({ model: c.model, input, encoding_format: 'float' }, ctx);
+async function embed(caller: InternalCaller, name: string, input: string[], timeoutMs: number): Promise<number[][]> {
+  const r = await caller.callInternal<EmbedResult>({
+    route: 'internal:selector-embed',
+    name,
+    filter: (c) => typeof c.adapter.embed === 'function',
+    timeoutMs,
+    call: (c, ctx) => c.adapter.embed!({ model: c.model, input, encoding_format: 'float' }, ctx),
+    usageOf: (v) => (v.usage ? { prompt_tokens: v.usage.prompt_tokens ?? 0, completion_tokens: 0, total_tokens: v.usage.total_tokens ?? v.usage.prompt_tokens ?? 0 } : undefined),
+  });
   const v = vectors(r);
   if (v.length !== input.length) throw new Error(`embedding_model returned ${v.length} vectors for ${input.length} inputs`);
   return v;
@@ -73,21 +66,22 @@ export async function selectByEmbeddings(
   cfg: AutoselectConfig,
   query: string,
   allowed: ReadonlySet<string>,
-  opts: EmbedderContext,
+  caller: InternalCaller,
   timeoutMs: number,
 ): Promise<string> {
-  const c = embedder(rt, cfg);
+  const name = cfg.embedding_model;
+  if (!name) throw new Error('"selector": "embeddings" needs "embedding_model" (provider/model)');
   let perConfig = cache.get(rt.config);
   if (!perConfig) cache.set(rt.config, (perConfig = new Map()));
   let described = perConfig.get(id);
   if (!described) {
     const texts = cfg.available_models.map((m) => m.description || m.model_id);
-    described = embed(rt, c, texts, opts, timeoutMs);
+    described = embed(caller, name, texts, timeoutMs);
     perConfig.set(id, described);
     // A failure is not cached: the next request tries again.
     described.catch(() => perConfig.delete(id));
   }
-  const [descriptions, [q]] = await Promise.all([described, embed(rt, c, [query], opts, timeoutMs)]);
+  const [descriptions, [q]] = await Promise.all([described, embed(caller, name, [query], timeoutMs)]);
   let best: string | undefined;
   let bestScore = -Infinity;
   cfg.available_models.forEach((m, i) => {

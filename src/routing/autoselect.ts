@@ -66,6 +66,10 @@ export async function selectAutoselect(rt: Runtime, id: string, req: ChatRequest
   const choose = (chosen: string, reason: string): AutoselectChoice => {
     const all = capable.find((o) => o.id === chosen)?.candidates ?? candidatesForName(rt, chosen);
     const serving = all.filter((c) => check.canServe(c));
+    // A fallback that cannot serve the request (a prompt over its context_size, images it cannot
+    // see) would only fail: the first capable candidate takes its place. With none capable, the
+    // fallback's own error (e.g. the sizes, issue 17) is the honest answer.
+    if (!serving.length && reason.startsWith('fallback:') && capable.length) return choose(capable[0]!.id, reason);
     opts.log.debug({ autoselect: id, chosen, reason }, 'autoselect decision');
     return { chosen, reason, candidates: serving.length ? serving : all };
   };
@@ -80,7 +84,7 @@ export async function selectAutoselect(rt: Runtime, id: string, req: ChatRequest
   if (cfg.selector === 'embeddings') {
     try {
       const query = lastUserText(req.messages) || renderTranscript(req.messages);
-      const picked = await selectByEmbeddings(rt, id, cfg, query, new Set(capable.map((o) => o.id)), opts, timeoutMs);
+      const picked = await selectByEmbeddings(rt, id, cfg, query, new Set(capable.map((o) => o.id)), opts.caller, timeoutMs);
       return choose(picked, 'selected');
     } catch (err) {
       if (err instanceof ClientGoneError || opts.signal.aborted) throw err;

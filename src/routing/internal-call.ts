@@ -18,6 +18,10 @@ export interface InternalCallSpec<T> {
   keys?: ClientKeys;
   /** Leave health and rate-limit state alone. */
   noHealth?: boolean;
+  /** Keeps only the candidates that can run `call` (e.g. those whose adapter embeds); order kept. */
+  filter?: (c: Candidate) => boolean;
+  /** Upper bound for each upstream call, below the candidate's own timeout. */
+  timeoutMs?: number;
 }
 
 export interface InternalCaller {

@@ -5,16 +5,17 @@
  * placeholder key never reaches a provider.
  */
 import { ProviderError } from '../providers/provider-error.js';
+import type { KeySource } from '../providers/provider-adapter.js';
 import type { Candidate, ClientKeys } from './candidate.js';
 
 export interface ResolvedKey {
   key: string | undefined;
-  /** 'client': the client brought it (header or forwarded bearer); a 401/403 then blames the client's key. */
-  source: 'config' | 'client';
+  /** 'client' (forwarded bearer) or 'client-header' (x-aisbf-provider-key): a 401/403 then blames the client's key. */
+  source: KeySource;
 }
 
 export function resolveKeyWithSource(c: Candidate, keys: ClientKeys, missingKeyEnv: ReadonlyMap<string, string>): ResolvedKey {
-  if (keys.providerKey) return { key: keys.providerKey, source: 'client' };
+  if (keys.providerKey) return { key: keys.providerKey, source: 'client-header' };
   const configured = c.provider.api_key || c.rotationKey;
   if (configured) return { key: configured, source: 'config' };
   if (c.provider.forward_client_key && keys.bearer) return { key: keys.bearer, source: 'client' };

@@ -3,6 +3,7 @@
  * or an autoselect. Resolution order for a bare id is autoselect → rotation → provider (AISBF).
  */
 import { HttpError } from '../errors/http-error.js';
+import { providerModelRef } from '../config/model-ref.js';
 import type { Runtime } from '../runtime.js';
 import { aliasTarget } from './model-aliases.js';
 
@@ -50,8 +51,8 @@ export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefin
       if (!model) throw new HttpError(400, "Missing required parameter: 'model'.", { param: 'model', code: 'missing_required_parameter' });
       if (autoselect[model]) return { kind: 'autoselect', id: model };
       if (rotations[model]) return { kind: 'rotation', id: model };
-      const slash = model.indexOf('/');
-      if (slash > 0 && providers[model.slice(0, slash)]) return { kind: 'provider', providerId: model.slice(0, slash), model: model.slice(slash + 1) };
+      const ref = providerModelRef(providers, model);
+      if (ref) return { kind: 'provider', providerId: ref.providerId, model: ref.model };
       // model_aliases (issue 17): a name that is not itself a target, mapped by glob; targets are checked at config load.
       const aliased = aliasTarget(config.aisbf.model_aliases, model);
       if (aliased !== undefined && aliased !== model && !viaAlias) return resolveTarget(rt, scope, aliased, true);

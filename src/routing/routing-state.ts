@@ -49,6 +49,8 @@ export class RoutingState {
   private readonly dirtyLimits = new Map<string, LimitRecord>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** More receivers of local changes (storage.redis shares them between instances). */
+  private readonly replicas: Array<(change: RoutingChange) => void> = [];
 
   constructor(opts: RoutingStateOptions = {}) {
     this.clock = opts.clock ?? Date.now;
@@ -57,13 +59,16 @@ export class RoutingState {
     this.log = opts.log;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
     const replicate = opts.replicate;
+    const replicas = this.replicas;
     this.health = new HealthTracker(this.clock, (r) => {
       this.markDirty(this.dirtyHealth, r);
       replicate?.({ kind: 'health', record: r });
+      for (const f of replicas) f({ kind: 'health', record: r });
     });
     this.limits = new RateLimiter(this.clock, (r) => {
       this.markDirty(this.dirtyLimits, r);
       replicate?.({ kind: 'limit', record: r });
+      for (const f of replicas) f({ kind: 'limit', record: r });
     });
     if (this.store) {
       const { health, limits } = this.store.load();
@@ -82,6 +87,11 @@ export class RoutingState {
     const block = this.limits.blocked(c, now);
     if (block) return { state: 'rate_limited', until: block.until, reason: block.reason, ...base };
     return { state: 'healthy', ...base };
+  }
+
+  /** Also tells `fn` about every local change (not about applyRemote ones). */
+  addReplica(fn: (change: RoutingChange) => void): void {
+    this.replicas.push(fn);
   }
 
   /** Applies a change another worker made. Not persisted here: the worker that made it writes it. */

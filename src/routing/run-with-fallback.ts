@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { RotationConfig } from '../config/schema.js';
-import type { CallContext, ChatStreamPart, Usage } from '../providers/provider-adapter.js';
+import type { CallContext, ChatStreamPart, FileResolver, Usage } from '../providers/provider-adapter.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Runtime } from '../runtime.js';
@@ -48,6 +48,8 @@ export interface AttemptOptions {
   gate?: { isStopped(candidateKey: string): boolean };
   /** Filled with the attempt count and last candidate as the loop goes. */
   trace?: AttemptTrace;
+  /** Finds an uploaded file for a chat `file_id` part (CallContext.resolveFile). */
+  resolveFile?: FileResolver;
 }
 
 /** How a served response ended, told to the loop's bookkeeping once the response is complete. */
@@ -79,7 +81,7 @@ export interface AttemptSlot {
  * or undefined when the candidate is saturated, and a wait for a slot on any of several candidates.
  */
 export interface AttemptAdmission {
-  tryAcquire(c: Candidate): AttemptSlot | undefined;
+  tryAcquire(c: Candidate): AttemptSlot | undefined | Promise<AttemptSlot | undefined>;
   acquire(candidates: readonly Candidate[]): Promise<{ candidate: Candidate; slot: AttemptSlot }>;
 }
 
@@ -125,7 +127,19 @@ export async function runWithFallback<T>(
       opts.trace.candidate = c;
     }
     routing?.limits.recordCall(c, now);
-    const ctx: CallContext = { model: c.model, apiKey, keySource, signal: opts.signal, timeoutMs: rt.timeoutMs(c), log: opts.log, imagePolicy: rt.imagePolicy };
+    const ctx: CallContext = {
+      model: c.model,
+      apiKey,
+      keySource,
+      signal: opts.signal,
+      timeoutMs: rt.timeoutMs(c),
+      log: opts.log,
+      imagePolicy: rt.imagePolicy,
+      // Chat file parts (issue 19): how this candidate reads them, their limits, uploaded files.
+      capabilities: c.settings.capabilities,
+      documents: rt.config.aisbf.ocr,
+      resolveFile: opts.resolveFile,
+    };
     try {
       const value = await attempt(c, ctx);
       if (!opts.deferSuccess) {
@@ -185,7 +199,8 @@ export async function runWithFallback<T>(
     let slot: AttemptSlot | undefined;
     if (admission) {
       // A saturated member is passed over; only when every one is saturated does the request wait.
-      slot = admission.tryAcquire(c);
+      const got = admission.tryAcquire(c);
+      slot = got instanceof Promise ? await got : got;
       if (!slot) {
         (saturated ??= []).push(c);
         continue;

@@ -3,6 +3,7 @@
  * rotation's list for a rotation.
  */
 import { HttpError } from '../errors/http-error.js';
+import { splitModelRef } from '../config/model-ref.js';
 import type { Runtime } from '../runtime.js';
 import type { Candidate } from './candidate.js';
 import type { Target } from './resolve-target.js';
@@ -24,8 +25,8 @@ export function rotationCandidates(rt: Runtime, id: string): Candidate[] {
 /** A target that names a rotation or provider/model (autoselect fallbacks, helper models). */
 export function candidatesForName(rt: Runtime, name: string): Candidate[] {
   if (rt.rotations.has(name)) return rotationCandidates(rt, name);
-  const slash = name.indexOf('/');
-  if (slash > 0) return [providerCandidate(rt, name.slice(0, slash), name.slice(slash + 1))];
+  const ref = splitModelRef(name);
+  if (ref) return [providerCandidate(rt, ref.providerId, ref.model)];
   throw new HttpError(500, `"${name}" is neither a rotation nor provider/model.`);
 }
 

@@ -12,6 +12,7 @@ import type { PipelineStages } from '../pipeline/stages.js';
 import type { AccountingServices } from '../accounting/create-accounting.js';
 import type { Identity } from '../pipeline/request-meta.js';
 import type { IdentityService } from '../identity/identity-service.js';
+import type { SharedStoreReport } from './health-report.js';
 
 export interface AppDeps {
   /** The current runtime; read once per request so a reload never changes a request midway. */
@@ -32,6 +33,13 @@ export interface AppDeps {
   identity: IdentityService;
   /** Usage records, metrics, stopped models, crash log (server/build-stages.ts); absent in bare test apps. */
   accounting?: AccountingServices;
+  /**
+   * Whether this process runs the background jobs (video polling, history and glasses cleanup,
+   * batches): always on one process; on exactly one worker with `server.workers > 1`.
+   */
+  background?: boolean;
+  /** storage.redis: the shared store's state for /health (and its instance id for /admin/usage). */
+  shared?: SharedStoreReport;
 }
 
 export interface AppEnv {

@@ -7,7 +7,8 @@ import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppDeps, AppEnv } from './app-env.js';
-import { HttpError, envelope, errorResponse } from './errors.js';
+import { HttpError, envelope } from './errors.js';
+import { clientErrorResponse, speaksAnthropic } from '../inbound/error-envelope.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { RequestLog } from './request-log.js';
@@ -25,6 +26,7 @@ import { registerVideoRoutes } from './routes/videos.js';
 import { loggablePath, registerGlassesRoutes } from '../compat/glasses.js';
 import { registerVisionAIRoutes } from '../compat/visionai.js';
 import { registerPlatformRoutes } from '../compat/platform/index.js';
+import { registerJobRoutes } from '../jobs/index.js';
 import { registerOcrRoutes } from '../compat/ocr/ocr-route.js';
 import { GUARDED_PATHS, identityMiddleware } from './identity-middleware.js';
 import { adminGuard } from './admin-guard.js';
@@ -32,6 +34,9 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerAdminKeyRoutes } from './routes/admin-keys.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerAdminEventRoutes } from './routes/admin-events.js';
+import { registerAdminStateRoutes } from './routes/admin-state.js';
+import { registerUiRoutes } from './routes/ui.js';
 
 const REQUEST_ID_RE = /^[\w.:@-]{1,128}$/;
 
@@ -70,9 +75,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   registerAuthRoutes(app, deps);
   registerAdminKeyRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  // The dashboard (GET /ui) and the admin JSON only it needs.
+  registerAdminStateRoutes(app, deps, registerAdminEventRoutes(app, deps));
+  registerUiRoutes(app, deps);
   registerMetricsRoute(app, deps);
   registerModelRoutes(app, deps);
   // Before the chat routes: their `POST /api/:id` 404 helper would otherwise answer /api/image, /api/llm …
+  // Files, batches and /api/chat jobs (before the chat routes' `POST /api/:id` helper).
+  registerJobRoutes(app, deps);
   registerPlatformRoutes(app, deps);
   registerOcrRoutes(app, deps);
   registerChatRoutes(app, deps);
@@ -85,7 +95,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   registerGlassesRoutes(app, deps);
   registerVisionAIRoutes(app, deps);
 
-  app.notFound((c) => c.json(envelope(`Unknown route ${c.req.method} ${c.req.path}. See GET / for what this server offers.`, 'invalid_request_error', null, 'unknown_url'), 404));
+  app.notFound((c) => {
+    const message = `Unknown route ${c.req.method} ${c.req.path}. See GET / for what this server offers.`;
+    // Anthropic clients (under /v1/messages) read only Anthropic's envelope.
+    if (speaksAnthropic(c.req.path)) return clientErrorResponse(c.req.path, new HttpError(404, message, { code: 'unknown_url' }), c.get('reqLog')?.id);
+    return c.json(envelope(message, 'invalid_request_error', null, 'unknown_url'), 404);
+  });
 
   app.onError(function onError(err, c) {
     const reqLog = c.get('reqLog');
@@ -94,7 +109,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // Our own fault: the stack goes to /admin/crashes (and only there).
     if (!expected) deps.accounting?.crashes.record(err, { requestId: reqLog?.id, route: `${c.req.method} ${loggablePath(c.req.path)}` });
     if (reqLog) reqLog.error = (err as Error).message;
-    return errorResponse(err);
+    // The client's own envelope: Anthropic's on the Messages routes (e.g. the auth guard's 401), else OpenAI's.
+    return clientErrorResponse(c.req.path, err, reqLog?.id);
   });
 
   return app;

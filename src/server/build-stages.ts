@@ -14,6 +14,14 @@ import { ResponseCache } from '../cache/response-cache.js';
 import { createIdentity } from '../identity/create-identity.js';
 import type { IdentityService } from '../identity/identity-service.js';
 import { CatalogPriceBook } from '../accounting/prices.js';
+import type { RoutingState } from '../routing/routing-state.js';
+import { withSharedSlots } from '../admission/admission-queue.js';
+import { LocalCounterStore } from '../store/counters.js';
+import { redisSettingsOf } from '../config/storage-config.js';
+import { RedisState } from '../store/redis/redis-state.js';
+import type { IpcClient } from '../store/ipc-rpc.js';
+import { IpcCounterStore } from '../store/ipc-counters.js';
+import { IpcAdmission } from '../admission/ipc-admission.js';
 
 export interface StageContext {
   runtime(): Runtime;
@@ -24,6 +32,14 @@ export interface StageContext {
   configDir: string;
   /** aisbf's version (telemetry's service.version). */
   version?: string;
+  /** Health and rate limits: shared through Redis with storage.redis. */
+  routing?: RoutingState;
+  /** REDIS_URL and the like (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** A cluster worker's channel to its primary: without Redis, key limits and admission slots live there. */
+  cluster?: IpcClient;
+  /** Whether this process runs background jobs (history cleanup); default true. */
+  background?: boolean;
 }
 
 export interface BuiltStages {
@@ -34,6 +50,10 @@ export interface BuiltStages {
   accounting: AccountingServices;
   /** Flushes and stops background work (usage writer, timers); called once on close. */
   close(): Promise<void>;
+  /** storage.redis: the shared store (its status for /health); undefined on one instance. */
+  shared?: RedisState;
+  /** Resolves once the shared store connected, or gave up for now (serve awaits it before listening). */
+  ready: Promise<void>;
 }
 
 export function buildStages(ctx: StageContext): BuiltStages {
@@ -41,19 +61,31 @@ export function buildStages(ctx: StageContext): BuiltStages {
   stages.admission = new AdmissionQueue(ctx.runtime);
   stages.cache = new ResponseCache(ctx.runtime);
   const closers: Array<() => void | Promise<void>> = [];
-  const identity = createIdentity({ db: ctx.db, auth: () => ctx.runtime().config.aisbf.auth, configDir: ctx.configDir, clock: ctx.clock });
+  // storage.redis / REDIS_URL: every shared-state interface gets its Redis implementation (issue 18).
+  const redis = redisSettingsOf(ctx.runtime().config.aisbf.storage, ctx.env);
+  const shared = redis ? new RedisState(redis, ctx.log) : undefined;
+  const counters = shared ? shared.counters(new LocalCounterStore({ db: ctx.db })) : ctx.cluster ? new IpcCounterStore(ctx.cluster) : undefined;
+  if (!shared && ctx.cluster) stages.admission = new IpcAdmission(ctx.runtime, ctx.cluster);
+  const identity = createIdentity({ db: ctx.db, auth: () => ctx.runtime().config.aisbf.auth, configDir: ctx.configDir, clock: ctx.clock, counters });
   stages.identity = identity.identityStage;
   stages.limits = identity.limitsStage;
   stages.prices = new CatalogPriceBook(() => ctx.runtime().config);
   closers.push(identity.close);
-  const accounting = createAccounting({ runtime: ctx.runtime, db: ctx.db, log: ctx.log, clock: ctx.clock, version: ctx.version ?? '0.0.0' });
+  const accounting = createAccounting({ runtime: ctx.runtime, db: ctx.db, log: ctx.log, clock: ctx.clock, version: ctx.version ?? '0.0.0', background: ctx.background });
   stages.accounting = accounting.stage;
   stages.modelGate = accounting.modelGate;
   closers.push(() => accounting.close());
+  if (shared) {
+    shared.share({ routing: ctx.routing, authCache: identity.service.cache, modelGate: accounting.modelGate, cache: stages.cache as ResponseCache });
+    stages.admission = withSharedSlots(stages.admission as AdmissionQueue, shared.gateSlots());
+    closers.push(() => shared.close());
+  }
   return {
     stages,
     accounting,
     identity: identity.service,
+    shared,
+    ready: shared ? shared.start() : Promise.resolve(),
     async close() {
       for (const c of closers) await c();
     },

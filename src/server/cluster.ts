@@ -3,19 +3,26 @@
  * nothing itself; it forks the workers (the same command, re-run), relays health and rate-limit
  * changes from each worker to the others (every worker keeps a replica; the worker that made a change
  * persists it), writes the workers' log lines to its one log sink, forwards reload and shutdown, and
- * replaces a worker that dies.
+ * replaces a worker that dies. Without Redis it also holds the key limits and admission slots every
+ * worker asks over IPC (cluster-state.ts), and it names the one worker that runs background jobs.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { DestinationStream, Logger } from 'pino';
 import type { RoutingChange } from '../routing/routing-state.js';
+import type { IpcCall, IpcCast } from '../store/ipc-rpc.js';
+import type { ClusterState } from './cluster-state.js';
 
 export const WORKER_ENV = 'AISBF_CLUSTER_WORKER';
+/** Set to 1 on the one worker that runs the background jobs. */
+export const BACKGROUND_ENV = 'AISBF_BACKGROUND_WORKER';
 
 export type ClusterMessage =
   | { aisbf: 'routing'; change: RoutingChange }
   | { aisbf: 'log'; text: string }
-  | { aisbf: 'ready'; url: string };
+  | { aisbf: 'ready'; url: string }
+  | IpcCall
+  | IpcCast;
 
 export function workerCount(setting: number | 'auto'): number {
   return setting === 'auto' ? availableParallelism() : setting;
@@ -23,6 +30,15 @@ export function workerCount(setting: number | 'auto'): number {
 
 export function isClusterWorker(): boolean {
   return cluster.isWorker && process.env[WORKER_ENV] === '1';
+}
+
+/**
+ * Whether this process runs the background jobs (video polling, usage-history and glasses cleanup,
+ * batches): a single process always; in a cluster exactly one worker, chosen by the primary (and
+ * its replacement, should it die). Anything periodic that must run once per instance gates on this.
+ */
+export function isBackgroundWorker(): boolean {
+  return !isClusterWorker() || process.env[BACKGROUND_ENV] === '1';
 }
 
 /** In a worker: sends a message to the primary (dropped if the channel is gone). */
@@ -62,11 +78,24 @@ export interface ClusterPrimary {
   closeNow(): void;
 }
 
+/** A worker that died while the cluster was serving (not during a stop). */
+export interface WorkerExit {
+  pid: number | undefined;
+  code: number | null;
+  signal: string | null;
+  /** False when the restart limit was reached and no new worker was started. */
+  replaced: boolean;
+}
+
 export interface PrimaryOptions {
   workers: number;
   log: Logger;
   logStream: DestinationStream;
   startTimeoutMs?: number;
+  /** The SQLite file where key spend is persisted (without Redis the primary holds the counters). */
+  storagePath?: string;
+  /** Called for each worker that died while serving (the crash record of `/admin/crashes`); must not throw. */
+  onWorkerExit?(exit: WorkerExit): void;
 }
 
 export async function startPrimary(opts: PrimaryOptions): Promise<ClusterPrimary> {
@@ -75,18 +104,40 @@ export async function startPrimary(opts: PrimaryOptions): Promise<ClusterPrimary
   const restarts: number[] = [];
   cluster.setupPrimary({ exec: process.argv[1], args: process.argv.slice(2) });
 
+  // Built on the first call: with storage.redis the workers never make one.
+  const { ClusterState: State } = await import('./cluster-state.js');
+  const { openDatabase } = await import('../store/db.js');
+  let state: ClusterState | undefined;
+  let closeDb: (() => void) | undefined;
+  const shared = (): ClusterState => {
+    if (state) return state;
+    const db = opts.storagePath ? openDatabase(opts.storagePath) : undefined;
+    if (db) closeDb = () => db.close();
+    return (state = new State({ db }));
+  };
+
   const relay = (from: Worker, msg: ClusterMessage) => {
     if (!msg || typeof msg !== 'object') return;
-    if (msg.aisbf === 'routing') {
+    if (msg.aisbf === 'call' || msg.aisbf === 'cast') {
+      shared().handle(from.id, msg, (r) => {
+        if (from.isConnected()) from.send(r);
+      });
+    } else if (msg.aisbf === 'routing') {
       for (const w of Object.values(cluster.workers ?? {})) if (w && w !== from && w.isConnected()) w.send(msg);
     } else if (msg.aisbf === 'log') {
       opts.logStream.write(msg.text);
     }
   };
 
+  // One worker runs the background jobs; when it dies, the worker that replaces it takes them over.
+  let background: Worker | undefined;
   const fork = (): Worker => {
-    const w = cluster.fork({ [WORKER_ENV]: '1' });
+    const role = !background || background.isDead();
+    const w = cluster.fork({ [WORKER_ENV]: '1', [BACKGROUND_ENV]: role ? '1' : '0' });
+    if (role) background = w;
     w.on('message', (m: ClusterMessage) => relay(w, m));
+    // What it held (key slots, queue slots, waiters) goes back before a replacement starts.
+    w.once('exit', () => state?.workerGone(w.id));
     return w;
   };
 
@@ -125,10 +176,12 @@ export async function startPrimary(opts: PrimaryOptions): Promise<ClusterPrimary
     while (restarts.length && now - restarts[0]! > 60_000) restarts.shift();
     if (restarts.length >= 5) {
       log.error({ pid: w.process.pid, code, signal }, 'a worker died again; not replacing it (5 restarts in the last minute)');
+      opts.onWorkerExit?.({ pid: w.process.pid, code, signal, replaced: false });
       return;
     }
     restarts.push(now);
     log.warn({ pid: w.process.pid, code, signal }, 'a worker died; starting a new one');
+    opts.onWorkerExit?.({ pid: w.process.pid, code, signal, replaced: true });
     fork();
   });
 
@@ -141,8 +194,13 @@ export async function startPrimary(opts: PrimaryOptions): Promise<ClusterPrimary
     close(graceMs) {
       closing = true;
       const workers = alive();
+      // Pending spend is written once the workers that added it are gone.
+      const done = () => {
+        state?.close();
+        closeDb?.();
+      };
       return new Promise<void>((resolve) => {
-        if (!workers.length) return resolve();
+        if (!workers.length) return done(), resolve();
         let left = workers.length;
         const timer = setTimeout(() => {
           for (const w of alive()) w.process.kill('SIGKILL');
@@ -151,6 +209,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<ClusterPrimary
           w.once('exit', () => {
             if (--left === 0) {
               clearTimeout(timer);
+              done();
               resolve();
             }
           });

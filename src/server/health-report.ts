@@ -7,6 +7,7 @@
 import type { RoutingState } from '../routing/routing-state.js';
 import type { Runtime } from '../runtime.js';
 import type { ProbeResult } from './health-probe.js';
+import { splitModelRef } from '../config/model-ref.js';
 
 export interface ProviderHealth {
   type: string;
@@ -24,17 +25,25 @@ export interface HealthSummary {
   providers: Record<string, ProviderHealth>;
   /** `provider: why` for each enabled provider that cannot serve. */
   problems: string[];
+  /** storage.redis: the shared store's state; `degraded` while this instance runs on local state. */
+  storage?: { backend: string; state: 'connected' | 'degraded'; url: string; instance: string; since: string };
 }
 
-export function healthSummary(rt: Runtime, routing: RoutingState, probes: ReadonlyMap<string, ProbeResult>, now = routing.clock()): HealthSummary {
+/** Where the shared store's state comes from (store/redis/redis-state.ts). */
+export interface SharedStoreReport {
+  status(): NonNullable<HealthSummary['storage']>;
+}
+
+export function healthSummary(rt: Runtime, routing: RoutingState, probes: ReadonlyMap<string, ProbeResult>, now = routing.clock(), shared?: SharedStoreReport): HealthSummary {
   // One pass over the health records: the cooldowns, grouped by provider.
   const cooling = new Map<string, NonNullable<ProviderHealth['cooldowns']>>();
   for (const r of routing.health.all()) {
     if (r.cooldownUntil <= now) continue;
-    const slash = r.key.indexOf('/');
-    const id = r.key.slice(0, slash);
+    const ref = splitModelRef(r.key);
+    if (!ref) continue;
+    const id = ref.providerId;
     const list = cooling.get(id) ?? [];
-    list.push({ model: r.key.slice(slash + 1), until: new Date(r.cooldownUntil).toISOString(), failures: r.failures, last_error: r.lastError });
+    list.push({ model: ref.model, until: new Date(r.cooldownUntil).toISOString(), failures: r.failures, last_error: r.lastError });
     cooling.set(id, list);
   }
   const providers: Record<string, ProviderHealth> = {};
@@ -59,5 +68,7 @@ export function healthSummary(rt: Runtime, routing: RoutingState, probes: Readon
     if (p.enabled && !entry.ready) problems.push(`${id}: ${entry.status}`);
     providers[id] = entry;
   }
-  return { status: problems.length ? 'degraded' : 'healthy', providers, problems };
+  const storage = shared?.status();
+  if (storage?.state === 'degraded') problems.push(`storage: ${storage.backend} at ${storage.url} unreachable since ${storage.since}; limits, cooldowns and the cache hold for this instance only until it is back`);
+  return { status: problems.length ? 'degraded' : 'healthy', providers, problems, ...(storage ? { storage } : {}) };
 }

@@ -13,13 +13,15 @@ import { buildRuntime, type Runtime } from '../runtime.js';
 import { createApp } from './app.js';
 import type { AppDeps } from './app-env.js';
 import { openDatabase } from '../store/db.js';
-import { isClusterWorker, toPrimary, type ClusterMessage } from './cluster.js';
+import { isBackgroundWorker, isClusterWorker, toPrimary, type ClusterMessage } from './cluster.js';
+import { IpcClient } from '../store/ipc-rpc.js';
 import { RoutingState } from '../routing/routing-state.js';
 import { VideoJobService } from '../routing/video-jobs.js';
 import type { Clock } from '../routing/health.js';
 import { createSqliteRoutingStore } from '../store/health-state.js';
 import { startDaemonGlassesCleanup } from '../glasses/cleanup.js';
 import { buildStages } from './build-stages.js';
+import { BatchRunner } from '../jobs/index.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -34,6 +36,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** The clock of health and rate-limit state (tests inject one; default Date.now). */
   clock?: Clock;
+  /** Runs the background jobs (default: a single process, or the one cluster worker the primary chose). */
+  background?: boolean;
 }
 
 export interface RunningServer {
@@ -56,16 +60,23 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const db = openDatabase(config.resolvePath(config.aisbf.storage.path));
   // A cluster worker shares every health/limit change with the others through the primary.
   const worker = isClusterWorker();
+  const background = opts.background ?? isBackgroundWorker();
+  // Without Redis, a worker's key limits and admission slots live in the primary (asked over IPC).
+  const ipc = worker ? new IpcClient() : undefined;
   const routing = new RoutingState({ store: createSqliteRoutingStore(db), clock: opts.clock, log, replicate: worker ? (change) => toPrimary({ aisbf: 'routing', change }) : undefined });
   const onPrimaryMessage = (msg: ClusterMessage) => {
     if (msg?.aisbf === 'routing') routing.applyRemote(msg.change);
   };
   if (worker) process.on('message', onPrimaryMessage);
   const videoJobs = new VideoJobService({ db, runtime: () => runtime, log });
-  const built = buildStages({ runtime: () => runtime, db, log, clock: opts.clock ?? Date.now, configDir: config.dir, version: VERSION });
-  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages, identity: built.identity, accounting: built.accounting };
+  const built = buildStages({ runtime: () => runtime, db, log, clock: opts.clock ?? Date.now, configDir: config.dir, version: VERSION, routing, env: opts.env, cluster: ipc, background });
+  // storage.redis: listen once connected (or once the connect timeout passed: then on local state).
+  await built.ready;
+  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages, identity: built.identity, accounting: built.accounting, shared: built.shared, background };
   const app = createApp(deps);
-  const glassesCleanup = startDaemonGlassesCleanup(deps);
+  // Batches and /api/chat jobs: every process starts a runner, only the holder of the database's runner lease works.
+  const batchRunner = new BatchRunner({ db, runtime: () => runtime, log, app, sole: !worker });
+  const glassesCleanup = background ? startDaemonGlassesCleanup(deps) : { stop() {} };
 
   const host = opts.host ?? config.aisbf.server.host;
   const port = opts.port ?? config.aisbf.server.port;
@@ -91,7 +102,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const shownHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;
   log.info({ url, configDir: config.dir, version: VERSION }, 'aisbf listening');
-  videoJobs.start();
+  if (background) {
+    videoJobs.start();
+    if (worker) log.info({ pid: process.pid }, 'this worker runs the background jobs');
+  }
+  batchRunner.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -111,6 +126,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         draining = true;
         // Stops polling first: an in-flight poll no longer writes, so the database can close.
         void videoJobs.stop();
+        // Lines in flight go back to pending (they run again after the restart).
+        const batchesStopped = batchRunner.stop();
         const timer = setTimeout(() => {
           log.warn({ grace_ms: graceMs }, 'shutdown grace period over: closing the connections still open');
           server.closeAllConnections();
@@ -118,8 +135,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
         timer.unref();
         server.close(async () => {
           clearTimeout(timer);
+          await batchesStopped;
           await built.close().catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'closing the pipeline stages failed'));
           process.off('message', onPrimaryMessage);
+          ipc?.close();
           routing.close();
           glassesCleanup.stop();
           db.close();

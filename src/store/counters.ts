@@ -26,6 +26,51 @@ export interface CounterStore {
   addSpend(key: string, period: string, usd: number): Awaitable<void>;
   /** Writes what is pending and stops timers. */
   close(): Awaitable<void>;
+  /**
+   * Optional: every check of one request in a single call (budget, tpm, a parallel slot, rpm — in
+   * that order, all or nothing), so a shared store answers in one round trip. Stores without it are
+   * asked check by check.
+   */
+  admitAll?(plan: AdmitPlan): Promise<AdmitResult>;
+}
+
+/** What one request asks of a key's counters (see CounterStore.admitAll). */
+export interface AdmitPlan {
+  now: number;
+  /** The rpm/tpm window (a minute). */
+  windowMs: number;
+  budget?: { key: string; period: string; limit: number };
+  /** Checked with amount 0 (tokens are only known once the request settled). */
+  tpm?: { key: string; limit: number };
+  slot?: { key: string; limit: number };
+  rpm?: { key: string; limit: number };
+}
+
+export type AdmitResult =
+  | { ok: true }
+  | { ok: false; refused: 'budget'; spent: number }
+  | { ok: false; refused: 'tpm' | 'rpm'; retryAfterMs: number }
+  | { ok: false; refused: 'slot' };
+
+/** `admitAll` made of the single-check methods (a local fallback; not atomic across processes). */
+export async function admitStepByStep(store: CounterStore, plan: AdmitPlan): Promise<AdmitResult> {
+  if (plan.budget) {
+    const spent = await store.spent(plan.budget.key, plan.budget.period);
+    if (spent >= plan.budget.limit) return { ok: false, refused: 'budget', spent };
+  }
+  if (plan.tpm) {
+    const r = await store.tryConsume(plan.tpm.key, plan.windowMs, plan.tpm.limit, 0, plan.now);
+    if (!r.ok) return { ok: false, refused: 'tpm', retryAfterMs: r.retryAfterMs };
+  }
+  if (plan.slot && !(await store.acquireSlot(plan.slot.key, plan.slot.limit))) return { ok: false, refused: 'slot' };
+  if (plan.rpm) {
+    const r = await store.tryConsume(plan.rpm.key, plan.windowMs, plan.rpm.limit, 1, plan.now);
+    if (!r.ok) {
+      if (plan.slot) await store.releaseSlot(plan.slot.key);
+      return { ok: false, refused: 'rpm', retryAfterMs: r.retryAfterMs };
+    }
+  }
+  return { ok: true };
 }
 
 export const SPEND_MIGRATIONS: readonly Migration[] = [

@@ -17,23 +17,32 @@ export interface Migration {
 export function openDatabase(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
+  // First: every later statement, the switch to WAL included, waits for a lock another process
+  // (a cluster worker starting beside this one, a CLI command) holds instead of failing at once.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime(\'now\')))');
   return db;
 }
 
-/** Applies the migrations not yet applied, each in its own transaction, in the order given. */
+/**
+ * Applies the migrations not yet applied, each in its own transaction, in the order given. Several
+ * processes may open a fresh database at once (cluster workers starting together): each migration
+ * takes the write lock first (IMMEDIATE) and checks again under it, so exactly one process applies
+ * it and the others see it applied — never "table … already exists".
+ */
 export function migrate(db: Db, migrations: readonly Migration[]): void {
   const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as Array<{ id: string }>).map((r) => r.id));
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE id = ?').pluck();
   const record = db.prepare('INSERT INTO schema_migrations (id) VALUES (?)');
   for (const m of migrations) {
     if (applied.has(m.id)) continue;
     db.transaction(() => {
+      if (isApplied.get(m.id)) return;
       db.exec(m.sql);
       record.run(m.id);
-    })();
+    }).immediate();
   }
 }

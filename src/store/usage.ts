@@ -95,6 +95,8 @@ export interface UsageTotals {
   cached_tokens: number;
   reasoning_tokens: number;
   cost_usd: number;
+  /** Requests answered from the response cache (cost 0). */
+  cache_hits: number;
 }
 
 export interface UsageGroupRow extends UsageTotals {
@@ -114,7 +116,7 @@ const TOTALS_SQL = `COUNT(*) AS requests,
   SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors,
   SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
   SUM(cached_tokens) AS cached_tokens, SUM(reasoning_tokens) AS reasoning_tokens,
-  SUM(COALESCE(cost_usd, 0)) AS cost_usd`;
+  SUM(COALESCE(cost_usd, 0)) AS cost_usd, SUM(cache_hit) AS cache_hits`;
 
 function totals(r: Record<string, number | null>): UsageTotals {
   return {
@@ -126,6 +128,7 @@ function totals(r: Record<string, number | null>): UsageTotals {
     reasoning_tokens: r.reasoning_tokens ?? 0,
     // Summed floats drift (0.1 + 0.2); a micro-dollar is far below anything a bill shows.
     cost_usd: Math.round((r.cost_usd ?? 0) * 1e9) / 1e9,
+    cache_hits: r.cache_hits ?? 0,
   };
 }
 

@@ -35,7 +35,8 @@ afterAll(async () => {
 
 describe('internal calls', () => {
   it("records autoselect's selector call as route internal:selector under the request that caused it", async () => {
-    sel.enqueue({ type: 'reply', text: '<aisbf_model_autoselection>coding</aisbf_model_autoselection>', usage: { prompt_tokens: 300, completion_tokens: 5 } });
+    // The selector takes at least 300 ms: time before the first upstream attempt of the request itself.
+    sel.enqueue({ type: 'reply', text: '<aisbf_model_autoselection>coding</aisbf_model_autoselection>', usage: { prompt_tokens: 300, completion_tokens: 5 }, headerDelayMs: 300 });
     work.enqueue({ type: 'reply', text: 'done', usage: { prompt_tokens: 20, completion_tokens: 10 } });
     const r = await fetch(`${aisbf.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'parent-1' }, body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'fix my code' }] }) });
     expect(r.status).toBe(200);
@@ -55,6 +56,13 @@ describe('internal calls', () => {
     expect(usage.totals.cost_usd).toBeCloseTo(395 / 1e6, 12);
     const metrics = await (await fetch(`${aisbf.url}/metrics`)).text();
     expect(metrics).toContain('aisbf_requests_total{route="internal:selector",provider="sel",model="picker",status_class="2xx"} 1');
+    // Upstream time is the served call's own, not the request's: the selector's 300 ms are not in it.
+    const sum = (name: string, labels: string) => Number(new RegExp(`^${name}_sum\\{${labels}\\} (\\S+)$`, 'm').exec(metrics)![1]);
+    const total = sum('aisbf_request_duration_seconds', 'route="chat",provider="work",model="coder"');
+    const upstream = sum('aisbf_upstream_duration_seconds', 'provider="work",model="coder"');
+    expect(total).toBeGreaterThanOrEqual(0.3);
+    expect(upstream).toBeGreaterThan(0);
+    expect(upstream).toBeLessThanOrEqual(total - 0.3);
   });
 });
 

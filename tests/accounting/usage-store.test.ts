@@ -29,7 +29,7 @@ describe('usage aggregates', () => {
 
   it('totals requests, errors, tokens by type and cost over a range', () => {
     const { totals } = store.summary({ from: T0 - DAY, to: T0 + 2 * DAY });
-    expect(totals).toEqual({ requests: 4, errors: 1, prompt_tokens: 157, completion_tokens: 15, cached_tokens: 20, reasoning_tokens: 3, cost_usd: 0.3001 });
+    expect(totals).toEqual({ requests: 4, errors: 1, prompt_tokens: 157, completion_tokens: 15, cached_tokens: 20, reasoning_tokens: 3, cost_usd: 0.3001, cache_hits: 0 });
   });
 
   it('groups by key, user, client, model, provider and day', () => {

@@ -149,8 +149,10 @@ describe('autoselect with a selection model', () => {
     expect(user.match(/<aisbf_autoselect_list>/g)).toHaveLength(1);
     expect(user).not.toContain('<aisbf_model_autoselection>');
     expect(user).not.toContain('<model_id>evil');
-    // The echoed attack carries no real answer tag, so the parser finds none.
-    expect(r.header).toBe('general; reason=fallback:no-tag');
+    // The echoed attack carries no real answer tag, so the parser finds none. (The attack is 65 tokens,
+    // over the fallback's context_size of 60, so the first capable candidate stands in for it.)
+    expect(r.header).toBe('coding; reason=fallback:no-tag');
+    expect(r.served).toBe('coder');
   });
 
   it('works on /v1 with the autoselect id as the model, and with a provider/model as selection model', async () => {
@@ -207,8 +209,11 @@ describe('capability filter', () => {
     const r = await ask({ messages: [{ role: 'user', content: long }] });
     const user: string = sel.chatRequests()[0]!.body.messages[1].content;
     expect(user).not.toContain('<model_id>general</model_id>');
-    // "general" (context 60) was filtered out, so the selector's answer is unknown.
-    expect(r.header).toBe('general; reason=fallback:unknown-id');
+    // "general" (context 60) was filtered out, so the selector's answer is unknown; the fallback is
+    // "general" too, which cannot hold the prompt, so the first capable candidate serves instead.
+    expect(r.header).toBe('coding; reason=fallback:unknown-id');
+    expect(r.served).toBe('coder');
+    expect(work.chatRequests().map((q) => q.body.model)).toEqual(['coder']);
   });
 });
 

@@ -79,9 +79,24 @@ describe('response cache', () => {
   });
 
   it('partitions by key id before user', () => {
-    const a = chatCacheKey({ kind: 'key', role: 'user', keyId: 'k1', user: 'u' }, 't', req());
-    const b = chatCacheKey({ kind: 'key', role: 'user', keyId: 'k2', user: 'u' }, 't', req());
+    const a = chatCacheKey({ identity: { kind: 'key', role: 'user', keyId: 'k1', user: 'u' }, keys: {} }, 't', req());
+    const b = chatCacheKey({ identity: { kind: 'key', role: 'user', keyId: 'k2', user: 'u' }, keys: {} }, 't', req());
     expect(a).not.toBe(b);
+  });
+
+  it('partitions by the provider key a client brought', () => {
+    const a = chatCacheKey({ identity: anon, keys: { bearer: 'sk-one' } }, 't', req());
+    const b = chatCacheKey({ identity: anon, keys: { bearer: 'sk-two' } }, 't', req());
+    const c = chatCacheKey({ identity: anon, keys: {} }, 't', req());
+    expect(new Set([a, b, c]).size).toBe(3);
+  });
+
+  it('ignores delivery fields only at the top level, not inside a tool schema', () => {
+    const tool = (props: Record<string, unknown>) => ({ tools: [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object', properties: props } } }] });
+    const withUser = chatCacheKey({ identity: anon, keys: {} }, 't', req('hi', tool({ user: { type: 'string' } })));
+    const without = chatCacheKey({ identity: anon, keys: {} }, 't', req('hi', tool({})));
+    expect(withUser).not.toBe(without);
+    expect(chatCacheKey({ identity: anon, keys: {} }, 't', req('hi', { user: 'x', metadata: { a: 1 } }))).toBe(chatCacheKey({ identity: anon, keys: {} }, 't', req('hi')));
   });
 });
 

@@ -93,6 +93,26 @@ describe('server.workers = 2', () => {
     expect(fake.chatRequests().filter((r) => r.body.model === 'broken').length).toBe(before);
   });
 
+  it('replaces a worker that dies and records the death in /admin/crashes', async () => {
+    const primary = readPid(dir)!.pid;
+    const victim = (await fresh('/health')).pid as number;
+    expect(victim).not.toBe(primary);
+    process.kill(victim, 'SIGKILL');
+    const crashes = await waitFor('the worker restart in /admin/crashes', async () => {
+      const rows = (await fresh('/admin/crashes')).data as Array<{ kind: string; message: string; stack: string | null }>;
+      return rows.find((r) => r.kind === 'worker_restart') && rows;
+    });
+    const row = crashes.find((r) => r.kind === 'worker_restart')!;
+    expect(row.message).toBe(`cluster worker ${victim} was killed by SIGKILL while serving; a new worker was started`);
+    // Two workers serve again, the new one among them.
+    const seen = new Set<number>();
+    await waitFor('two live workers', async () => {
+      seen.add((await fresh('/health')).pid);
+      return [...seen].filter((p) => p !== victim).length >= 2;
+    });
+    for (const pid of seen) pids.add(pid);
+  });
+
   it('stops every worker and removes the PID file on aisbf stop', async () => {
     const workerPids = [...pids].filter((p) => p !== readPid(dir)!.pid);
     const stop = await runCli(['stop', '--config', dir]);

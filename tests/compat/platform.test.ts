@@ -333,6 +333,19 @@ describe('video routes', () => {
     expect((await res.json()) as any).toEqual({ detail: { error: 'rate_limit_error', message: expect.stringMatching(/Rate limit reached/), details: { provider: 'huggingface', model: 'ali-vilab/text-to-video-ms-1.7b', retry_after: 12 } } });
   });
 
+  it('a key the client brought (x-aisbf-provider-key) that the upstream rejects is a 401 authentication_error naming that header', async () => {
+    const res = await post('/api/video/text-to-video', { prompt: 'x' }, { 'x-aisbf-provider-key': 'hf_wrong_client_key' });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as any;
+    expect(body.detail.error).toBe('authentication_error');
+    expect(body.detail.message).toContain('x-aisbf-provider-key');
+    expect(body.detail.message).not.toContain('forward_client_key');
+    expect(JSON.stringify(body)).not.toContain('hf_wrong_client_key');
+    const img = await post('/api/image', { prompt: 'x' }, { 'x-aisbf-provider-key': 'hf_wrong_client_key' });
+    expect(img.status).toBe(401);
+    expect(((await img.json()) as any).detail).toContain('rejected the API key the client sent');
+  });
+
   it('an upstream 500 is 502 huggingface_api_error', async () => {
     hfA.enqueue({ status: 500, body: { error: 'boom' } });
     const res = await post('/api/video/text-to-video', { prompt: 'x' });

@@ -57,6 +57,39 @@ export function hugePagePdf(): Buffer {
   return rawPdf(['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200000 200000] >>'], '');
 }
 
+/**
+ * A page showing one embedded image of 30000×30000 one-bit pixels (~110 KB deflated, 900 M pixels
+ * decoded): a bomb inside a PDF, which the renderer must not decode.
+ */
+export async function imageBombPdf(): Promise<Buffer> {
+  const side = 30_000;
+  const row = Buffer.alloc(Math.ceil(side / 8));
+  const deflate = createDeflate({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (d: Buffer) => parts.push(d));
+  const done = new Promise<void>((resolve, reject) => {
+    deflate.on('end', resolve);
+    deflate.on('error', reject);
+  });
+  for (let y = 0; y < side; y++) {
+    if (!deflate.write(row)) await new Promise((r) => deflate.once('drain', r));
+  }
+  deflate.end();
+  await done;
+  const data = Buffer.concat(parts).toString('latin1');
+  const content = 'q 200 0 0 200 0 0 cm /Im1 Do Q';
+  return rawPdf(
+    [
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>',
+      `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+      `<< /Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode /Length ${data.length} >>\nstream\n${data}\nendstream`,
+    ],
+    '',
+  );
+}
+
 /** Starts like a PDF, then nothing a PDF reader can use. */
 export function corruptPdf(): Buffer {
   return Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(4096)]);
@@ -113,4 +146,35 @@ export async function pngBomb(side = 30_000): Promise<Buffer> {
   await done;
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(parts)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+export function webpImage(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 240, g: 230, b: 220 } } }).webp().toBuffer();
+}
+
+export function tiffImage(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: 230, g: 240, b: 250 } } }).tiff().toBuffer();
+}
+
+/**
+ * A 24-bit bottom-up BMP (sharp writes none): white, with a black top-left pixel so that row order
+ * can be checked. `claimed` overrides the header's size (a bomb that claims more than it holds).
+ */
+export function bmpImage(width: number, height: number, claimed?: { width: number; height: number }): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const b = Buffer.alloc(54 + stride * height, 0xff);
+  b.write('BM', 0, 'latin1');
+  b.writeUInt32LE(b.length, 2);
+  b.writeUInt32LE(0, 6);
+  b.writeUInt32LE(54, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(claimed?.width ?? width, 18);
+  b.writeInt32LE(claimed?.height ?? height, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(24, 28);
+  b.writeUInt32LE(0, 30);
+  b.writeUInt32LE(stride * height, 34);
+  // Bottom-up rows: the image's top row is the file's last one.
+  b.fill(0, 54 + stride * (height - 1), 54 + stride * (height - 1) + 3);
+  return b;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { renderPdfPages } from '../../src/documents/render-pdf-pages.js';
 import { DocumentError } from '../../src/documents/document-error.js';
-import { corruptPdf, encryptedPdf, hugePagePdf, textPdf, twoPagePdf } from './make-documents.js';
+import { corruptPdf, encryptedPdf, hugePagePdf, imageBombPdf, textPdf, twoPagePdf } from './make-documents.js';
 
 async function failure(p: Promise<unknown>): Promise<DocumentError> {
   const err = await p.then(
@@ -51,6 +51,17 @@ describe('renderPdfPages', () => {
     const p = pdf.pages[0]!;
     expect(p.width * p.height).toBeLessThanOrEqual(4_000_000);
     expect(p.width).toBeGreaterThan(1000);
+  });
+
+  it('does not decode an embedded image over the pixel limit (a bomb inside a page), with bounded memory', async () => {
+    const bomb = await imageBombPdf();
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const before = process.memoryUsage().rss;
+    const pdf = await renderPdfPages(bomb, { longSide: 512, maxPages: 50, maxPixels: 4_000_000 });
+    expect(pdf.pages).toHaveLength(1);
+    expect([pdf.pages[0]!.width, pdf.pages[0]!.height]).toEqual([512, 512]);
+    // Decoding it would take ≥ 900 MB (the worker's heap is capped at 512 MB besides).
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
   });
 
   it('stops rendering when the client goes away, and the pool keeps serving', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { imageSize, resizeToLongSide, tileImage } from '../../src/documents/resize-image.js';
 import { DocumentError } from '../../src/documents/document-error.js';
-import { jpegImage, pngBomb, pngImage } from './make-documents.js';
+import { bmpImage, jpegImage, pngBomb, pngImage } from './make-documents.js';
 
 describe('resize-image', () => {
   it('scales to the long side, up or down, keeping the aspect ratio', async () => {
@@ -35,6 +35,21 @@ describe('resize-image', () => {
     }
     // Decoding it would take ≥ 900 MB.
     expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('reads a BMP (which sharp cannot) with its rows the right way up, and refuses a BMP bomb from its header', async () => {
+    const out = await resizeToLongSide(bmpImage(300, 150), 600, 'png');
+    expect([out.width, out.height, out.mime]).toEqual([600, 300, 'image/png']);
+    // The top-left pixel was black in the BMP; it still is after the resize.
+    const { data } = await sharp(out.data).extract({ left: 0, top: 0, width: 1, height: 1 }).raw().toBuffer({ resolveWithObject: true });
+    expect(data[0]).toBeLessThan(60);
+    expect(await imageSize(bmpImage(30, 20))).toEqual({ width: 30, height: 20 });
+    const err = await resizeToLongSide(bmpImage(4, 4, { width: 30_000, height: 30_000 }), 640, 'png').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as DocumentError).code).toBe('image_too_large');
+    expect((err as DocumentError).message).toContain('30000x30000');
   });
 
   it('calls a truncated image corrupt', async () => {

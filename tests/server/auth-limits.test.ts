@@ -48,6 +48,10 @@ beforeAll(async () => {
     providers: {
       priced: { type: 'openai', endpoint: fake.baseURL, api_key: 'sk-upstream-000000', models: [{ name: 'gpt-4o-mini', price: PRICE }, { name: 'gpt-4o', price: PRICE }] },
     },
+    rotations: {
+      cheap: { providers: [{ provider_id: 'priced', models: [{ name: 'gpt-4o-mini', weight: 1 }] }] },
+      big: { providers: [{ provider_id: 'priced', models: [{ name: 'gpt-4o', weight: 1 }] }] },
+    },
     aisbf: { auth: { enabled: true, tokens: ['static-token-for-tests'] } },
   });
   cli = openDatabase(join(aisbf.configDir, 'aisbf.db'));
@@ -112,6 +116,29 @@ describe('API keys through the openai SDK', () => {
     const err = await failure(ask(sdk(key), 'priced/gpt-4o'));
     expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(err!.code).toBe('model_not_allowed');
+  });
+
+  it('lists only the models a scoped key may call, on /v1/models and the /api lists', async () => {
+    const scoped = newKey({ name: 'lists-scoped', models: ['priced/gpt-4o-mini', 'cheap'] });
+    const open = newKey({ name: 'lists-open' });
+    const ids = async (key: string) => (await sdk(key).models.list()).data.map((m) => m.id).sort();
+    expect(await ids(open)).toEqual(['big', 'cheap', 'priced/gpt-4o', 'priced/gpt-4o-mini']);
+    expect(await ids(scoped)).toEqual(['cheap', 'priced/gpt-4o-mini']);
+    const get = async (path: string, key: string) => {
+      const res = await fetch(`${aisbf.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    expect((await get('/api/rotations/models', scoped)).body.data.map((m: any) => m.rotation_id)).toEqual(['cheap']);
+    expect(Object.keys((await get('/api/rotations', scoped)).body)).toEqual(['cheap']);
+    expect((await get('/api/big/models', scoped)).body.data).toEqual([]);
+    expect((await get('/api/cheap/models', scoped)).body.data).toHaveLength(1);
+    // A provider's upstream list (gpt-4o, gpt-4o-mini, text-embedding-3-small) is filtered per model.
+    expect((await get('/api/priced/models?format=array', open)).body).toHaveLength(3);
+    expect((await get('/api/priced/models?format=array', scoped)).body.map((m: any) => m.id)).toEqual(['gpt-4o-mini']);
+    expect((await get('/v1/models/priced/gpt-4o-mini', scoped)).status).toBe(200);
+    const denied = await get('/v1/models/priced/gpt-4o', scoped);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error).toMatchObject({ code: 'model_not_allowed', param: 'model' });
   });
 
   it('answers 429 rate_limit_exceeded with Retry-After past the key’s rpm', async () => {

@@ -100,7 +100,7 @@ describe('tokens that must be refused', () => {
     const fresh = (await res.json()) as any;
     expect(fresh).toMatchObject({ token_type: 'bearer', expires_in: 300 });
     expect((await v1models(fresh.access_token)).status).toBe(200);
-    expect(await errorOf(await v1models(t.refresh_token))).toMatchObject({ status: 401, message: 'Invalid token type' });
+    expect(await errorOf(await v1models(t.refresh_token))).toMatchObject({ status: 401, message: 'Invalid token type', code: 'invalid_token_type' });
     expect(await errorOf(await post('/auth/refresh', { refresh_token: t.access_token }))).toMatchObject({ status: 401, message: 'Invalid token type' });
   });
 
@@ -111,7 +111,7 @@ describe('tokens that must be refused', () => {
     expect(await errorOf(await v1models(other))).toMatchObject({ status: 401, message: 'Invalid token: signature verification failed' });
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({ role: 'user', type: 'access', ver: 0 }).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setIssuedAt(now - 7200).setExpirationTime(now - 3600).sign(serverSecret());
-    expect(await errorOf(await v1models(expired))).toMatchObject({ status: 401, message: 'Token has expired' });
+    expect(await errorOf(await v1models(expired))).toMatchObject({ status: 401, message: 'Token has expired', code: 'token_expired' });
     expect(await errorOf(await v1models('abc.def.ghi'))).toMatchObject({ status: 401, message: 'Invalid token: not a well-formed JWT' });
   });
 

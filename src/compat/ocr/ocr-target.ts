@@ -9,6 +9,7 @@ import type { Candidate } from '../../routing/candidate.js';
 import { declares } from '../../routing/capability-filter.js';
 import { candidatesForName } from '../../routing/target-candidates.js';
 import type { Runtime } from '../../runtime.js';
+import { splitModelRef } from '../../config/model-ref.js';
 import type { TargetRef } from '../../pipeline/pipeline-request.js';
 
 function canRead(c: Candidate): boolean {
@@ -24,11 +25,12 @@ const NONE = "No model can serve OCR: declare \"ocr\" (a dedicated OCR model) or
 
 function named(rt: Runtime, name: string, param: string): TargetRef {
   const isRotation = rt.rotations.has(name);
-  if (!isRotation && name.indexOf('/') <= 0) {
+  const ref = isRotation ? undefined : splitModelRef(name);
+  if (!isRotation && !ref) {
     throw new HttpError(400, `Model '${name}' not found: name a rotation id or provider/model.`, { param, code: 'model_not_found' });
   }
-  if (!isRotation && !rt.config.providers.providers[name.slice(0, name.indexOf('/'))]) {
-    throw new HttpError(400, `Model '${name}' not found: no provider '${name.slice(0, name.indexOf('/'))}'.`, { param, code: 'model_not_found' });
+  if (ref && !Object.hasOwn(rt.config.providers.providers, ref.providerId)) {
+    throw new HttpError(400, `Model '${name}' not found: no provider '${ref.providerId}'.`, { param, code: 'model_not_found' });
   }
   const all = candidatesForName(rt, name);
   // A provider/model the client named is taken as it is, unless its declared capabilities rule it out.

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { HttpError } from '../../errors/http-error.js';
 import { DocumentError } from '../../documents/document-error.js';
-import { sniffFileType, type DocumentType } from '../../documents/sniff-file-type.js';
+import { contradicts, normaliseDeclaredType, sniffFileType, type DocumentType } from '../../documents/sniff-file-type.js';
 import { formatBytes, readRequestBytes } from '../../server/read-body.js';
 import { isMultipart } from '../../server/multipart.js';
 
@@ -34,20 +34,13 @@ function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, `The file is larger than the OCR limit of ${formatBytes(maxBytes)} (ocr.max_mb in aisbf.json).`, { param: 'file', code: 'file_too_large' });
 }
 
-/** Declared types that name the same thing as a sniffed one. */
-const ALIASES: Record<string, DocumentType> = { 'image/jpg': 'image/jpeg', 'image/pjpeg': 'image/jpeg', 'image/x-ms-bmp': 'image/bmp', 'image/x-bmp': 'image/bmp', 'image/tif': 'image/tiff' };
-/** Declared types that say nothing about the content (browsers and curl send these). */
-const GENERIC = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
-
 function checkDocument(bytes: Uint8Array, declared: string, param: string, maxBytes: number): OcrDocument {
   if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
   if (bytes.byteLength === 0) throw new DocumentError('unsupported_file_type', `${param} is empty`, param);
   const type = sniffFileType(bytes);
   if (!type) throw new DocumentError('unsupported_file_type', `${param} is not a JPEG, PNG, WebP, BMP, TIFF or PDF file (judged by its content)`, param);
-  const d = declared.split(';')[0]!.trim().toLowerCase();
-  const claimed = ALIASES[d] ?? d;
-  if (!GENERIC.has(claimed) && claimed !== type) {
-    throw new DocumentError('file_type_mismatch', `${param} is declared as ${JSON.stringify(d.slice(0, 80))} but its content is ${type}`, param);
+  if (contradicts(declared, type)) {
+    throw new DocumentError('file_type_mismatch', `${param} is declared as ${JSON.stringify(normaliseDeclaredType(declared).slice(0, 80))} but its content is ${type}`, param);
   }
   return { bytes, type, param };
 }

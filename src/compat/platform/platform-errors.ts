@@ -35,11 +35,16 @@ const PROVIDER_ERRORS: Partial<Record<ProviderErrorKind, { status: StatusRule; c
   too_large: { status: 413, code: 'file_size_error' },
   bad_request: { status: 'client', code: 'invalid_format_error' },
   context_length: { status: 'client', code: 'invalid_format_error' },
+  // The key the client brought was rejected, or none exists: the client's to fix (401), not an upstream fault.
+  client_auth: { status: 'client', code: 'authentication_error' },
+  missing_key: { status: 'client', code: 'authentication_error' },
 };
 const PROVIDER_DEFAULT = { status: 'upstream' as StatusRule, code: 'huggingface_api_error' };
 
 /** Our own HttpErrors by status → the app's code; other 5xx are upstream API errors, other 4xx format errors. */
 const HTTP_CODES: Readonly<Record<number, string>> = {
+  401: 'authentication_error',
+  403: 'permission_error',
   404: 'model_not_found',
   413: 'file_size_error',
   429: 'rate_limit_error',

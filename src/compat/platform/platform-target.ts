@@ -12,6 +12,7 @@ import type { Candidate } from '../../routing/candidate.js';
 import { adapterCan, type CapabilityMethod } from '../../routing/capability-filter.js';
 import { candidatesForName } from '../../routing/target-candidates.js';
 import { HttpError } from '../../errors/http-error.js';
+import { providerModelRef, splitModelRef } from '../../config/model-ref.js';
 import { runRequest, type CapabilityResult } from '../../pipeline/run-request.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 
@@ -36,9 +37,9 @@ export function platformTarget(rt: Runtime, route: PlatformRoute, model: string 
     return def;
   }
   if (rt.rotations.has(model)) return model;
-  const slash = model.indexOf('/');
-  if (slash > 0 && rt.config.providers.providers[model.slice(0, slash)]) return model;
-  if (def && !rt.rotations.has(def) && def.indexOf('/') > 0) return `${def.slice(0, def.indexOf('/'))}/${model}`;
+  if (providerModelRef(rt.config.providers.providers, model)) return model;
+  const defRef = def && !rt.rotations.has(def) ? splitModelRef(def) : undefined;
+  if (defRef) return `${defRef.providerId}/${model}`;
   throw new HttpError(404, `Model '${model}' not found: use "provider/model" or a rotation id`);
 }
 

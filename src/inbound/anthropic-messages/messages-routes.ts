@@ -28,7 +28,7 @@ import { anthropicErrorResponse, toAnthropicError } from './messages-errors.js';
 import { MessagesStreamWriter, PING_FRAME, newMessageId } from './messages-stream-writer.js';
 import { translateMessagesRequest } from './parse-messages-request.js';
 import { renderMessagesResponse } from './render-messages-response.js';
-import { toOpenAIUsage } from '../../providers/anthropic/anthropic-usage.js';
+import { messagesStreamUsage, messagesUsageOfText } from './messages-usage.js';
 
 /** Anthropic's SDKs and Claude Code wait this long in silence before a keep-alive matters. */
 export const PING_MS = 10_000;
@@ -70,23 +70,14 @@ async function readBody(c: Context<AppEnv>, deps: AppDeps): Promise<Record<strin
   return parseJsonBody(await readBodyText(c, deps.runtime().config.aisbf.server.body_limit_mb * 1024 * 1024));
 }
 
-/** Anthropic's usage of a relayed JSON answer, as internal usage (accounting). */
-function usageOfText(text: string) {
-  try {
-    const u = (JSON.parse(text) as { usage?: Parameters<typeof toOpenAIUsage>[0] }).usage;
-    return u ? toOpenAIUsage(u) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function relay(c: Context<AppEnv>, deps: AppDeps, scope: Scope, body: Record<string, unknown>, api: 'anthropic-messages' | 'anthropic-count-tokens'): Promise<Response> {
   return relayPassthrough(c, deps, {
     route: 'messages',
     scope,
     req: { api, body, stream: api === 'anthropic-messages' && body.stream === true, headers: forwardedHeaders(c) },
     canPassThrough,
-    usageOf: usageOfText,
+    usageOf: messagesUsageOfText,
+    streamUsage: messagesStreamUsage,
     errorFrame: (err) => `event: error\ndata: ${JSON.stringify(toAnthropicError(err).body)}\n\n`,
   });
 }

@@ -9,6 +9,7 @@
  */
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolDefinition } from '../../providers/openai-types.js';
 import { HttpError } from '../../errors/http-error.js';
+import { checkJsonTextDepth } from '../json-body.js';
 import {
   customTool,
   documentBlock,
@@ -244,6 +245,7 @@ export function translateMessagesRequest(body: MessagesRequest): { chat: ChatReq
       openToolIds.delete(r.tool_use_id);
       if (b.cache_control !== undefined) notes.add('cache_control');
       const { text, images } = toolResultContent(r.content, `${bat}.content`, notes);
+      checkJsonTextDepth(text, `${bat}.content`);
       messages.push({ role: 'tool', tool_call_id: r.tool_use_id, content: r.is_error ? `Error: ${text}` : text });
       toolImages.push(...images);
     });

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ChatRequest } from '../../providers/openai-types.js';
-import { checkJsonTextDepth, checkModel, zodToHttpError } from '../json-body.js';
+import { checkJsonTextDepth, checkModel, checkToolContentDepth, zodToHttpError } from '../json-body.js';
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 
@@ -75,8 +75,11 @@ export function parseChatRequest(body: Record<string, unknown>): ChatRequest {
   const req = r.data as unknown as ChatRequest;
   const messages = req.messages;
   for (let i = 0; i < messages.length; i++) {
-    const calls = messages[i]!.tool_calls;
+    const m = messages[i]!;
+    const calls = m.tool_calls;
     if (calls) for (let j = 0; j < calls.length; j++) checkJsonTextDepth(calls[j]!.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`);
+    // A tool's output is JSON-parsed by converters that need an object (Gemini's functionResponse).
+    if (m.role === 'tool') checkToolContentDepth(m.content, `messages[${i}].content`);
   }
   return req;
 }

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall, ToolDefinition } from '../../providers/openai-types.js';
 import { HttpError } from '../../errors/http-error.js';
-import { checkModel, zodToHttpError } from '../json-body.js';
+import { checkJsonTextDepth, checkModel, checkToolContentDepth, zodToHttpError } from '../json-body.js';
 import {
   functionCallItem,
   functionCallOutputItem,
@@ -183,6 +183,7 @@ function itemsToMessages(items: readonly WireItem[], messages: ChatMessage[], no
       }
       case 'function_call': {
         const f = parseAt(functionCallItem, item, at);
+        checkJsonTextDepth(f.arguments, `${at}.arguments`);
         const call: ToolCall = { id: f.call_id, type: 'function', function: { name: f.name, arguments: f.arguments } };
         callIds.add(f.call_id);
         if (!assistant) {
@@ -199,6 +200,7 @@ function itemsToMessages(items: readonly WireItem[], messages: ChatMessage[], no
         }
         assistant = undefined;
         const out = typeof o.output === 'string' ? o.output : simplify(contentParts(o.output, `${at}.output`, notes));
+        checkToolContentDepth(out, `${at}.output`);
         if (typeof out === 'string') messages.push({ role: 'tool', tool_call_id: o.call_id, content: out });
         else {
           // Tool messages take text on most providers: images a tool returned follow as user content.

@@ -32,6 +32,7 @@ import { parseResponsesRequest } from './parse-responses-request.js';
 import { renderResponsesResponse } from './render-responses-response.js';
 import { newResponseId, responseShell } from './response-object.js';
 import { ResponsesStreamWriter } from './responses-stream-writer.js';
+import { responsesStreamUsage, responsesUsageOfText } from './responses-usage.js';
 
 const DEFAULT_RETENTION_DAYS = 15;
 
@@ -56,18 +57,6 @@ function passThroughTarget(deps: AppDeps, scope: Scope, model: string | undefine
     return cands.length > 0 && cands.every(canPassThrough);
   } catch {
     return false; // the translated path reports the problem in full
-  }
-}
-
-function usageOfText(text: string): Usage | undefined {
-  try {
-    const u = (JSON.parse(text) as { usage?: { input_tokens?: number; output_tokens?: number } }).usage;
-    if (!u) return undefined;
-    const prompt = u.input_tokens ?? 0;
-    const completion = u.output_tokens ?? 0;
-    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-  } catch {
-    return undefined;
   }
 }
 
@@ -136,7 +125,8 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
         scope,
         req: { api: 'openai-responses', body: raw, stream: raw.stream === true },
         canPassThrough,
-        usageOf: usageOfText,
+        usageOf: responsesUsageOfText,
+        streamUsage: responsesStreamUsage,
         errorFrame: (err) => {
           const e = toErrorParts(err).body.error;
           return `event: error\ndata: ${JSON.stringify({ type: 'error', code: e.code, message: e.message, param: e.param, sequence_number: 0 })}\n\n`;

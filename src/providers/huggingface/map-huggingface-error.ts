@@ -13,6 +13,7 @@
  *    like a bad key, fail over).
  */
 import { ProviderError, clientKeyRejected, type ProviderErrorKind } from '../provider-error.js';
+import type { KeySource } from '../provider-adapter.js';
 import { huggingFaceErrorBodySchema, type OpenAIErrorEnvelope } from './huggingface-api.js';
 
 const TYPE_BY_STATUS: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'insufficient_quota', 403: 'permission_error', 404: 'not_found_error', 422: 'invalid_request_error', 429: 'rate_limit_error' };
@@ -72,13 +73,13 @@ const NOT_FOUND_RE = /does not exist|not supported by any provider|model .*not f
  * Re-classifies a ProviderError from the shared OpenAI mapping with what only HF's errors say. A 402
  * for a token the client brought (forward_client_key) is the client's account, not ours.
  */
-export function refineHuggingFaceError(err: unknown, keySource?: 'config' | 'client'): unknown {
+export function refineHuggingFaceError(err: unknown, keySource?: KeySource): unknown {
   if (!(err instanceof ProviderError)) return err;
   let kind: ProviderErrorKind = err.kind;
   let status = err.status;
   if (err.status === 402 && err.kind !== 'client_auth') {
     const auth = new ProviderError(err.message, { kind: 'auth', status: 402, provider: err.provider, model: err.model, code: err.code, param: err.param, cause: err.cause });
-    return keySource === 'client' ? clientKeyRejected(auth) : auth;
+    return keySource !== undefined && keySource !== 'config' ? clientKeyRejected(auth, keySource) : auth;
   }
   else if ((err.status === 400 || err.status === 404) && ((err.code && NOT_FOUND_CODES.has(err.code)) || NOT_FOUND_RE.test(err.message))) {
     kind = 'not_found';

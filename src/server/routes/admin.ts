@@ -5,6 +5,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { HttpError } from '../../errors/http-error.js';
+import { splitModelRef } from '../../config/model-ref.js';
 import type { AccountingServices } from '../../accounting/create-accounting.js';
 import { parseTime } from '../../accounting/time-range.js';
 import { USAGE_GROUPS, type UsageGroup } from '../../store/usage.js';
@@ -34,9 +35,9 @@ interface ModelRef {
 
 /** Configured provider ids and provider/model pairs only; anything else is a 404 naming `id`. */
 function resolveRef(rt: Runtime, deps: AppDeps, raw: string): ModelRef {
-  const slash = raw.indexOf('/');
-  const provider = slash > 0 ? raw.slice(0, slash) : raw;
-  const model = slash > 0 ? raw.slice(slash + 1) : undefined;
+  const ref = splitModelRef(raw);
+  const provider = ref ? ref.providerId : raw;
+  const model = ref?.model;
   const p = Object.hasOwn(rt.config.providers.providers, provider) ? rt.config.providers.providers[provider] : undefined;
   const known = p && (model === undefined || configuredPairs(deps).has(raw) || (p.models.length === 0 && model !== ''));
   if (!known) {

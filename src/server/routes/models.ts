@@ -17,7 +17,14 @@ import { publicCandidateState } from '../../routing/routing-state.js';
 
 type Entry = Record<string, unknown> & { id: string };
 
-function listResponse(c: Context<AppEnv>, data: Entry[]): Response {
+/**
+ * A key scoped to model patterns sees only what it may call (CONTRACTS §7.2 item 23, as LiteLLM's
+ * lists do): `targetOf` gives the target an entry stands for (`provider/model`, a rotation or
+ * autoselect id). Without a scope every entry is shown.
+ */
+function listResponse(c: Context<AppEnv>, deps: AppDeps, data: Entry[], targetOf: (e: Entry) => string = (e) => e.id): Response {
+  const scope = deps.identity.scopeOf(c.get('identity'));
+  if (scope) data = data.filter((e) => scope(targetOf(e)));
   if (c.req.query('format') === 'array') return c.json(data);
   return c.json({ object: 'list', data });
 }
@@ -95,7 +102,9 @@ export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/api/rotations', (c) => {
     const rt = deps.runtime();
     const out: Record<string, unknown> = {};
+    const scope = deps.identity.scopeOf(c.get('identity'));
     for (const [rid, rot] of Object.entries(rt.config.rotations.rotations)) {
+      if (scope && !scope(rid)) continue;
       out[rid] = {
         model_name: rot.model_name ?? rid,
         strategy: rot.strategy,
@@ -112,19 +121,21 @@ export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   });
   app.get('/api/rotations/models', (c) => {
     const rt = deps.runtime();
-    return listResponse(c, Object.keys(rt.config.rotations.rotations).flatMap((rid) => rotationModels(rt, rid)));
+    return listResponse(c, deps, Object.keys(rt.config.rotations.rotations).flatMap((rid) => rotationModels(rt, rid)), (e) => e.rotation_id as string);
   });
   app.get('/api/autoselect', (c) => {
     const rt = deps.runtime();
     const out: Record<string, unknown> = {};
+    const scope = deps.identity.scopeOf(c.get('identity'));
     for (const [aid, sel] of Object.entries(rt.config.autoselect)) {
+      if (scope && !scope(aid)) continue;
       out[aid] = { model_name: sel.model_name ?? aid, description: sel.description ?? null, fallback: sel.fallback, available_models: sel.available_models };
     }
     return c.json(out);
   });
   app.get('/api/autoselect/models', (c) => {
     const rt = deps.runtime();
-    return listResponse(c, Object.keys(rt.config.autoselect).flatMap((aid) => autoselectModels(rt, aid)));
+    return listResponse(c, deps, Object.keys(rt.config.autoselect).flatMap((aid) => autoselectModels(rt, aid)), (e) => e.autoselect_id as string);
   });
 
   app.get('/api/:id/models', async (c) => {
@@ -132,11 +143,11 @@ export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const target = resolveTarget(rt, { base: 'id', id: c.req.param('id') }, '*');
     switch (target.kind) {
       case 'autoselect':
-        return listResponse(c, autoselectModels(rt, target.id));
+        return listResponse(c, deps, autoselectModels(rt, target.id), () => target.id);
       case 'rotation':
-        return listResponse(c, rotationModels(rt, target.id));
+        return listResponse(c, deps, rotationModels(rt, target.id), () => target.id);
       case 'provider':
-        return listResponse(c, await providerModels(c, deps, rt, target.providerId));
+        return listResponse(c, deps, await providerModels(c, deps, rt, target.providerId), (e) => `${target.providerId}/${e.id}`);
     }
   });
 
@@ -152,7 +163,7 @@ export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     for (const [aid, sel] of Object.entries(rt.config.autoselect)) {
       data.push({ id: aid, object: 'model', created: 0, owned_by: 'aisbf-autoselect', name: sel.model_name ?? aid, autoselect_id: aid, description: sel.description ?? null });
     }
-    return listResponse(c, data);
+    return listResponse(c, deps, data);
   });
 
   app.get('/v1/models/:model{.+}', (c) => {
@@ -163,6 +174,8 @@ export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       return slash > 0 && rt.config.providers.providers[id.slice(0, slash)]?.models.some((m) => m.name === id.slice(slash + 1));
     })();
     if (!found) throw new HttpError(404, `The model '${id}' does not exist.`, { param: 'model', code: 'model_not_found' });
+    const scope = deps.identity.scopeOf(c.get('identity'));
+    if (scope && !scope(id)) throw new HttpError(403, `This API key may not use ${JSON.stringify(id)}.`, { param: 'model', code: 'model_not_allowed' });
     return c.json({ id, object: 'model', created: 0, owned_by: id.includes('/') ? id.slice(0, id.indexOf('/')) : 'aisbf' });
   });
 }

@@ -35,7 +35,7 @@ export function registerStatusRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const rt = deps.runtime();
     const probe = c.req.query('probe');
     const probes = probe === '1' || probe === 'true' ? await prober.probe(rt) : prober.last();
-    const { status, providers, problems } = healthSummary(rt, deps.routing, probes);
+    const { status, providers, problems, storage } = healthSummary(rt, deps.routing, probes, undefined, deps.shared);
     return c.json({
       status,
       timestamp: new Date().toISOString(),
@@ -44,6 +44,7 @@ export function registerStatusRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       ...(problems.length ? { problems } : {}),
       pid: process.pid,
       providers,
+      ...(storage ? { storage } : {}),
     });
   });
 }

@@ -13,7 +13,7 @@ import { ProviderError } from '../../providers/provider-error.js';
 import { NEEDS } from '../../routing/capability-filter.js';
 import { videoView } from '../../routing/video-jobs.js';
 import { checkScope, onEveryBase, runCapabilityRoute } from '../capability-request.js';
-import { servedHeaders } from '../../inbound/served-headers.js';
+import { headerValue, servedHeaders } from '../../inbound/served-headers.js';
 import { fileType, requireFields } from '../capability-schemas.js';
 import { clientKeys } from '../client-keys.js';
 import { HttpError } from '../errors.js';
@@ -104,7 +104,8 @@ async function handleGet(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promi
   checkScope(rt, scope);
   const row = deps.videoJobs.get(c.req.param('vid') ?? '');
   const current = await deps.videoJobs.current(row, clientKeys(c, rt));
-  return c.json(videoView(current), 200, { 'x-aisbf-provider': current.provider_id, 'x-aisbf-model': current.model });
+  // A stored job's model may be a client-named one: encoded like every served-by header.
+  return c.json(videoView(current), 200, { 'x-aisbf-provider': current.provider_id, 'x-aisbf-model': headerValue(current.model) });
 }
 
 async function handleContent(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
@@ -120,7 +121,7 @@ async function handleContent(c: Context<AppEnv>, deps: AppDeps, scope: Scope): P
   const headers: Record<string, string> = {
     'content-type': upstream.headers.get('content-type') ?? (variant && variant !== 'video' ? 'application/octet-stream' : 'video/mp4'),
     'x-aisbf-provider': row.provider_id,
-    'x-aisbf-model': row.model,
+    'x-aisbf-model': headerValue(row.model),
   };
   const length = upstream.headers.get('content-length');
   if (length) headers['content-length'] = length;

@@ -210,6 +210,34 @@ describe('Messages pass-through to an Anthropic-type provider', () => {
     expect(done.content).toMatchObject([{ type: 'text', text: 'Cold.' }]);
     expect(JSON.stringify(anthropic.requests().at(-1)!.body.messages)).toContain('-5°C');
   });
+
+  it('records a streamed pass-through once, when it ends, with message_start input and message_delta output tokens', async () => {
+    anthropic.fake().enqueue({ type: 'reply', text: 'counted', usage: { input_tokens: 41, output_tokens: 7, cache_read_input_tokens: 5 } });
+    await client.messages.stream({ model: 'ant/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'count me' }] }, { headers: { 'x-request-id': 'msg-pass-stream-1' } }).finalMessage();
+    const acc = server.running.deps.accounting!;
+    acc.writer.flush();
+    const rows = acc.usage.forRequest('msg-pass-stream-1');
+    expect(rows).toHaveLength(1);
+    // Anthropic's input_tokens leave out cache reads; in OpenAI terms both are prompt tokens.
+    expect(rows[0]).toMatchObject({ route: 'messages', provider: 'ant', status: 200, stream: 1, prompt_tokens: 46, completion_tokens: 7, cached_tokens: 5 });
+  });
+
+  it('records a pass-through stream that breaks midway once, with its error', async () => {
+    anthropic.fake().enqueue({ type: 'stream-error', errType: 'overloaded_error', message: 'Overloaded' });
+    const res = await fetch(`${server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'dummy', 'anthropic-version': '2023-06-01', 'x-request-id': 'msg-pass-broken-1' },
+      body: JSON.stringify({ model: 'ant/claude-sonnet-4-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'break' }] }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('overloaded_error');
+    const acc = server.running.deps.accounting!;
+    acc.writer.flush();
+    const rows = acc.usage.forRequest('msg-pass-broken-1');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ route: 'messages', provider: 'ant', stream: 1 });
+  });
 });
 
 describe("Messages errors in Anthropic's envelope", () => {

@@ -192,6 +192,16 @@ describe('Responses pass-through (responses_api: true)', () => {
     expect(events).toEqual(['response.created', 'response.completed']);
     expect(native.requests.at(-1)!.body.stream).toBe(true);
   });
+
+  it('records a streamed pass-through once, when it ends, with the tokens of response.completed', async () => {
+    const stream = await client.responses.create({ model: 'native/gpt-5', input: 'hi', stream: true }, { headers: { 'x-request-id': 'resp-pass-stream-1' } });
+    for await (const e of stream) void e;
+    const acc = server.running.deps.accounting!;
+    acc.writer.flush();
+    const rows = acc.usage.forRequest('resp-pass-stream-1');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ route: 'responses', provider: 'native', model: 'gpt-5', status: 200, stream: 1, prompt_tokens: 3, completion_tokens: 2 });
+  });
 });
 
 describe("Responses errors in OpenAI's envelope", () => {

@@ -1,0 +1,116 @@
+/**
+ * @module The dashboard's cost to the daemon (issue 20): the built aisbf under the bench's chat load,
+ * first with no dashboard, then with a real Chromium tab on /ui (live feed open, panels polling)
+ * plus one live-feed reader that never reads (the slow reader the feed must drop for). Prints the
+ * daemon's RSS over time and its CPU per request in both phases, and the feed's drop counter.
+ *
+ * Run (after `npm run build`): node --import tsx scripts/bench/dashboard-feed.ts
+ * Knobs: FEED_SECONDS=120 (feed phase; the baseline phase is a quarter of it, at least 20 s), CONCURRENCY=16.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { closedLoop, type LoadTarget } from './load.js';
+import { cpuMs, rssMb } from './proc-stats.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SECONDS = Number(process.env.FEED_SECONDS ?? 120);
+const BASELINE = Math.max(20, Math.round(SECONDS / 4));
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const freePort = () =>
+  new Promise<number>((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** Load in slices of `slice` seconds, sampling RSS after each. */
+async function phase(name: string, pid: number, t: LoadTarget, seconds: number, slice = 10) {
+  const cpu0 = cpuMs(pid);
+  let ok = 0;
+  const rss: number[] = [];
+  for (let left = seconds; left > 0; left -= slice) {
+    const s = await closedLoop(t, CONCURRENCY, Math.min(slice, left));
+    ok += s.ok;
+    rss.push(Math.round(rssMb(pid)));
+  }
+  const cpuPerReq = (cpuMs(pid) - cpu0) / Math.max(1, ok);
+  console.log(`${name}: ${ok} requests in ${seconds} s (${Math.round(ok / seconds)}/s), CPU ${cpuPerReq.toFixed(3)} ms/request, RSS MB every ${slice} s: ${rss.join(' ')}`);
+  return { ok, cpuPerReq, rss };
+}
+
+async function main(): Promise<void> {
+  const mockPort = await freePort();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'aisbf-dash-bench-'));
+  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'warn' } }));
+  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: { type: 'openai', endpoint: `http://127.0.0.1:${mockPort}/v1`, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini' }] } } }));
+  writeFileSync(join(dir, 'rotations.json'), '{}');
+  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  const children: ChildProcess[] = [];
+  process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM')));
+  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort)], { stdio: 'ignore' });
+  children.push(mock);
+  await waitFor(`http://127.0.0.1:${mockPort}/health`, mock);
+  const aisbf = spawn(process.execPath, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });
+  children.push(aisbf);
+  const origin = `http://127.0.0.1:${port}`;
+  await waitFor(`${origin}/health`, aisbf);
+  const pid = aisbf.pid!;
+  const target: LoadTarget = { name: 'chat', origin, path: '/v1/chat/completions', body: JSON.stringify({ model: 'mock/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }) };
+
+  console.log(`aisbf pid ${pid}, RSS at start ${Math.round(rssMb(pid))} MB; warm-up 10 s`);
+  await closedLoop(target, CONCURRENCY, 10);
+  const base = await phase('no dashboard', pid, target, BASELINE);
+
+  // A reader that asks for the feed and then never reads: its queue must stay bounded.
+  const stuck = connect(port, '127.0.0.1');
+  stuck.write(`GET /admin/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+  stuck.pause();
+  let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+  if (existsSync(CHROMIUM)) {
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const page = await browser.newPage();
+    await page.goto(`${origin}/ui`);
+    await page.locator('#live .dot.on').waitFor();
+  } else console.log(`${CHROMIUM} missing: only the stuck reader is open`);
+  const withFeed = await phase('dashboard tab open + a stuck feed reader', pid, target, SECONDS);
+  const state = (await (await fetch(`${origin}/admin/state`)).json()) as { feed: unknown };
+  console.log('feed counters:', JSON.stringify(state.feed));
+  await browser?.close();
+  stuck.destroy();
+  console.log(
+    `summary: RSS ${base.rss.at(-1)} MB before the tab, ${withFeed.rss[0]} MB after its first 10 s, ${withFeed.rss.at(-1)} MB at the end (max ${Math.max(...withFeed.rss)}); ` +
+      `CPU ${base.cpuPerReq.toFixed(3)} → ${withFeed.cpuPerReq.toFixed(3)} ms/request`,
+  );
+  aisbf.kill('SIGTERM');
+  mock.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,437 @@
+/**
+ * @module The batch runner: validates new batches, runs their lines (and /api/chat jobs) a bounded
+ * number at a time, and writes the output and error files. Each line is the request its client would
+ * have sent, replayed through aisbf's own route for the endpoint (so it takes runRequest's stages:
+ * identity, limits, admission at `low` priority, cache, plan, attempts, accounting) as the batch's
+ * creator. A line's outcome is committed (store/batch-lines.ts) before anything reports it; a crash
+ * leaves running lines to run again and finished ones never.
+ *
+ * One runner per database: every process may start one, but only the holder of the database's
+ * runner lease works (cluster workers: one at a time; a dead one's lease lapses and another takes over).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { AppEnv } from '../server/app-env.js';
+import type { Identity } from '../pipeline/request-meta.js';
+import type { Runtime } from '../runtime.js';
+import type { Db } from '../store/db.js';
+import type { ClaimedLine, LineOutcome } from '../store/batch-lines.js';
+import type { BatchRow, BatchStatus } from '../store/batch-store.js';
+import { filesDir, jobStores, type JobStores } from './jobs-stores.js';
+import { readLineAt } from './read-lines.js';
+import { validateBatchFile, type BatchLineError } from './validate-batch-lines.js';
+
+export interface BatchRunnerOptions {
+  db: Db;
+  runtime(): Runtime;
+  log: Logger;
+  /** The server's app: lines are replayed through its routes, in process. */
+  app: Hono<AppEnv>;
+  /** How often the runner looks for new work when idle (ms). Default 250. */
+  pollMs?: number;
+  /** How long a claimed line is held without a renewal (ms). Default 60 s. */
+  leaseMs?: number;
+  /**
+   * Take the runner lease at once (a single process: no one else can hold it). Otherwise (cluster
+   * workers) wait for the holder's lease to lapse. Default true.
+   */
+  sole?: boolean;
+}
+
+/** The runner lease: renewed every few polls; a dead holder is replaced after this long. */
+const RUNNER_LEASE_MS = 10_000;
+
+/** What every line of one batch shares, read once per batch. */
+interface LineContext {
+  batch: BatchRow;
+  identity: Identity | undefined;
+  inputPath: string | undefined;
+}
+
+interface InFlight {
+  line: ClaimedLine;
+  ctl: AbortController;
+}
+
+const INSERT_CHUNK = 1000;
+const RESULT_PAGE = 1000;
+const CLEANUP_EVERY_MS = 3_600_000;
+/** Backoff between attempts when the upstream gave no Retry-After. */
+const BASE_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+const lineKey = (l: { batchId: string; lineNo: number }) => `${l.batchId}#${l.lineNo}`;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function errorsObject(data: BatchLineError[]): string {
+  return JSON.stringify({ object: 'list', data });
+}
+
+export class BatchRunner {
+  /** This runner's lease owner id. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly stores: JobStores;
+  private readonly inner: Hono<AppEnv>;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly contexts = new Map<string, LineContext>();
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private ticking = false;
+  private lastRenew = 0;
+  private lastCleanup = 0;
+  private idle: Array<() => void> = [];
+  private holding = false;
+  private lastHold = 0;
+
+  constructor(private readonly opts: BatchRunnerOptions) {
+    this.stores = jobStores(opts.db);
+    this.pollMs = opts.pollMs ?? 250;
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    // The creator's identity rides on the line's context: the identity middleware then takes it as
+    // already resolved, so the line runs with the creator's scope, limits and budget.
+    const inner = new Hono<AppEnv>();
+    inner.use('*', async function batchLineIdentity(c, next) {
+      const id = (c.env as { batchIdentity?: Identity } | undefined)?.batchIdentity;
+      if (id) c.set('identity', id);
+      await next();
+    });
+    inner.route('/', opts.app);
+    this.inner = inner;
+  }
+
+  /** Starts working (once it holds the runner lease). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Holds (or takes) the runner lease; on taking it, lines left running by the previous holder are pending again. */
+  private hold(now: number): boolean {
+    if (this.holding && now - this.lastHold < RUNNER_LEASE_MS / 4) return true;
+    const held = this.stores.batches.holdRunner(this.owner, RUNNER_LEASE_MS, !this.holding && this.opts.sole !== false, now);
+    if (held && !this.holding) {
+      const requeued = this.stores.batches.lines.requeueRunning();
+      if (requeued) this.opts.log.info({ lines: requeued }, 'batch lines interrupted by a restart are pending again');
+    }
+    this.holding = held;
+    this.lastHold = now;
+    return held;
+  }
+
+  /** Stops claiming, gives back the lines in flight (pending again, to run after a restart). */
+  async stop(): Promise<void> {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const f of this.inFlight.values()) f.ctl.abort();
+    if (this.inFlight.size) await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.holding) this.stores.batches.releaseRunner(this.owner);
+    this.holding = false;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.started) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || !this.started) return;
+    this.ticking = true;
+    try {
+      if (!this.hold(Date.now())) return;
+      const { batches } = this.stores;
+      for (const b of batches.withStatus(['validating'])) await this.validate(b);
+      for (const b of batches.withStatus(['cancelling'])) await this.windDown(b);
+      for (const b of batches.withStatus(['in_progress'])) if (batches.lines.openCount(b.id) === 0) await this.finalize(b, 'in_progress');
+      // A crash while writing the results: write them again.
+      for (const b of batches.withStatus(['finalizing'])) await this.finalize(b, 'finalizing');
+      this.fill();
+      const now = Date.now();
+      if (now - this.lastRenew > this.leaseMs / 3) this.renew(now);
+      if (now - this.lastCleanup > CLEANUP_EVERY_MS) this.cleanup(now);
+    } catch (err) {
+      this.opts.log.error({ err: { message: (err as Error).message } }, 'batch runner pass failed; retrying');
+    } finally {
+      this.ticking = false;
+      this.schedule(this.pollMs);
+    }
+  }
+
+  /** Claims as many lines as there are free slots (batches.max_concurrent_lines). */
+  private fill(): void {
+    if (!this.started || !this.holding) return;
+    const free = this.opts.runtime().config.aisbf.batches.max_concurrent_lines - this.inFlight.size;
+    if (free <= 0) return;
+    for (const line of this.stores.batches.leases.claim(this.owner, free, this.leaseMs)) this.launch(line);
+  }
+
+  private launch(line: ClaimedLine): void {
+    const f: InFlight = { line, ctl: new AbortController() };
+    const key = lineKey(line);
+    this.inFlight.set(key, f);
+    this.runLine(line, f.ctl.signal)
+      .catch((err: unknown) => this.opts.log.error({ batch: line.batchId, line: line.lineNo, err: { message: (err as Error).message } }, 'batch line failed in aisbf'))
+      .finally(() => {
+        this.inFlight.delete(key);
+        if (this.inFlight.size === 0) for (const r of this.idle.splice(0)) r();
+        if (!this.started) return;
+        this.fill();
+        // The last line of a batch: finalize now rather than at the next poll.
+        if (this.stores.batches.lines.openCount(line.batchId) === 0) this.schedule(0);
+      });
+  }
+
+  private contextOf(batchId: string): LineContext | undefined {
+    let ctx = this.contexts.get(batchId);
+    if (ctx) return ctx;
+    const batch = this.stores.batches.get(batchId);
+    if (!batch) return undefined;
+    const identity = JSON.parse(batch.identity) as Identity | null;
+    const inputPath = batch.input_file_id ? this.stores.files.get(batch.input_file_id)?.path : undefined;
+    ctx = { batch, identity: identity ?? undefined, inputPath };
+    this.contexts.set(batchId, ctx);
+    return ctx;
+  }
+
+  private async runLine(line: ClaimedLine, signal: AbortSignal): Promise<void> {
+    const { leases } = this.stores.batches;
+    const ctx = this.contextOf(line.batchId);
+    let outcome: LineOutcome | undefined;
+    let text: string | undefined;
+    try {
+      text = line.body ?? (ctx?.inputPath ? await readLineAt(ctx.inputPath, line.offset, line.length) : undefined);
+    } catch {
+      text = undefined;
+    }
+    const request = text === undefined ? undefined : (JSON.parse(text) as { custom_id: string; body: Record<string, unknown> });
+    if (!ctx || !request) outcome = this.failure(line, line.attempts, 'input_unavailable', 'The input file of this batch is gone (deleted?), so this line could not be read.');
+    else outcome = await this.execute(ctx, line, request.body, signal);
+    if (!outcome) {
+      leases.release(this.owner, line, line.attempts);
+      return;
+    }
+    if (!leases.complete(this.owner, line, outcome)) this.opts.log.warn({ batch: line.batchId, line: line.lineNo }, 'batch line lease lost before its result was committed; it runs again elsewhere');
+  }
+
+  /** A line's attempts: provider failures (429, 5xx) are retried up to batches.max_attempts; client errors never. */
+  private async execute(ctx: LineContext, line: ClaimedLine, body: Record<string, unknown>, signal: AbortSignal): Promise<LineOutcome | undefined> {
+    const max = this.opts.runtime().config.aisbf.batches.max_attempts;
+    const { batch } = ctx;
+    // Batch results are JSON documents: a line asking for a stream gets the whole answer instead.
+    const payload = JSON.stringify(body.stream === true ? { ...body, stream: false } : body);
+    const requestId = `${batch.id}-${line.lineNo}`;
+    let attempts = line.attempts;
+    for (;;) {
+      attempts++;
+      let res: Response;
+      try {
+        res = await this.inner.fetch(
+          new Request(`http://batch.aisbf${batch.base}${batch.endpoint.slice(3)}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-priority': batch.priority, 'x-client-id': batch.client_id, 'x-request-id': requestId },
+            body: payload,
+            signal,
+          }),
+          { batchIdentity: ctx.identity },
+        );
+      } catch (err) {
+        if (signal.aborted) return undefined;
+        return this.failure(line, attempts, 'internal_error', `aisbf could not run this line: ${(err as Error).message}`);
+      }
+      const text = await res.text().catch(() => '');
+      if (signal.aborted) return undefined;
+      let json: unknown = text;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        // not JSON: kept as text
+      }
+      const ok = res.status >= 200 && res.status < 300;
+      const code = (json as { error?: { code?: unknown } } | null)?.error?.code;
+      // Our own faults (internal_error) are not the provider's: no retry for them either.
+      const retryable = !ok && (res.status === 429 || res.status >= 500) && code !== 'internal_error';
+      if (retryable && attempts < max) {
+        const after = Number(res.headers.get('retry-after'));
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, MAX_BACKOFF_MS) : Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS), signal);
+        if (signal.aborted) return undefined;
+        continue;
+      }
+      return {
+        ok,
+        statusCode: res.status,
+        attempts,
+        result: JSON.stringify({
+          id: `batch_req_${randomBytes(12).toString('hex')}`,
+          custom_id: line.customId,
+          response: { status_code: res.status, request_id: res.headers.get('x-request-id') ?? requestId, body: json },
+          error: null,
+        }),
+      };
+    }
+  }
+
+  /** A line that ended without any HTTP answer (OpenAI's top-level `error`). */
+  private failure(line: ClaimedLine, attempts: number, code: string, message: string): LineOutcome {
+    return {
+      ok: false,
+      statusCode: 0,
+      attempts,
+      result: JSON.stringify({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.customId, response: null, error: { code, message } }),
+    };
+  }
+
+  /** Streams the input file into batch_lines; any bad line fails the batch with OpenAI's `errors`. */
+  private async validate(b: BatchRow): Promise<void> {
+    const { batches, files } = this.stores;
+    const rt = this.opts.runtime();
+    const file = b.input_file_id ? files.get(b.input_file_id) : undefined;
+    const fail = (errors: BatchLineError[]) => {
+      batches.lines.deleteOf(b.id);
+      batches.transition(b.id, ['validating'], 'failed', { errors: errorsObject(errors) });
+    };
+    if (!file) return fail([{ code: 'file_not_found', message: `The input file ${b.input_file_id ?? ''} no longer exists.`, param: 'input_file_id', line: null }]);
+    // A restart during validation starts it over.
+    batches.lines.deleteOf(b.id);
+    const dupErrors: BatchLineError[] = [];
+    let rows: Array<[string, number, string, number, number, null]> = [];
+    const flush = () => {
+      for (const d of batches.lines.insertMany(rows))
+        dupErrors.push({ code: 'duplicate_custom_id', message: `The custom_id '${d.customId.slice(0, 64)}' is used by an earlier line of this file.`, param: 'custom_id', line: d.lineNo });
+      rows = [];
+    };
+    let errors: BatchLineError[];
+    let count: number;
+    try {
+      ({ errors, lines: count } = await validateBatchFile(file.path, b.endpoint, rt.config.aisbf.server.body_limit_mb * 1024 * 1024, ({ line, customId }) => {
+        rows.push([b.id, line.lineNo, customId, line.offset, line.length, null]);
+        if (rows.length >= INSERT_CHUNK) flush();
+      }));
+      flush();
+    } catch (err) {
+      return fail([{ code: 'file_unreadable', message: `The input file could not be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, param: 'input_file_id', line: null }]);
+    }
+    const all = [...errors, ...dupErrors].sort((x, y) => (x.line ?? 0) - (y.line ?? 0)).slice(0, 50);
+    if (all.length) return fail(all);
+    if (!batches.transition(b.id, ['validating'], 'in_progress', { total: count })) batches.lines.deleteOf(b.id);
+    this.opts.log.info({ batch: b.id, lines: count }, 'batch validated');
+  }
+
+  /** A cancelled batch: stop its lines here; when none runs, write what finished and mark it cancelled. */
+  private async windDown(b: BatchRow): Promise<void> {
+    let running = 0;
+    for (const f of this.inFlight.values())
+      if (f.line.batchId === b.id) {
+        f.ctl.abort();
+        running++;
+      }
+    if (running === 0) await this.finalize(b, 'cancelling');
+  }
+
+  /** Writes the output and error files page by page from the committed lines, then the final status. */
+  private async finalize(b: BatchRow, from: BatchStatus): Promise<void> {
+    const { batches, files } = this.stores;
+    if (from === 'in_progress') {
+      if (!batches.transition(b.id, ['in_progress'], 'finalizing')) return;
+      from = 'finalizing';
+    }
+    const final: BatchStatus = from === 'cancelling' ? 'cancelled' : 'completed';
+    if (b.kind === 'job') {
+      // An /api/chat job's answer stays in its line (GET /api/requests/{id}); no files.
+      batches.transition(b.id, [from], final);
+      this.contexts.delete(b.id);
+      return;
+    }
+    const dir = filesDir(this.opts.runtime());
+    const hex = b.id.replace(/^batch_/, '');
+    const out = { id: `file-out-${hex}`, path: join(dir, `${b.id}_output.jsonl`), n: 0, bytes: 0 };
+    const err = { id: `file-err-${hex}`, path: join(dir, `${b.id}_error.jsonl`), n: 0, bytes: 0 };
+    const outFh = await open(out.path, 'w', 0o600).catch((e: unknown) => e as Error);
+    const errFh = await open(err.path, 'w', 0o600).catch((e: unknown) => e as Error);
+    try {
+      if (outFh instanceof Error) throw outFh;
+      if (errFh instanceof Error) throw errFh;
+      for (let after = 0; ; ) {
+        const page = batches.lines.resultsPage(b.id, after, RESULT_PAGE);
+        if (page.length === 0) break;
+        let o = '';
+        let e = '';
+        for (const r of page) {
+          if (r.ok) (o += r.result + '\n'), out.n++;
+          else (e += r.result + '\n'), err.n++;
+        }
+        if (o) out.bytes += (await outFh.write(o)).bytesWritten;
+        if (e) err.bytes += (await errFh.write(e)).bytesWritten;
+        after = page[page.length - 1]!.lineNo;
+      }
+      await outFh.sync();
+      await errFh.sync();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      this.opts.log.error({ batch: b.id, code }, 'writing the batch results failed');
+      await Promise.all([outFh, errFh].map((fh) => (fh instanceof Error ? undefined : fh.close().catch(() => undefined))));
+      await Promise.all([rm(out.path, { force: true }), rm(err.path, { force: true })]).catch(() => undefined);
+      const now = batches.get(b.id) ?? b;
+      const reason = code === 'ENOSPC' ? 'ENOSPC: no space left on device' : (code ?? (e as Error).message);
+      batches.transition(b.id, [from], 'failed', {
+        errors: errorsObject([
+          {
+            code: 'output_write_failed',
+            message: `Writing the batch results failed (${reason}). The ${now.completed + now.failed} lines that finished are kept in aisbf's database; no output file was made.`,
+            param: null,
+            line: null,
+          },
+        ]),
+      });
+      this.contexts.delete(b.id);
+      return;
+    }
+    await outFh.close();
+    await errFh.close();
+    const now = Math.floor(Date.now() / 1000);
+    const owner = b.owner;
+    if (out.n) files.insert({ id: out.id, filename: `${b.id}_output.jsonl`, purpose: 'batch_output', bytes: out.bytes, path: out.path, owner, created_at: now, status: 'processed', status_details: null });
+    else await rm(out.path, { force: true });
+    if (err.n) files.insert({ id: err.id, filename: `${b.id}_error.jsonl`, purpose: 'batch_output', bytes: err.bytes, path: err.path, owner, created_at: now, status: 'processed', status_details: null });
+    else await rm(err.path, { force: true });
+    batches.transition(b.id, [from], final, { output_file_id: out.n ? out.id : null, error_file_id: err.n ? err.id : null });
+    this.contexts.delete(b.id);
+    this.opts.log.info({ batch: b.id, status: final, completed: out.n, failed: err.n }, 'batch finished');
+  }
+
+  /** Keeps the leases of the lines in flight; a line whose lease went elsewhere stops here. */
+  private renew(now: number): void {
+    this.lastRenew = now;
+    if (this.inFlight.size === 0) return;
+    const lost = this.stores.batches.leases.renew(this.owner, [...this.inFlight.values()].map((f) => f.line), this.leaseMs, now);
+    for (const l of lost) this.inFlight.get(lineKey(l))?.ctl.abort();
+  }
+
+  /** /api/chat jobs older than history.retention_days go. */
+  private cleanup(now: number): void {
+    this.lastCleanup = now;
+    const days = this.opts.runtime().config.aisbf.history.retention_days;
+    const n = this.stores.batches.deleteJobsOlderThan(Math.floor(now / 1000 - days * 86_400), 10_000);
+    if (n) this.opts.log.info({ deleted: n }, 'old /api/chat jobs removed');
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * @module CounterStore on Redis: a key's rpm/tpm windows, parallel slots and budget spend shared by
+ * every instance. Each check-and-add is one Lua script (atomic: two instances racing can never both
+ * take the last unit), and `admitAll` makes every check of a request one script — one round trip.
+ * Windows are hashes of 60 buckets (as the local store); slots are leases in a sorted set (score =
+ * expiry) that this instance renews while it holds them, so a crashed instance's slots free
+ * themselves. While Redis is away every call answers from the local store at once: limits then hold
+ * per instance. Spend is also written to the local store (SQLite), which seeds Redis after a restart.
+ */
+import type { AdmitPlan, AdmitResult, ConsumeResult, CounterStore, LocalCounterStore } from '../counters.js';
+import { admitStepByStep } from '../counters.js';
+import type { RedisLink } from './redis-link.js';
+import { LUA_LIB, redisScript } from './redis-script.js';
+
+const BUCKETS = 60;
+/** A slot lease lives this long unless renewed (renewed every third of it). */
+const LEASE_MS = 30_000;
+/** Spend hashes outlive the longest budget period (a month) with room to spare. */
+const SPEND_TTL_S = 40 * 86_400;
+/** A slot taken while Redis was away: released on the local store. */
+const LOCAL = '';
+
+const CONSUME = redisScript(`${LUA_LIB}
+return wconsume(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))`);
+
+const ADD = redisScript(`${LUA_LIB}
+local sum, cur = wsum(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[3]))
+wadd(KEYS[1], cur, tonumber(ARGV[4]), tonumber(ARGV[2]))
+return 1`);
+
+const TAKE = redisScript(`${LUA_LIB}
+if ltake(KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])) then return 1 end
+return 0`);
+
+/**
+ * KEYS: spend hash, tpm window, slot set, rpm window. ARGV: now, bucketMs, windowMs, budget limit
+ * ('' = none), spend field, local spend (seeds a missing field), tpm limit, slot limit, lease
+ * member, lease ms, rpm limit. Returns {0} | {1, spent} | {2, retryMs} | {3} | {4, retryMs}.
+ */
+const ADMIT = redisScript(`${LUA_LIB}
+local now, bucketMs, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[4] ~= '' then
+  local s = redis.call('HGET', KEYS[1], ARGV[5])
+  if not s then
+    s = ARGV[6]
+    redis.call('HSET', KEYS[1], ARGV[5], s)
+    redis.call('EXPIRE', KEYS[1], ${SPEND_TTL_S})
+  end
+  if tonumber(s) >= tonumber(ARGV[4]) then return {1, tostring(s)} end
+end
+if ARGV[7] ~= '' then
+  local r = wconsume(KEYS[2], bucketMs, windowMs, tonumber(ARGV[7]), 0, now)
+  if r > 0 then return {2, r} end
+end
+local took = false
+if ARGV[8] ~= '' then
+  if not ltake(KEYS[3], tonumber(ARGV[8]), ARGV[9], now, tonumber(ARGV[10])) then return {3} end
+  took = true
+end
+if ARGV[11] ~= '' then
+  local r = wconsume(KEYS[4], bucketMs, windowMs, tonumber(ARGV[11]), 1, now)
+  if r > 0 then
+    if took then redis.call('ZREM', KEYS[3], ARGV[9]) end
+    return {4, r}
+  end
+end
+return {0}`);
+
+export class RedisCounterStore implements CounterStore {
+  /** Slot key → lease members this instance holds ('' = taken on the local store). */
+  private readonly held = new Map<string, string[]>();
+  private seq = 0;
+  private readonly renewer: NodeJS.Timeout;
+
+  constructor(
+    private readonly link: RedisLink,
+    /** Answers while Redis is away, and keeps spend in SQLite. */
+    private readonly local: LocalCounterStore,
+  ) {
+    this.renewer = setInterval(() => this.renew(), LEASE_MS / 3);
+    this.renewer.unref();
+    link.onUp(() => link.fire((c) => Promise.all([CONSUME, ADD, TAKE, ADMIT].map((s) => s.load(c)))));
+  }
+
+  private k(key: string): string {
+    return this.link.key(`n:${key}`);
+  }
+
+  private member(): string {
+    return `${this.link.instanceId}:${(this.seq++).toString(36)}`;
+  }
+
+  private hold(key: string, member: string): void {
+    const list = this.held.get(key);
+    if (list) list.push(member);
+    else this.held.set(key, [member]);
+  }
+
+  tryConsume(key: string, windowMs: number, limit: number, amount: number, now: number): Promise<ConsumeResult> {
+    return this.link.run(
+      async (c) => {
+        const r = Number(await CONSUME.run(c, [this.k(key)], [Math.max(1, windowMs / BUCKETS), windowMs, limit, amount, now]));
+        return r > 0 ? { ok: false as const, retryAfterMs: r } : { ok: true as const };
+      },
+      () => this.local.tryConsume(key, windowMs, limit, amount, now),
+    );
+  }
+
+  async add(key: string, windowMs: number, amount: number, now: number): Promise<void> {
+    if (!(amount > 0)) return;
+    if (!this.link.available) return this.local.add(key, windowMs, amount, now);
+    this.link.fire((c) => ADD.run(c, [this.k(key)], [Math.max(1, windowMs / BUCKETS), windowMs, now, amount]));
+  }
+
+  acquireSlot(key: string, limit: number): Promise<boolean> {
+    const member = this.member();
+    return this.link.run(
+      async (c) => {
+        const ok = Number(await TAKE.run(c, [this.k(key)], [limit, member, Date.now(), LEASE_MS])) === 1;
+        if (ok) this.hold(key, member);
+        return ok;
+      },
+      () => {
+        const ok = this.local.acquireSlot(key, limit);
+        if (ok) this.hold(key, LOCAL);
+        return ok;
+      },
+    );
+  }
+
+  async releaseSlot(key: string): Promise<void> {
+    const list = this.held.get(key);
+    const member = list?.pop();
+    if (list && list.length === 0) this.held.delete(key);
+    if (member === undefined) return;
+    if (member === LOCAL) return this.local.releaseSlot(key);
+    // Redis away: the lease expires by itself within LEASE_MS.
+    this.link.fire((c) => c.zrem(this.k(key), member));
+  }
+
+  spent(key: string, period: string): Promise<number> {
+    const local = this.local.spent(key, period);
+    return this.link.run(
+      async (c) => Math.max(local, Number((await c.hget(this.link.key(`spend:${period}`), key)) ?? 0)),
+      () => local,
+    );
+  }
+
+  async addSpend(key: string, period: string, usd: number): Promise<void> {
+    if (!(usd > 0)) return;
+    const before = this.local.spent(key, period);
+    this.local.addSpend(key, period, usd);
+    const hash = this.link.key(`spend:${period}`);
+    this.link.fire((c) => c.multi().hsetnx(hash, key, String(before)).hincrbyfloat(hash, key, usd).expire(hash, SPEND_TTL_S).exec());
+  }
+
+  admitAll(plan: AdmitPlan): Promise<AdmitResult> {
+    const member = plan.slot ? this.member() : '';
+    const { budget, tpm, slot, rpm } = plan;
+    return this.link.run(
+      async (c) => {
+        const keys = [budget ? this.link.key(`spend:${budget.period}`) : this.k('-'), this.k(tpm?.key ?? '-'), this.k(slot?.key ?? '-'), this.k(rpm?.key ?? '-')];
+        const args = [
+          plan.now,
+          Math.max(1, plan.windowMs / BUCKETS),
+          plan.windowMs,
+          budget ? budget.limit : '',
+          budget?.key ?? '',
+          budget ? this.local.spent(budget.key, budget.period) : 0,
+          tpm ? tpm.limit : '',
+          slot ? slot.limit : '',
+          member,
+          LEASE_MS,
+          rpm ? rpm.limit : '',
+        ];
+        const r = (await ADMIT.run(c, keys, args)) as [number, (string | number)?];
+        switch (Number(r[0])) {
+          case 0:
+            if (slot) this.hold(slot.key, member);
+            return { ok: true };
+          case 1:
+            return { ok: false, refused: 'budget', spent: Number(r[1]) };
+          case 2:
+            return { ok: false, refused: 'tpm', retryAfterMs: Number(r[1]) };
+          case 3:
+            return { ok: false, refused: 'slot' };
+          default:
+            return { ok: false, refused: 'rpm', retryAfterMs: Number(r[1]) };
+        }
+      },
+      () => admitStepByStep(this.localWithSlots(), plan),
+    );
+  }
+
+  /** The local store, with its slots remembered here so releaseSlot finds them. */
+  private localWithSlots(): CounterStore {
+    const self = this;
+    return {
+      tryConsume: (...a) => self.local.tryConsume(...a),
+      add: (...a) => self.local.add(...a),
+      acquireSlot(key, limit) {
+        const ok = self.local.acquireSlot(key, limit);
+        if (ok) self.hold(key, LOCAL);
+        return ok;
+      },
+      releaseSlot: (key) => self.releaseSlot(key),
+      spent: (k, p) => self.local.spent(k, p),
+      addSpend: (k, p, u) => self.local.addSpend(k, p, u),
+      close: () => undefined,
+    };
+  }
+
+  /** Extends every lease this instance holds (one pipeline), so only a dead instance's expire. */
+  private renew(): void {
+    if (this.held.size === 0) return;
+    const until = Date.now() + LEASE_MS;
+    this.link.fire((c) => {
+      const p = c.pipeline();
+      for (const [key, members] of this.held) for (const m of members) if (m !== LOCAL) p.zadd(this.k(key), 'XX', until, m);
+      return p.exec();
+    });
+  }
+
+  close(): void {
+    clearInterval(this.renewer);
+    this.local.close();
+  }
+}

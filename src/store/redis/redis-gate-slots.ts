@@ -1,0 +1,93 @@
+/**
+ * @module Admission slots (`max_concurrent`) shared by every instance: one sorted set of leases per
+ * gate (`provider` or `provider/model`; score = lease expiry). A request's chain of gates is leased
+ * in one Lua script — all or none — so two instances racing for the last slot never both get it.
+ * Leases are renewed while held, so a crashed instance's slots free themselves within LEASE_MS. A
+ * release is published, so requests waiting on another instance take the slot at once.
+ */
+import type { RedisLink } from './redis-link.js';
+import { LUA_LIB, redisScript } from './redis-script.js';
+
+const LEASE_MS = 30_000;
+const CHANNEL = 'slots-freed';
+
+/** KEYS: gate sets. ARGV: member, now, lease ms, then one limit per key. 1 = leased on all, 0 = one is full. */
+const TAKE_ALL = redisScript(`${LUA_LIB}
+local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[3 + i]) then return 0 end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + ttl, ARGV[1])
+  redis.call('PEXPIRE', key, ttl * 2)
+end
+return 1`);
+
+export class RedisGateSlots {
+  /** token → gate ids it holds. */
+  private readonly held = new Map<string, readonly string[]>();
+  private seq = 0;
+  private readonly renewer: NodeJS.Timeout;
+  private readonly freedListeners: Array<(ids: readonly string[]) => void> = [];
+
+  constructor(private readonly link: RedisLink) {
+    this.renewer = setInterval(() => this.renew(), LEASE_MS / 3);
+    this.renewer.unref();
+    link.subscribe(CHANNEL, (msg) => {
+      if (!Array.isArray(msg.ids)) return;
+      const ids = msg.ids.filter((x): x is string => typeof x === 'string');
+      for (const f of this.freedListeners) f(ids);
+    });
+    link.onUp(() => link.fire((c) => TAKE_ALL.load(c)));
+  }
+
+  get available(): boolean {
+    return this.link.available;
+  }
+
+  private k(id: string): string {
+    return this.link.key(`gate:${id}`);
+  }
+
+  take(gates: ReadonlyArray<{ id: string; max: number }>): Promise<string | false | undefined> {
+    const token = `${this.link.instanceId}:${(this.seq++).toString(36)}`;
+    return this.link.run(
+      async (c) => {
+        const ok = Number(await TAKE_ALL.run(c, gates.map((g) => this.k(g.id)), [token, Date.now(), LEASE_MS, ...gates.map((g) => g.max)])) === 1;
+        if (!ok) return false;
+        this.held.set(token, gates.map((g) => g.id));
+        return token;
+      },
+      () => undefined,
+    );
+  }
+
+  release(token: string, ids: readonly string[]): void {
+    this.held.delete(token);
+    this.link.fire((c) => {
+      const p = c.pipeline();
+      for (const id of ids) p.zrem(this.k(id), token);
+      p.publish(this.link.key(CHANNEL), JSON.stringify({ from: this.link.instanceId, ids }));
+      return p.exec();
+    });
+  }
+
+  onFreed(fn: (ids: readonly string[]) => void): void {
+    this.freedListeners.push(fn);
+  }
+
+  private renew(): void {
+    if (this.held.size === 0) return;
+    const until = Date.now() + LEASE_MS;
+    this.link.fire((c) => {
+      const p = c.pipeline();
+      for (const [token, ids] of this.held) for (const id of ids) p.zadd(this.k(id), 'XX', until, token);
+      return p.exec();
+    });
+  }
+
+  close(): void {
+    clearInterval(this.renewer);
+  }
+}

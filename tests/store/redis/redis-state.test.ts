@@ -1,0 +1,139 @@
+/**
+ * The Redis side of the shared-state interfaces, against a real redis-server: atomic windows, slots
+ * and leases under races between two "instances" (two links), the one-call admit, the cache store,
+ * and the circuit breaker's local fallback when Redis dies.
+ */
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCounterStore } from '../../../src/store/counters.js';
+import { RedisLink } from '../../../src/store/redis/redis-link.js';
+import { RedisCounterStore } from '../../../src/store/redis/redis-counters.js';
+import { RedisGateSlots } from '../../../src/store/redis/redis-gate-slots.js';
+import { RedisCacheStore } from '../../../src/store/redis/redis-cache-store.js';
+import { MemoryCacheStore } from '../../../src/cache/cache-store.js';
+import { redisSettingsOf } from '../../../src/config/storage-config.js';
+import { startTestRedis, type TestRedis } from './redis-server.js';
+
+let redis: TestRedis;
+const links: RedisLink[] = [];
+const logs: string[] = [];
+
+async function link(prefix: string): Promise<RedisLink> {
+  const settings = redisSettingsOf({ redis: { url: redis.url, key_prefix: prefix, command_timeout_ms: 250, connect_timeout_ms: 1000, max_reconnect_delay_ms: 500 } })!;
+  const l = new RedisLink(settings, pino({ level: 'info' }, { write: (s: string) => void logs.push(s) }));
+  links.push(l);
+  await l.start();
+  return l;
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  for (const l of links) await l.close();
+  await redis?.stop();
+});
+
+describe('RedisCounterStore', () => {
+  it('never lets two instances together pass a window limit (2 × 50 racing consumers, limit 30)', async () => {
+    const [a, b] = [new RedisCounterStore(await link('t1:'), new LocalCounterStore()), new RedisCounterStore(await link('t1:'), new LocalCounterStore())];
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).tryConsume('rpm:k', 60_000, 30, 1, now)));
+    expect(results.filter((r) => r.ok)).toHaveLength(30);
+    const refused = results.find((r) => !r.ok) as { ok: false; retryAfterMs: number };
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+    // A minute later the window has slid: room again.
+    expect((await a.tryConsume('rpm:k', 60_000, 30, 1, now + 61_000)).ok).toBe(true);
+    a.close();
+    b.close();
+  });
+
+  it('admits a request in one call: budget, tpm, a parallel slot and rpm, all or nothing', async () => {
+    const l = await link('t2:');
+    const a = new RedisCounterStore(l, new LocalCounterStore());
+    const b = new RedisCounterStore(await link('t2:'), new LocalCounterStore());
+    const now = Date.now();
+    const plan = { now, windowMs: 60_000, budget: { key: 'spend:k', period: '2026-12', limit: 1 }, tpm: { key: 'tpm:k', limit: 100 }, slot: { key: 'parallel:k', limit: 1 }, rpm: { key: 'rpm:k', limit: 5 } };
+    expect(await a.admitAll(plan)).toEqual({ ok: true });
+    // The one parallel slot is taken on instance A: B is refused, and its rpm is not charged.
+    expect(await b.admitAll(plan)).toEqual({ ok: false, refused: 'slot' });
+    await a.releaseSlot('parallel:k');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await b.admitAll(plan)).toEqual({ ok: true });
+    await b.releaseSlot('parallel:k');
+    // Tokens used on B count against A's tpm check.
+    await b.add('tpm:k', 60_000, 100, now);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await a.admitAll(plan)).toMatchObject({ ok: false, refused: 'tpm' });
+    // Spend on A (kept in A's local store as well) stops B once the budget is used up.
+    await a.addSpend('spend:k', '2026-12', 1.5);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await b.spent('spend:k', '2026-12')).toBe(1.5);
+    expect(await b.admitAll({ ...plan, tpm: undefined })).toEqual({ ok: false, refused: 'budget', spent: 1.5 });
+    a.close();
+    b.close();
+  });
+});
+
+describe('RedisGateSlots', () => {
+  it('leases a chain of gates all or none, and tells the other instance when a slot frees', async () => {
+    const a = new RedisGateSlots(await link('t3:'));
+    const b = new RedisGateSlots(await link('t3:'));
+    const freed: string[][] = [];
+    b.onFreed((ids) => freed.push([...ids]));
+    const token = await a.take([{ id: 'p/m', max: 1 }, { id: 'p', max: 2 }]);
+    expect(typeof token).toBe('string');
+    expect(await b.take([{ id: 'p/m', max: 1 }, { id: 'p', max: 2 }])).toBe(false);
+    // The provider gate still has one slot: a chain through another model of it gets it.
+    const other = await b.take([{ id: 'p/n', max: 1 }, { id: 'p', max: 2 }]);
+    expect(typeof other).toBe('string');
+    expect(await b.take([{ id: 'p/x', max: 1 }, { id: 'p', max: 2 }])).toBe(false);
+    a.release(token as string, ['p/m', 'p']);
+    for (let i = 0; i < 100 && freed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(freed).toEqual([['p/m', 'p']]);
+    expect(typeof (await b.take([{ id: 'p/m', max: 1 }, { id: 'p', max: 2 }]))).toBe('string');
+    a.close();
+    b.close();
+  });
+});
+
+describe('RedisCacheStore', () => {
+  it('shares entries between instances and expires them', async () => {
+    const a = new RedisCacheStore(await link('t4:'), new MemoryCacheStore(1 << 20));
+    const b = new RedisCacheStore(await link('t4:'), new MemoryCacheStore(1 << 20));
+    a.set('k1', '{"v":1}', 60_000);
+    a.set('short', 'x', 30);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await b.get('k1')).toBe('{"v":1}');
+    expect(await b.get('short')).toBeUndefined();
+    expect(await b.get('never-set')).toBeUndefined();
+  });
+});
+
+describe('Redis going away', () => {
+  it('answers from local state at once, reports degraded, logs once, and recovers', async () => {
+    const l = await link('t5:');
+    const store = new RedisCounterStore(l, new LocalCounterStore());
+    expect(l.status().state).toBe('connected');
+    const before = logs.length;
+    await redis.kill();
+    // Whatever the breaker sees first (closed socket or failed command), every call falls back.
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await store.tryConsume('rpm:down', 60_000, 3, 1, Date.now()));
+    // The local store now counts for this instance alone: 3 fit, the rest are refused.
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, false, false]);
+    expect(l.status().state).toBe('degraded');
+    await redis.restart();
+    for (let i = 0; i < 400 && l.status().state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(l.status().state).toBe('connected');
+    expect((await store.tryConsume('rpm:down', 60_000, 3, 1, Date.now())).ok).toBe(true);
+    const mine = logs.slice(before).filter((s) => s.includes('t5:') || s.includes('redis'));
+    // Every link of this file lost Redis: one "unreachable" and one "reachable again" line each.
+    const unreachable = mine.filter((s) => s.includes('redis unreachable')).length;
+    const back = mine.filter((s) => s.includes('redis reachable again')).length;
+    expect(unreachable).toBe(links.length);
+    expect(back).toBe(links.length);
+    store.close();
+  }, 20_000);
+});
