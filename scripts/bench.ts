@@ -14,6 +14,9 @@
  * BASE=<dir> (or --base <dir>): another aisbf checkout, built (e.g. a worktree of 0.1 at /tmp/aisbf-base),
  * run in the same scenarios (chat, stream, memory, CLI) as the "base" column, for before/after from one run.
  * NODE_BIN=<path>: the node that runs aisbf, the base and the floor (e.g. Node 24); the drivers stay on this one.
+ * BASE_NODE=<path>: the node for the base only. AISBF_ROOT=<dir>: the aisbf under test, if not this checkout.
+ * SERVER_NODE_OPTIONS="--max-semi-space-size=8": node options for the servers under test only.
+ * See docs/performance.md for the floor, the profiles and the Node 24 comparison.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,10 +38,18 @@ const WARMUP = Number(process.env.WARMUP ?? 1);
 const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const WORKERS = process.env.WORKERS ?? '1';
 const CHUNKS = Number(process.env.CHUNKS ?? 20);
+/** Batch lines in flight (batches.max_concurrent_lines), and the direct comparison's concurrency. */
+const BATCH_CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
 const baseArg = process.argv.indexOf('--base');
 const BASE = baseArg > 0 ? process.argv[baseArg + 1] : process.env.BASE || undefined;
 /** The node that runs the servers under test (aisbf, base, floor). */
 const NODE = process.env.NODE_BIN || process.execPath;
+/** The node that runs the BASE build (default: NODE), e.g. Node 20 against NODE_BIN=Node 24. */
+const BASE_NODE = process.env.BASE_NODE || NODE;
+/** The aisbf under test (default: this checkout); AISBF_ROOT=<dir> points at another built copy. */
+const AISBF_BIN = join(process.env.AISBF_ROOT || ROOT, 'bin/aisbf.js');
+/** NODE_OPTIONS for the servers under test only (e.g. --max-semi-space-size=8), not the drivers. */
+const serverEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...(process.env.SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SERVER_NODE_OPTIONS } : {}), ...extra });
 
 const freePort = () =>
   new Promise<number>((res, rej) => {
@@ -85,16 +96,15 @@ interface Row {
  * The CLI row: median of 10 wall-clock runs of `aisbf --help`, `aisbf status` (nothing running), a
  * foreground start until /health answers 200, and `aisbf daemon` on a fresh config dir vs. a used one.
  */
-async function measureCli(root = ROOT): Promise<Array<{ metric: string; ms: number; target: string; pass: boolean }>> {
+async function measureCli(bin = AISBF_BIN, node = NODE): Promise<Array<{ metric: string; ms: number; target: string; pass: boolean }>> {
   const N = 10;
-  const bin = join(root, 'bin/aisbf.js');
   const base = mkdtempSync(join(tmpdir(), 'aisbf-bench-cli-'));
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const env = (dir: string) => ({ ...process.env, AISBF_CONFIG_DIR: dir, AISBF_DEBUG: '' });
+  const env = (dir: string) => serverEnv({ AISBF_CONFIG_DIR: dir, AISBF_DEBUG: '' });
   const timeRun = (args: string[], dir: string) =>
     new Promise<number>((res, rej) => {
       const t0 = performance.now();
-      const c = spawn(NODE, [bin, ...args], { env: env(dir), stdio: 'ignore' });
+      const c = spawn(node, [bin, ...args], { env: env(dir), stdio: 'ignore' });
       c.once('error', rej);
       c.once('exit', () => res(performance.now() - t0));
     });
@@ -109,7 +119,7 @@ async function measureCli(root = ROOT): Promise<Array<{ metric: string; ms: numb
   for (let i = 0; i < N; i++) status.push(await timeRun(['status'], used));
   for (let i = 0; i < N; i++) {
     const t0 = performance.now();
-    const c = spawn(NODE, [bin], { env: env(used), stdio: 'ignore' });
+    const c = spawn(node, [bin], { env: env(used), stdio: 'ignore' });
     // Polled every 5 ms (waitFor's 100 ms would round the start time up).
     for (;;) {
       if (c.exitCode !== null) throw new Error(`aisbf (foreground) exited with ${c.exitCode}`);
@@ -146,7 +156,7 @@ async function measureCli(root = ROOT): Promise<Array<{ metric: string; ms: numb
 
 async function main(): Promise<void> {
   if (process.env.CLI_ONLY === '1') {
-    const base = BASE ? await measureCli(BASE) : undefined;
+    const base = BASE ? await measureCli(join(BASE, 'bin/aisbf.js'), BASE_NODE) : undefined;
     for (const [i, r] of (await measureCli()).entries()) {
       const was = base ? ` (base ${Math.round(base[i]!.ms)})` : '';
       process.stdout.write(`${r.metric}: ${Math.round(r.ms)}${was} (target ${r.target || '-'}${r.target ? `, ${r.pass ? 'met' : 'NOT met'}` : ''})\n`);
@@ -169,6 +179,7 @@ async function main(): Promise<void> {
       server: { port: aisbfPort, workers: WORKERS === 'auto' ? 'auto' : Number(WORKERS) },
       logging: { level: 'info' },
       glasses: { cascade: ['mock/gpt-4o-mini'], rate_limit_per_hour: 3600 },
+      batches: { max_concurrent_lines: BATCH_CONCURRENCY },
     }),
   );
   // Ten pairs of glasses, each its own profile (the per-profile limit is 1 frame a second).
@@ -220,14 +231,14 @@ async function main(): Promise<void> {
   children.push(mock);
   await waitFor(`${mockBase}/health`, mock, 'the mock upstream');
 
-  const aisbf = spawn(NODE, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });
+  const aisbf = spawn(NODE, [AISBF_BIN], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: dir }) });
   children.push(aisbf);
   const aisbfOrigin = `http://127.0.0.1:${aisbfPort}`;
   await waitFor(`${aisbfOrigin}/health`, aisbf, 'aisbf');
 
   // The floor, and the BASE build (same config, its own dir and port) when asked for.
   const floorPort = await freePort();
-  const floor = spawn(NODE, [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(floorPort), mockBase], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const floor = spawn(NODE, [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(floorPort), mockBase], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({}) });
   children.push(floor);
   const floorOrigin = `http://127.0.0.1:${floorPort}`;
   await waitFor(`${floorOrigin}/health`, floor, 'the floor proxy');
@@ -240,7 +251,7 @@ async function main(): Promise<void> {
     writeFileSync(join(baseDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry() } }));
     for (const f of ['rotations.json', 'autoselect.json']) writeFileSync(join(baseDir, f), f === 'rotations.json' ? '{}' : readFileSync(join(dir, f)));
     writeFileSync(join(baseDir, 'aisbf.json'), JSON.stringify({ server: { port: basePort }, logging: { level: 'info' } }));
-    base = spawn(NODE, [join(BASE, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: baseDir } });
+    base = spawn(BASE_NODE, [join(BASE, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: baseDir }) });
     children.push(base);
     baseOrigin = `http://127.0.0.1:${basePort}`;
     await waitFor(`${baseOrigin}/health`, base, `the base build (${BASE})`);
@@ -386,7 +397,7 @@ async function main(): Promise<void> {
     add(`${api.name} stream (${CHUNKS} chunks)`, 'CPU µs/chunk over chat', undefined, perChunkUs, '≤ 5', perChunkUs <= 5);
   }
 
-  const ctxServer = spawn(NODE, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: ctxDir } });
+  const ctxServer = spawn(NODE, [AISBF_BIN], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: ctxDir }) });
   children.push(ctxServer);
   const ctxOrigin = `http://127.0.0.1:${ctxPort}`;
   await waitFor(`${ctxOrigin}/health`, ctxServer, 'aisbf (condensation instance)');
@@ -406,12 +417,19 @@ async function main(): Promise<void> {
   // server.workers > 1 without Redis (issue 18): a worker asks the primary for key limits over IPC.
   const { benchIpc } = await import('./bench/ipc-bench.js');
   await benchIpc(add);
+  // storage.redis (issue 18): two instances on one redis-server against one instance on its local store.
+  const { benchRedis, benchRedisAdmit } = await import('./bench/redis-bench.js');
+  await benchRedisAdmit(add);
+  await benchRedis(add, { aisbfCommand: [NODE, [join(ROOT, 'bin/aisbf.js')]], mockBase, duration: DURATION });
   // The stream guard's per-chunk cost (issue 21), in-process as well.
   const { benchStreamHop } = await import('./bench/stream-hop-bench.js');
   await benchStreamHop(add);
   // The Responses and Messages translation at agent size, and the pass-through usage tap (issue 17), in-process as well.
   const { benchInbound } = await import('./bench/inbound-bench.js');
   benchInbound(add);
+  // The identity and limits stages alone (issue 14: ≤ 50 µs CPU per request), in-process as well.
+  const { benchIdentity } = await import('./bench/identity-bench.js');
+  await benchIdentity(add);
 
   // Everything on (issue 21): auth on and a key with rpm, tpm and a budget (limits far above the
   // load), accounting, /metrics scraped once a second, and the admission stage with a limit per
@@ -428,7 +446,7 @@ async function main(): Promise<void> {
     benchKey = createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
     db.close();
   }
-  const authServer = spawn(NODE, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: authDir } });
+  const authServer = spawn(NODE, [AISBF_BIN], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: authDir }) });
   children.push(authServer);
   const authOrigin = `http://127.0.0.1:${authPort}`;
   await waitFor(`${authOrigin}/health`, authServer, 'aisbf (auth instance)');
@@ -480,11 +498,17 @@ async function main(): Promise<void> {
   const { benchOcr } = await import('./bench/ocr-bench.js');
   await benchOcr(aisbfOrigin, aisbf.pid!, 'ocrmock/gpt-4o-mini', add);
 
+  // 10. A batch of 10,000 chat lines (issue 16) vs the mock called directly at the same concurrency.
+  if (process.env.BATCH !== '0') {
+    const { benchBatch } = await import('./bench/batch-bench.js');
+    await benchBatch({ origin: aisbfOrigin, pid: aisbf.pid!, mockBase, target: 'mock/gpt-4o-mini', upstreamModel: 'gpt-4o-mini', lines: Number(process.env.BATCH_LINES ?? 10_000), concurrency: BATCH_CONCURRENCY, add });
+  }
+
   stopAll();
   rmSync(dir, { recursive: true, force: true });
   if (baseDir) rmSync(baseDir, { recursive: true, force: true });
   if (process.env.CLI !== '0') {
-    const was = BASE ? await measureCli(BASE) : undefined;
+    const was = BASE ? await measureCli(join(BASE, 'bin/aisbf.js'), BASE_NODE) : undefined;
     for (const [i, r] of (await measureCli()).entries()) add('CLI (median of 10)', r.metric, undefined, r.ms, r.target, r.pass, { base: was?.[i]?.ms });
   }
   rmSync(ctxDir, { recursive: true, force: true });
@@ -499,7 +523,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table}\n`);
   const out = process.env.OUT ?? join(ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, server_node: NODE, base: BASE ?? null, duration: DURATION, repeat: REPEAT, workers: WORKERS, rows }, null, 2));
+  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), node: process.version, server_node: NODE, aisbf_bin: AISBF_BIN, base: BASE ?? null, base_node: BASE ? BASE_NODE : null, server_node_options: process.env.SERVER_NODE_OPTIONS ?? null, duration: DURATION, repeat: REPEAT, workers: WORKERS, rows }, null, 2));
   process.stdout.write(`\nwritten: ${out}\n`);
 }
 

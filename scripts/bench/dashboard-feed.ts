@@ -4,8 +4,11 @@
  * plus one live-feed reader that never reads (the slow reader the feed must drop for). Prints the
  * daemon's RSS over time and its CPU per request in both phases, and the feed's drop counter.
  *
+ * Both phases send the same fixed rate (open loop), so the daemon's CPU per request compares like
+ * with like even though Chromium shares the machine.
+ *
  * Run (after `npm run build`): node --import tsx scripts/bench/dashboard-feed.ts
- * Knobs: FEED_SECONDS=120 (feed phase; the baseline phase is a quarter of it, at least 20 s), CONCURRENCY=16.
+ * Knobs: FEED_SECONDS=120 (feed phase), BASE_SECONDS=60 (no-dashboard phase), RATE=150 (requests/s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,13 +17,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { closedLoop, type LoadTarget } from './load.js';
+import { closedLoop, openLoop, type LoadTarget } from './load.js';
 import { cpuMs, rssMb } from './proc-stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SECONDS = Number(process.env.FEED_SECONDS ?? 120);
-const BASELINE = Math.max(20, Math.round(SECONDS / 4));
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const BASELINE = Number(process.env.BASE_SECONDS ?? 60);
+const RATE = Number(process.env.RATE ?? 150);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const freePort = () =>
@@ -50,14 +53,16 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
 async function phase(name: string, pid: number, t: LoadTarget, seconds: number, slice = 10) {
   const cpu0 = cpuMs(pid);
   let ok = 0;
+  let errors = 0;
   const rss: number[] = [];
   for (let left = seconds; left > 0; left -= slice) {
-    const s = await closedLoop(t, CONCURRENCY, Math.min(slice, left));
+    const s = await openLoop(t, RATE, Math.min(slice, left));
     ok += s.ok;
+    errors += s.errors;
     rss.push(Math.round(rssMb(pid)));
   }
   const cpuPerReq = (cpuMs(pid) - cpu0) / Math.max(1, ok);
-  console.log(`${name}: ${ok} requests in ${seconds} s (${Math.round(ok / seconds)}/s), CPU ${cpuPerReq.toFixed(3)} ms/request, RSS MB every ${slice} s: ${rss.join(' ')}`);
+  console.log(`${name}: ${ok} requests (${errors} errors) in ${seconds} s at ${RATE}/s, CPU ${cpuPerReq.toFixed(3)} ms/request, RSS MB every ${slice} s: ${rss.join(' ')}`);
   return { ok, cpuPerReq, rss };
 }
 
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
   const target: LoadTarget = { name: 'chat', origin, path: '/v1/chat/completions', body: JSON.stringify({ model: 'mock/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }) };
 
   console.log(`aisbf pid ${pid}, RSS at start ${Math.round(rssMb(pid))} MB; warm-up 10 s`);
-  await closedLoop(target, CONCURRENCY, 10);
+  await closedLoop(target, 16, 10);
   const base = await phase('no dashboard', pid, target, BASELINE);
 
   // A reader that asks for the feed and then never reads: its queue must stay bounded.

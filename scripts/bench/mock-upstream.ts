@@ -87,8 +87,31 @@ function anthropicMessages(res: ServerResponse, body: any): void {
   res.end();
 }
 
-function route(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
-  const url = req.url ?? '/';
+/**
+ * `/slow/...` (the soak's aborted streams): the same answers, each write 10 ms after the last, so a
+ * client can leave in the middle of a stream.
+ */
+function paced(res: ServerResponse): ServerResponse {
+  const steps: Array<() => void> = [];
+  const tick = setInterval(() => {
+    if (res.destroyed) return clearInterval(tick);
+    steps.shift()?.();
+    if (!steps.length) clearInterval(tick);
+  }, 10);
+  return new Proxy(res, {
+    get(target, key) {
+      if (key === 'write') return (chunk: string) => (steps.push(() => target.write(chunk)), true);
+      if (key === 'end') return (chunk?: string) => steps.push(() => target.end(chunk));
+      const v = Reflect.get(target, key) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+function route(req: IncomingMessage, resIn: ServerResponse, raw: Buffer): void {
+  const slow = req.url?.startsWith('/slow/') === true;
+  const url = slow ? req.url!.slice(5) : (req.url ?? '/');
+  const res = slow ? paced(resIn) : resIn;
   if (req.method === 'GET') {
     if (url.startsWith('/v1/models')) return json(res, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'mock' }] });
     if (url.startsWith('/health')) return json(res, { ok: true });

@@ -250,16 +250,19 @@ export class AdmissionQueue implements AdmissionStage {
         const pending: Waiter[] = [];
         for (const g of this.gates.values()) for (const w of g.waiters) if (!seen.has(w)) seen.add(w), pending.push(w);
         pending.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+        // A candidate found full in this pass is not asked again for the waiters behind.
+        const full = new Set<string>();
         for (const w of pending) {
           if (w.done) continue;
           for (const c of w.candidates) {
             const chain = this.chainOf(c);
-            if (!chain.every((g) => g.hasRoom())) continue;
+            if (full.has(c.key) || !chain.every((g) => g.hasRoom())) continue;
             for (const g of chain) g.processing++;
             const limited = AdmissionQueue.limitedOf(chain);
             const token = limited.length && this.sharedOn() ? await this.shared!.take(limited) : undefined;
             if (token === false) {
               for (const g of chain) g.processing--;
+              full.add(c.key);
               continue;
             }
             if (w.done) {

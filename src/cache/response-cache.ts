@@ -92,9 +92,15 @@ export class ResponseCache implements CacheStage {
 
   async lookup(meta: RequestMeta, target: string, req: ChatRequest): Promise<CachedChat | undefined> {
     if (!this.usable(meta, req)) return undefined;
-    const text = await (this.backend ?? this.memory).get(this.keyOf(meta, target, req));
-    if (text === undefined) return undefined;
-    const v = JSON.parse(text) as { kind: 'json'; completion: CachedChat & { kind: 'json' } } | { kind: 'stream'; parts: Array<{ type: string }> };
+    let v: { kind: 'json'; completion: CachedChat & { kind: 'json' } } | { kind: 'stream'; parts: Array<{ type: string }> };
+    try {
+      const text = await (this.backend ?? this.memory).get(this.keyOf(meta, target, req));
+      if (text === undefined) return undefined;
+      v = JSON.parse(text) as typeof v;
+    } catch {
+      // A store that failed (the primary or Redis away) or an unreadable entry is a miss, never an error.
+      return undefined;
+    }
     if (v.kind === 'stream') return { kind: 'stream', parts: v.parts.map(revivePart) };
     return v as unknown as CachedChat;
   }

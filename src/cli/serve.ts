@@ -9,6 +9,8 @@ import pino, { type DestinationStream } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type Config } from '../config/load-config.js';
 import { createLogger, prettyStdout, type Logger } from '../log.js';
 import { RotatingFileStream } from '../log-rotation.js';
+import type { CrashLog } from '../accounting/crashes.js';
+import { installFatalHandler } from '../accounting/fatal-errors.js';
 import { isClusterWorker, primaryLogStream, toPrimary, workerCount } from '../server/cluster.js';
 import { CliError, describeFsError } from './cli-error.js';
 import { VERSION, defineCommand, withServerOptions, type ServerArgs } from './cli-options.js';
@@ -38,8 +40,10 @@ async function openLogSink(logFile: string | undefined, config: Config): Promise
     const pretty = await prettyStdout(!process.env.NO_COLOR);
     return { stream: pretty, close: () => new Promise<void>((resolve) => (pretty as unknown as NodeJS.WritableStream).end(() => resolve())) };
   }
-  // minLength 0: each line shows as it happens; writes stay asynchronous.
-  const out = pino.destination({ dest: 1, sync: false, minLength: 0 });
+  // Lines gather up to 4 KiB and leave together, or within 100 ms at the latest: under load one
+  // write per ~10 request lines instead of one syscall (and thread-pool round trip) per request.
+  // pino flushes what is left when the process exits.
+  const out = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
   return {
     stream: out,
     close: () =>
@@ -147,6 +151,7 @@ export async function runServer(args: ServeArgs): Promise<void> {
     for (const n of config.notices) log.warn({ file: n.file, path: n.path }, `${formatProblem(n)}`);
   }
   let running: ServerHandle;
+  let crashes: CrashLog | undefined;
   try {
     if (workers > 1) {
       const { startPrimary } = await import('../server/cluster.js');
@@ -172,6 +177,7 @@ export async function runServer(args: ServeArgs): Promise<void> {
     } else {
       const { startServer } = await import('../server/serve.js');
       const server = await startServer({ configDir, host, port, log });
+      crashes = server.deps.accounting?.crashes;
       running = { url: server.url, reload: () => server.reload(), close: (ms) => server.close(ms), closeNow: () => server.server.closeAllConnections() };
       if (inWorker) toPrimary({ aisbf: 'ready', url: server.url });
     }
@@ -182,6 +188,8 @@ export async function runServer(args: ServeArgs): Promise<void> {
   }
   record.url = running.url;
   if (!inWorker) writePidFile(pidPath, record);
+  // An error nothing caught: its stack to /admin/crashes, one line to the log (node would print the stack).
+  installFatalHandler({ log, crashes, flush: async () => { releasePid(); await sink.close(); } });
 
   let current = config;
   process.on('SIGHUP', function reloadOnHangup() {

@@ -35,7 +35,7 @@ export interface RedisSettings {
 interface StorageSection {
   type?: 'sqlite' | 'redis';
   redis_url?: string;
-  redis?: RedisConfig;
+  redis?: Partial<RedisConfig>;
 }
 
 /**

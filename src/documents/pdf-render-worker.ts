@@ -59,14 +59,18 @@ async function run(job: RenderJob): Promise<void> {
       return;
     }
     const { createCanvas } = await (canvasModule ??= import('@napi-rs/canvas'));
+    // One canvas for the whole document, resized (and so cleared) per page: a page's pixels are
+    // freed when the next page starts, not whenever the garbage collector gets to them.
+    const canvas = createCanvas(1, 1);
+    const ctx = canvas.getContext('2d');
     for (let n = 1; n <= doc.numPages; n++) {
       const page = await doc.getPage(n);
       const base = page.getViewport({ scale: 1 });
       // The long side the caller asked for, unless that would exceed the pixel limit.
       const scale = Math.min(job.longSide / Math.max(base.width, base.height), Math.sqrt(job.maxPixels / (base.width * base.height)));
       const viewport = page.getViewport({ scale });
-      const canvas = createCanvas(Math.max(1, Math.floor(viewport.width)), Math.max(1, Math.floor(viewport.height)));
-      const ctx = canvas.getContext('2d');
+      canvas.width = Math.max(1, Math.floor(viewport.width));
+      canvas.height = Math.max(1, Math.floor(viewport.height));
       // A white page: PDFs paint on paper, and a transparent PNG reads badly to a model.
       ctx.fillStyle = '#ffffff';
       ctx.fillRect(0, 0, canvas.width, canvas.height);

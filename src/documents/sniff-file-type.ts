@@ -57,6 +57,11 @@ const ALIASES: Readonly<Record<string, DocumentType>> = {
 /** Declared types that say nothing about the content (browsers and curl send these). */
 const GENERIC: ReadonlySet<string> = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
 
+/** A declared type that says nothing about the content (none, or application/octet-stream). */
+export function isGenericType(declared: string): boolean {
+  return GENERIC.has(normaliseDeclaredType(declared));
+}
+
 /** A declared content type, lower-cased, without parameters, aliases resolved. */
 export function normaliseDeclaredType(declared: string): string {
   const d = declared.split(';')[0]!.trim().toLowerCase();

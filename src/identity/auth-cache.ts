@@ -105,6 +105,12 @@ export class AuthCache {
     return hit;
   }
 
+  /** A key by its id (a batch's creator, looked up again when its lines run); undefined when gone. */
+  keyById(id: string): CachedKey | undefined {
+    for (const k of this.byHash.values()) if (k.record.id === id) return k;
+    return undefined;
+  }
+
   user(name: string): CachedUser | undefined {
     return this.users.get(name);
   }

@@ -206,6 +206,26 @@ export class IdentityService {
   }
 
   /**
+   * The live identity of a caller stored earlier (a batch's creator, issue 16): the key's current
+   * identity (scope, limits) or the user as they are now; 401 when the key was revoked or expired
+   * or the user is gone. Static and anonymous callers come back as they were.
+   */
+  stillValid(stored: Identity): Identity {
+    if (!this.opts.auth().enabled || stored.kind === 'anonymous' || stored.kind === 'static') return stored;
+    this.cache.refreshIfChanged();
+    if (stored.kind === 'key') {
+      const hit = stored.keyId ? this.cache.keyById(stored.keyId) : undefined;
+      if (!hit) throw unauthorized('Invalid API key: the key that made this batch no longer exists');
+      if (hit.record.revokedAt !== null) throw unauthorized('Invalid API key: the key that made this batch was revoked', 'key_revoked');
+      if (hit.record.expiresAt !== null && hit.record.expiresAt <= this.now()) throw unauthorized('Invalid API key: the key that made this batch has expired', 'key_expired');
+      return hit.identity;
+    }
+    const u = stored.user ? this.cache.user(stored.user) : undefined;
+    if (!u) throw unauthorized(`Invalid token: user "${stored.user ?? ''}" no longer exists`);
+    return Object.freeze({ kind: 'user', role: u.role, user: stored.user }) as Identity;
+  }
+
+  /**
    * The model scope of a key identity (model lists show only what the key may call); undefined
    * when every target is allowed (no scope, a user token, a static token, auth off).
    */

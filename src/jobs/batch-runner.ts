@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Hono } from 'hono';
+import { HttpError } from '../errors/http-error.js';
 import type { Logger } from 'pino';
 import type { AppEnv } from '../server/app-env.js';
 import type { Identity } from '../pipeline/request-meta.js';
@@ -22,7 +23,8 @@ import type { Db } from '../store/db.js';
 import type { ClaimedLine, LineOutcome } from '../store/batch-lines.js';
 import type { BatchRow, BatchStatus } from '../store/batch-store.js';
 import { filesDir, jobStores, type JobStores } from './jobs-stores.js';
-import { readLineAt } from './read-lines.js';
+import { openForLines, readLineAt } from './read-lines.js';
+import type { FileHandle } from 'node:fs/promises';
 import { validateBatchFile, type BatchLineError } from './validate-batch-lines.js';
 
 export interface BatchRunnerOptions {
@@ -31,6 +33,8 @@ export interface BatchRunnerOptions {
   log: Logger;
   /** The server's app: lines are replayed through its routes, in process. */
   app: Hono<AppEnv>;
+  /** Turns the creator's stored identity into the live one (scope, limits; revoked keys refused). */
+  identity?: { stillValid(stored: Identity): Identity };
   /** How often the runner looks for new work when idle (ms). Default 250. */
   pollMs?: number;
   /** How long a claimed line is held without a renewal (ms). Default 60 s. */
@@ -50,7 +54,14 @@ interface LineContext {
   batch: BatchRow;
   identity: Identity | undefined;
   inputPath: string | undefined;
+  /** The input file, opened once for all the batch's lines. */
+  input?: Promise<FileHandle>;
+  /** The creator's live identity, looked up again every few seconds (a revoked key stops the batch's lines). */
+  live?: { identity: Identity | undefined; error?: HttpError; at: number };
 }
+
+/** How long a batch's looked-up identity is trusted before it is looked up again. */
+const IDENTITY_RECHECK_MS = 5_000;
 
 interface InFlight {
   line: ClaimedLine;
@@ -144,6 +155,7 @@ export class BatchRunner {
     this.timer = undefined;
     for (const f of this.inFlight.values()) f.ctl.abort();
     if (this.inFlight.size) await new Promise<void>((resolve) => this.idle.push(resolve));
+    for (const id of [...this.contexts.keys()]) this.forget(id);
     if (this.holding) this.stores.batches.releaseRunner(this.owner);
     this.holding = false;
   }
@@ -163,7 +175,7 @@ export class BatchRunner {
       const { batches } = this.stores;
       for (const b of batches.withStatus(['validating'])) await this.validate(b);
       for (const b of batches.withStatus(['cancelling'])) await this.windDown(b);
-      for (const b of batches.withStatus(['in_progress'])) if (batches.lines.openCount(b.id) === 0) await this.finalize(b, 'in_progress');
+      for (const b of batches.withStatus(['in_progress'])) if (b.completed + b.failed >= b.total) await this.finalize(b, 'in_progress');
       // A crash while writing the results: write them again.
       for (const b of batches.withStatus(['finalizing'])) await this.finalize(b, 'finalizing');
       this.fill();
@@ -198,8 +210,16 @@ export class BatchRunner {
         if (!this.started) return;
         this.fill();
         // The last line of a batch: finalize now rather than at the next poll.
-        if (this.stores.batches.lines.openCount(line.batchId) === 0) this.schedule(0);
+        const b = this.stores.batches.get(line.batchId);
+        if (b && b.completed + b.failed >= b.total) this.schedule(0);
       });
+  }
+
+  /** Drops a batch's context and closes its input file. */
+  private forget(batchId: string): void {
+    const ctx = this.contexts.get(batchId);
+    this.contexts.delete(batchId);
+    void ctx?.input?.then((fh) => fh.close()).catch(() => undefined);
   }
 
   private contextOf(batchId: string): LineContext | undefined {
@@ -220,12 +240,21 @@ export class BatchRunner {
     let outcome: LineOutcome | undefined;
     let text: string | undefined;
     try {
-      text = line.body ?? (ctx?.inputPath ? await readLineAt(ctx.inputPath, line.offset, line.length) : undefined);
+      if (line.body !== null) text = line.body;
+      else if (ctx?.inputPath) {
+        ctx.input ??= openForLines(ctx.inputPath);
+        text = await readLineAt(await ctx.input, line.offset, line.length);
+      }
     } catch {
       text = undefined;
     }
-    const request = text === undefined ? undefined : (JSON.parse(text) as { custom_id: string; body: Record<string, unknown> });
-    if (!ctx || !request) outcome = this.failure(line, line.attempts, 'input_unavailable', 'The input file of this batch is gone (deleted?), so this line could not be read.');
+    let request: { custom_id: string; body: Record<string, unknown> } | undefined;
+    try {
+      request = text === undefined ? undefined : (JSON.parse(text) as typeof request);
+    } catch {
+      request = undefined; // the file changed under us: reported as unreadable below
+    }
+    if (!ctx || !request) outcome = this.failure(line, line.attempts, 'input_unavailable', 'The input line could not be read back (the input file was deleted or changed).');
     else outcome = await this.execute(ctx, line, request.body, signal);
     if (!outcome) {
       leases.release(this.owner, line, line.attempts);
@@ -242,6 +271,12 @@ export class BatchRunner {
     const payload = JSON.stringify(body.stream === true ? { ...body, stream: false } : body);
     const requestId = `${batch.id}-${line.lineNo}`;
     let attempts = line.attempts;
+    const who = this.liveIdentity(ctx);
+    if (who.error) {
+      const e = who.error;
+      const body = { error: { message: e.message, type: e.options.type ?? 'authentication_error', param: null, code: e.options.code ?? null } };
+      return { ok: false, statusCode: e.status, attempts: attempts + 1, result: JSON.stringify({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.customId, response: { status_code: e.status, request_id: requestId, body }, error: null }) };
+    }
     for (;;) {
       attempts++;
       let res: Response;
@@ -253,7 +288,7 @@ export class BatchRunner {
             body: payload,
             signal,
           }),
-          { batchIdentity: ctx.identity },
+          { batchIdentity: who.identity },
         );
       } catch (err) {
         if (signal.aborted) return undefined;
@@ -289,6 +324,21 @@ export class BatchRunner {
         }),
       };
     }
+  }
+
+  /** The creator as they are now; a key revoked since the batch was made answers its lines 401. */
+  private liveIdentity(ctx: LineContext): { identity: Identity | undefined; error?: HttpError } {
+    const now = Date.now();
+    if (ctx.live && now - ctx.live.at < IDENTITY_RECHECK_MS) return ctx.live;
+    let live: LineContext['live'];
+    try {
+      live = { identity: ctx.identity && this.opts.identity ? this.opts.identity.stillValid(ctx.identity) : ctx.identity, at: now };
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      live = { identity: undefined, error: err, at: now };
+    }
+    ctx.live = live;
+    return live;
   }
 
   /** A line that ended without any HTTP answer (OpenAI's top-level `error`). */
@@ -359,7 +409,7 @@ export class BatchRunner {
     if (b.kind === 'job') {
       // An /api/chat job's answer stays in its line (GET /api/requests/{id}); no files.
       batches.transition(b.id, [from], final);
-      this.contexts.delete(b.id);
+      this.forget(b.id);
       return;
     }
     const dir = filesDir(this.opts.runtime());
@@ -403,7 +453,7 @@ export class BatchRunner {
           },
         ]),
       });
-      this.contexts.delete(b.id);
+      this.forget(b.id);
       return;
     }
     await outFh.close();
@@ -415,7 +465,7 @@ export class BatchRunner {
     if (err.n) files.insert({ id: err.id, filename: `${b.id}_error.jsonl`, purpose: 'batch_output', bytes: err.bytes, path: err.path, owner, created_at: now, status: 'processed', status_details: null });
     else await rm(err.path, { force: true });
     batches.transition(b.id, [from], final, { output_file_id: out.n ? out.id : null, error_file_id: err.n ? err.id : null });
-    this.contexts.delete(b.id);
+    this.forget(b.id);
     this.opts.log.info({ batch: b.id, status: final, completed: out.n, failed: err.n }, 'batch finished');
   }
 

@@ -20,8 +20,8 @@ import { fileObject, listPage } from './batch-objects.js';
 import { filesDir, jobStores, ownerOf, visibleOwner } from './jobs-stores.js';
 import { validateBatchFile } from './validate-batch-lines.js';
 
-/** Purposes a file may be uploaded for: aisbf keeps files only to run batches. */
-const PURPOSES = new Set(['batch']);
+/** Purposes a file may be uploaded for: batches, and `user_data` for chat `file_id` parts (issue 19). */
+const PURPOSES = new Set(['batch', 'user_data']);
 /** Lines named in `status_details` at most. */
 const DETAILS_LINES = 5;
 
@@ -108,8 +108,9 @@ async function upload(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
   if (got.truncated) await fail(tooLarge(cfg.max_upload_mb));
   if (!got.path) await fail(new HttpError(400, "Missing the 'file' part of the form.", { param: 'file', code: 'missing_required_parameter' }));
   if (got.purpose === undefined) await fail(new HttpError(400, "Missing the 'purpose' field of the form.", { param: 'purpose', code: 'missing_required_parameter' }));
-  if (!PURPOSES.has(got.purpose!)) await fail(new HttpError(400, `Invalid 'purpose': aisbf keeps files for 'batch' only, got '${String(got.purpose).slice(0, 40)}'.`, { param: 'purpose', code: 'invalid_value' }));
-  const { errors } = await validateBatchFile(path, undefined, rt.config.aisbf.server.body_limit_mb * 1024 * 1024).catch(() => ({ errors: [{ line: null, message: 'The file could not be read back.' }] }));
+  if (!PURPOSES.has(got.purpose!)) await fail(new HttpError(400, `Invalid 'purpose': aisbf keeps files for 'batch' and 'user_data' only, got '${String(got.purpose).slice(0, 40)}'.`, { param: 'purpose', code: 'invalid_value' }));
+  // Only batch input is JSONL; a user_data file (a PDF for chat) is kept as it came.
+  const { errors } = got.purpose !== 'batch' ? { errors: [] } : await validateBatchFile(path, undefined, rt.config.aisbf.server.body_limit_mb * 1024 * 1024).catch(() => ({ errors: [{ line: null, message: 'The file could not be read back.' }] }));
   const details = errors.slice(0, DETAILS_LINES).map((e) => (e.line === null ? e.message : `Line ${e.line}: ${e.message}`));
   const row: BatchFileRow = {
     id,

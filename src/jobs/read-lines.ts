@@ -3,7 +3,7 @@
  * range, so a batch line can later be read back alone from its offset.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 export interface FileLine {
   /** 1-based, as OpenAI's errors count them. */
@@ -53,14 +53,13 @@ export async function* readLines(path: string, maxLineBytes = Number.MAX_SAFE_IN
   }
 }
 
-/** Reads one line back by its byte range. */
-export async function readLineAt(path: string, offset: number, length: number): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await fh.read(buf, 0, length, offset);
-    return buf.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await fh.close();
-  }
+/** Reads one line back by its byte range, from a file opened once (positional reads may overlap). */
+export async function readLineAt(fh: FileHandle, offset: number, length: number): Promise<string> {
+  const buf = Buffer.allocUnsafe(length);
+  const { bytesRead } = await fh.read(buf, 0, length, offset);
+  return buf.subarray(0, bytesRead).toString('utf8');
+}
+
+export function openForLines(path: string): Promise<FileHandle> {
+  return open(path, 'r');
 }

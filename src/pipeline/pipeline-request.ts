@@ -4,7 +4,7 @@
  * headers, bodies and logs from them, never the pipeline.
  */
 import type { Logger } from 'pino';
-import type { CallContext } from '../providers/provider-adapter.js';
+import type { CallContext, UploadedFile } from '../providers/provider-adapter.js';
 import type { ChatCompletion, ChatRequest, ChatStreamPart, Usage } from '../providers/openai-types.js';
 import type { Candidate, ClientKeys } from '../routing/candidate.js';
 import type { CapabilityNeed } from '../routing/capability-filter.js';
@@ -12,6 +12,7 @@ import type { Scope } from '../routing/resolve-target.js';
 import type { RoutingState } from '../routing/routing-state.js';
 import type { Runtime } from '../runtime.js';
 import type { PipelineStages } from './stages.js';
+import type { Identity } from './request-meta.js';
 
 /** The long-lived services the pipeline runs on (AppDeps satisfies this). */
 export interface PipelineDeps {
@@ -20,6 +21,13 @@ export interface PipelineDeps {
   log: Logger;
   routing: RoutingState;
   stages: PipelineStages;
+  /** Files uploaded to /v1/files, for chat `file_id` parts (jobs/uploaded-files.ts); absent: none are looked up. */
+  files?: UploadedFiles;
+}
+
+/** Uploaded files as the pipeline hands them to the attempt loop: one id, seen as `identity`. */
+export interface UploadedFiles {
+  find(fileId: string, identity: Identity): UploadedFile | undefined;
 }
 
 /**

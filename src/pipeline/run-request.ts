@@ -162,6 +162,8 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
       admission: stages.admission.inactive ? undefined : this,
       gate: stages.modelGate.inactive ? undefined : stages.modelGate,
       trace: this,
+      // Chat `file_id` parts: the caller's own uploads (identity is resolved by now).
+      resolveFile: this.deps.files && ((id) => Promise.resolve(this.deps.files!.find(id, this.meta.identity))),
     };
   }
 

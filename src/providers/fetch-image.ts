@@ -7,6 +7,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ProviderError } from './provider-error.js';
+import { sniffImageMime } from '../media/image-check.js';
 
 export interface ImageBytes {
   mediaType: string;
@@ -105,12 +106,7 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
   return { mediaType: mediaType.startsWith('image/') ? mediaType : (sniffImageType(chunks[0]) ?? mediaType), base64: Buffer.concat(chunks).toString('base64') };
 }
 
-/** The image type from its first bytes (JPEG, PNG, GIF, WebP). */
+/** The image type from its first bytes (JPEG, PNG, GIF, WebP): the one sniffer, media/image-check.ts. */
 export function sniffImageType(head: Uint8Array | undefined): string | undefined {
-  if (!head || head.length < 12) return undefined;
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
-  if (head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return 'image/png';
-  if (head[0] === 0x47 && head[1] === 0x49 && head[2] === 0x46) return 'image/gif';
-  if (head[0] === 0x52 && head[1] === 0x49 && head[2] === 0x46 && head[3] === 0x46 && head[8] === 0x57 && head[9] === 0x45 && head[10] === 0x42 && head[11] === 0x50) return 'image/webp';
-  return undefined;
+  return head ? sniffImageMime(head) : undefined;
 }

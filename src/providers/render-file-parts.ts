@@ -12,7 +12,7 @@ import { HttpError } from '../errors/http-error.js';
 import { DocumentError } from '../documents/document-error.js';
 import { countPdfPages, renderPdfPages } from '../documents/render-pdf-pages.js';
 import { imageSize, resizeToLongSide } from '../documents/resize-image.js';
-import { contradicts, normaliseDeclaredType, sniffFileType } from '../documents/sniff-file-type.js';
+import { contradicts, isGenericType, normaliseDeclaredType, sniffFileType } from '../documents/sniff-file-type.js';
 
 export interface FilePartOptions {
   /** native: PDFs stay `file` parts; render: PDF pages become images. */
@@ -90,11 +90,14 @@ function isTextType(t: string): boolean {
   return t.startsWith('text/') || t === 'application/json' || t === 'application/xml';
 }
 
-/** UTF-8 text with no NUL: what an uploaded file (no declared type) must be to count as text. */
+/** Control characters that plain text does not hold (tab, newlines, form feed and escape aside). */
+const BINARY_RE = /[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]/;
+
+/** Valid UTF-8 without binary control characters: what a file must be to go as text. */
 function asText(bytes: Uint8Array): string | undefined {
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return text.includes('\u0000') ? undefined : text;
+    return BINARY_RE.test(text) ? undefined : text;
   } catch {
     return undefined;
   }
@@ -119,7 +122,10 @@ async function bytesOf(file: FileField | undefined, param: string, opts: FilePar
     if (found) {
       // The size is checked before the bytes are read: an upload may be far larger than a chat file.
       checkSize(found.bytes, `${param}.file_id`, opts);
-      return { bytes: await found.read(), declared: '', name: filename ?? found.filename };
+      const bytes = await found.read().catch(() => {
+        throw new HttpError(400, `${param}.file_id: the uploaded file could not be read (it may have been deleted).`, { param: `${param}.file_id`, code: 'invalid_file_id' });
+      });
+      return { bytes, declared: '', name: filename ?? found.filename };
     }
     if (opts.keepUnknownFileIds) return undefined;
     throw new HttpError(400, `${param}.file_id: no uploaded file with id ${JSON.stringify(file.file_id)} (upload it with POST /v1/files, or send the file inline as file_data).`, {
@@ -153,8 +159,9 @@ async function convertPart(part: ContentPart, param: string, opts: FilePartOptio
   if (sniffed === 'application/pdf') {
     if (opts.mode === 'native') {
       await countPdfPages(bytes, { maxPages: opts.maxPages, signal: opts.signal }).catch((err: unknown) => withParam(err, field, opts));
-      const url = got.dataUrl !== undefined && declared === 'application/pdf' ? got.dataUrl : dataUrl('application/pdf', bytes);
-      return [{ type: 'file', file: { file_data: url, filename: name } }];
+      // A part that already says what it is goes on exactly as the client sent it.
+      if (got.dataUrl !== undefined && declared === 'application/pdf') return [part];
+      return [{ type: 'file', file: { file_data: dataUrl('application/pdf', bytes), filename: name } }];
     }
     const pdf = await renderPdfPages(bytes, { longSide: opts.longSide, maxPages: opts.maxPages, maxPixels: opts.maxPixels, signal: opts.signal }).catch((err: unknown) => withParam(err, field, opts));
     const parts: ContentPart[] = [];
@@ -177,7 +184,7 @@ async function convertPart(part: ContentPart, param: string, opts: FilePartOptio
   } catch (err) {
     withParam(err, field, opts);
   }
-  const text = got.dataUrl === undefined || isTextType(declared) ? asText(bytes) : undefined;
+  const text = isTextType(declared) || isGenericType(declared) ? asText(bytes) : undefined;
   if (text === undefined) {
     const what = isTextType(declared) ? `declared ${declared} but the bytes are not UTF-8 text` : 'the file is not a PDF, JPEG, PNG, WebP, BMP, TIFF or text file (judged by its content)';
     throw new DocumentError(isTextType(declared) ? 'file_type_mismatch' : 'unsupported_file_type', `${field}: ${what}`, field);

@@ -13,6 +13,7 @@ import type { AccountingServices } from '../accounting/create-accounting.js';
 import type { Identity } from '../pipeline/request-meta.js';
 import type { IdentityService } from '../identity/identity-service.js';
 import type { SharedStoreReport } from './health-report.js';
+import type { UploadedFiles } from '../pipeline/pipeline-request.js';
 
 export interface AppDeps {
   /** The current runtime; read once per request so a reload never changes a request midway. */
@@ -40,6 +41,8 @@ export interface AppDeps {
   background?: boolean;
   /** storage.redis: the shared store's state for /health (and its instance id for /admin/usage). */
   shared?: SharedStoreReport;
+  /** Files uploaded to /v1/files, for chat `file_id` parts (jobs/uploaded-files.ts). */
+  files?: UploadedFiles;
 }
 
 export interface AppEnv {

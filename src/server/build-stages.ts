@@ -22,6 +22,7 @@ import { RedisState } from '../store/redis/redis-state.js';
 import type { IpcClient } from '../store/ipc-rpc.js';
 import { IpcCounterStore } from '../store/ipc-counters.js';
 import { IpcAdmission } from '../admission/ipc-admission.js';
+import { IpcCacheStore } from '../cache/ipc-cache-store.js';
 
 export interface StageContext {
   runtime(): Runtime;
@@ -65,7 +66,11 @@ export function buildStages(ctx: StageContext): BuiltStages {
   const redis = redisSettingsOf(ctx.runtime().config.aisbf.storage, ctx.env);
   const shared = redis ? new RedisState(redis, ctx.log) : undefined;
   const counters = shared ? shared.counters(new LocalCounterStore({ db: ctx.db })) : ctx.cluster ? new IpcCounterStore(ctx.cluster) : undefined;
-  if (!shared && ctx.cluster) stages.admission = new IpcAdmission(ctx.runtime, ctx.cluster);
+  if (!shared && ctx.cluster) {
+    stages.admission = new IpcAdmission(ctx.runtime, ctx.cluster);
+    // One cache for the cluster: hits on any worker, and max_mb bounds them all together.
+    (stages.cache as ResponseCache).useStore(new IpcCacheStore(ctx.cluster, () => Math.round((ctx.runtime().config.aisbf.cache?.max_mb ?? 64) * 1024 * 1024)));
+  }
   const identity = createIdentity({ db: ctx.db, auth: () => ctx.runtime().config.aisbf.auth, configDir: ctx.configDir, clock: ctx.clock, counters });
   stages.identity = identity.identityStage;
   stages.limits = identity.limitsStage;

@@ -1,11 +1,13 @@
 /**
  * @module The cluster primary's shared state without Redis: the one LocalCounterStore (key rpm/tpm
- * windows, parallel slots, budget spend, login-failure windows) and the one AdmissionQueue that
- * every worker asks over IPC (store/ipc-counters.ts, admission/ipc-admission.ts). The primary is one
+ * windows, parallel slots, budget spend, login-failure windows), the one AdmissionQueue and the one
+ * response cache that every worker asks over IPC (store/ipc-counters.ts, admission/ipc-admission.ts,
+ * cache/ipc-cache-store.ts). The primary is one
  * thread: each call runs to its end before the next message is read, so a check-and-take is atomic
  * across workers. What a worker held when it died (slots, waiters) is given back.
  */
 import { AdmissionQueue } from '../admission/admission-queue.js';
+import { MemoryCacheStore } from '../cache/cache-store.js';
 import type { AdmissionLimits, GateLimits, LimitsOfConfig } from '../admission/gate-limits.js';
 import type { Granted, WireCandidate } from '../admission/ipc-admission.js';
 import { HttpError } from '../errors/http-error.js';
@@ -46,6 +48,8 @@ export class ClusterState {
   private readonly waiters = new Map<string, AbortController>();
   /** worker → counter slot key → how many it holds. */
   private readonly counterSlots = new Map<number, Map<string, number>>();
+  /** Made on the first answer stored (cache.enabled). */
+  private cache: MemoryCacheStore | undefined;
 
   constructor(opts: { db?: Db }) {
     this.counters = new LocalCounterStore({ db: opts.db });
@@ -159,6 +163,14 @@ export class ClusterState {
           });
           void got.finally(() => this.waiters.delete(key)).catch(() => undefined);
           return answer(call.id, got);
+        }
+        case 'cache.get':
+          return answer((msg as IpcCall).id, this.cache?.get(a[0] as string) ?? null);
+        case 'cache.set': {
+          const maxBytes = a[3] as number;
+          if (!this.cache) this.cache = new MemoryCacheStore(maxBytes);
+          else this.cache.setMaxBytes(maxBytes);
+          return this.cache.set(a[0] as string, a[1] as string, a[2] as number);
         }
         case 'adm.cancel':
           return this.waiters.get(`${worker}:${a[0] as number}`)?.abort();

@@ -2,7 +2,8 @@
  * @module The live request feed behind `GET /admin/events` (the dashboard): each settled request is
  * serialised once and fanned out to at most MAX_CLIENTS server-sent-event streams. Every stream has a
  * bounded queue; a reader that falls behind loses events (counted, and told with an `event: dropped`
- * message) instead of growing the daemon's memory. Nothing is subscribed while no stream is open.
+ * message) instead of growing the daemon's memory. Events reach sockets in batches (FEED_FLUSH_MS).
+ * Nothing is subscribed while no stream is open.
  */
 import type { UsageRow } from '../store/usage.js';
 
@@ -10,6 +11,11 @@ import type { UsageRow } from '../store/usage.js';
 export const FEED_QUEUE_LIMIT = 256;
 /** Open streams at most; one more is refused (a dashboard tab holds one). */
 export const FEED_MAX_CLIENTS = 8;
+/**
+ * Requests are handed to readers at most this often, many per socket write: the feed's cost then
+ * follows the number of readers, not the request rate (people read a table a few times a second).
+ */
+export const FEED_FLUSH_MS = 250;
 /** A comment line every so often keeps proxies from closing an idle stream and finds dead sockets. */
 const HEARTBEAT_MS = 15_000;
 /** A reader whose queue stayed full this long is gone in all but name: its stream is ended, freeing the slot. */
@@ -70,7 +76,10 @@ class FeedStream {
 
   constructor(private readonly feed: EventFeed) {}
 
-  /** False when the queue is full (the chunk is dropped; counted when `droppable`). */
+  /**
+   * False when the queue is full (the chunk is dropped; counted when `droppable`). Requests are
+   * handed to a waiting reader by the feed's flush; control messages (hello, ping) at once.
+   */
   push(chunk: Uint8Array, droppable: boolean): boolean {
     if (this.queue.length >= FEED_QUEUE_LIMIT) {
       if (!this.fullSince) this.fullSince = Date.now();
@@ -81,21 +90,26 @@ class FeedStream {
       return false;
     }
     this.queue.push(chunk);
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    if (!droppable) this.flush();
     return true;
   }
 
-  /** The next chunk to write; the drop notice where the gap is. */
+  flush(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Everything queued as one chunk (one socket write), the drop notice where the gap is. */
   next(): Uint8Array | undefined {
     this.fullSince = 0;
-    if (this.unreported > 0 && this.beforeGap-- <= 0) {
-      const n = this.unreported;
+    if (!this.queue.length && !this.unreported) return undefined;
+    const parts = this.queue.splice(0);
+    if (this.unreported > 0) {
+      parts.splice(Math.min(this.beforeGap, parts.length), 0, encoder.encode(`event: dropped\ndata: {"dropped":${this.unreported}}\n\n`));
       this.unreported = 0;
-      return encoder.encode(`event: dropped\ndata: {"dropped":${n}}\n\n`);
     }
-    return this.queue.shift();
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 }
 
@@ -103,6 +117,7 @@ export class EventFeed {
   private readonly streams = new Set<FeedStream>();
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   private queued = 0;
   private dropped = 0;
@@ -127,6 +142,7 @@ export class EventFeed {
     s.push(encoder.encode(`retry: 3000\nevent: hello\ndata: ${JSON.stringify({ queue_limit: FEED_QUEUE_LIMIT })}\n\n`), false);
     // highWaterMark 0: a chunk is taken only when the socket asks for one, so a slow reader leaves
     // its events in the bounded queue above rather than in the stream or the socket's buffer.
+    // Each pull takes everything queued: one write per flush, however many requests settled.
     return new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -177,6 +193,17 @@ export class EventFeed {
     for (const s of this.streams) {
       if (s.push(chunk, true)) this.queued++;
     }
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FEED_FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Hands what is queued to every reader waiting for it (the timer calls it; tests may too). */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const s of this.streams) s.flush();
   }
 
   private close(s: FeedStream): void {
@@ -189,5 +216,7 @@ export class EventFeed {
     this.unsubscribe = undefined;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
   }
 }

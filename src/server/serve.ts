@@ -22,6 +22,7 @@ import { createSqliteRoutingStore } from '../store/health-state.js';
 import { startDaemonGlassesCleanup } from '../glasses/cleanup.js';
 import { buildStages } from './build-stages.js';
 import { BatchRunner } from '../jobs/index.js';
+import { uploadedFiles } from '../jobs/uploaded-files.js';
 
 const require = createRequire(import.meta.url);
 export const VERSION: string = (require('../../package.json') as { version: string }).version;
@@ -72,10 +73,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const built = buildStages({ runtime: () => runtime, db, log, clock: opts.clock ?? Date.now, configDir: config.dir, version: VERSION, routing, env: opts.env, cluster: ipc, background });
   // storage.redis: listen once connected (or once the connect timeout passed: then on local state).
   await built.ready;
-  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages, identity: built.identity, accounting: built.accounting, shared: built.shared, background };
+  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages, identity: built.identity, accounting: built.accounting, shared: built.shared, background, files: uploadedFiles(db) };
   const app = createApp(deps);
   // Batches and /api/chat jobs: every process starts a runner, only the holder of the database's runner lease works.
-  const batchRunner = new BatchRunner({ db, runtime: () => runtime, log, app, sole: !worker });
+  const batchRunner = new BatchRunner({ db, runtime: () => runtime, log, app, identity: built.identity, sole: !worker });
   const glassesCleanup = background ? startDaemonGlassesCleanup(deps) : { stop() {} };
 
   const host = opts.host ?? config.aisbf.server.host;

@@ -32,6 +32,9 @@ function copyTree(): string {
   return dir;
 }
 
+// One cruise takes ~5 s of CPU; on a loaded 2-core CI box its wall time can pass vitest's default.
+const CRUISE_TIMEOUT_MS = 90_000;
+
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -42,7 +45,7 @@ describe('layers', () => {
     const r = await cruise(root);
     expect(r.out).toContain('no dependency violations found');
     expect(r.code).toBe(0);
-  });
+  }, CRUISE_TIMEOUT_MS);
 
   // One copy with three plants (one cruise, not three): each must be reported by its rule.
   it('fails on planted violations: an upward import, an upward type import, a cycle', async () => {
@@ -57,5 +60,5 @@ describe('layers', () => {
     expect(r.out).toMatch(/no-upward-from-providers: src\/providers\/planted-type\.ts → src\/pipeline\/run-request\.ts/);
     expect(r.out).toMatch(/no-circular: src\/tokens\/planted-(a|b)\.ts/);
     expect(r.out).toMatch(/x 3 dependency violations/);
-  });
+  }, CRUISE_TIMEOUT_MS);
 });

@@ -9,6 +9,8 @@ let fake: FakeOpenAI;
 let dir: string;
 let url: string;
 const pids = new Set<number>();
+/** cluster.ts: how long the primary waits for its workers to start before it gives up. */
+const CLUSTER_START_MS = 30_000;
 
 /** A GET on a fresh connection, so the cluster's round-robin can hand it to either worker. */
 async function fresh(path: string): Promise<any> {
@@ -36,10 +38,12 @@ beforeAll(async () => {
   );
   const child = spawnCli(['--config', dir]);
   pids.add(child.pid!);
-  // The primary writes its URL once every worker listens; a cluster that died says so at once.
-  const rec = await waitFor('the cluster to write its URL', () => readPid(dir)?.url && readPid(dir), undefined, child);
+  // The primary writes its URL once every worker listens; a cluster that died says so at once. Three
+  // node processes boot here (8–11 s at load 20 on 2 cores), so the wait is the primary's own limit
+  // for its workers to start (cluster.ts startTimeoutMs, 30 s), not a shorter guess.
+  const rec = await waitFor('the cluster to write its URL', () => readPid(dir)?.url && readPid(dir), CLUSTER_START_MS, child);
   url = rec.url!;
-});
+}, CLUSTER_START_MS + 5_000);
 
 afterAll(async () => {
   cleanup(pids, [dir]);

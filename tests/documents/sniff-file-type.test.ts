@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sniffFileType } from '../../src/documents/sniff-file-type.js';
+import { contradicts, sniffFileType } from '../../src/documents/sniff-file-type.js';
 import { jpegImage, pngImage, twoPagePdf } from './make-documents.js';
 import sharp from 'sharp';
 
@@ -28,5 +28,17 @@ describe('sniffFileType', () => {
     expect(sniffFileType(Buffer.from('hello world'))).toBeUndefined();
     expect(sniffFileType(Buffer.alloc(0))).toBeUndefined();
     expect(sniffFileType(Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'))).toBeUndefined();
+  });
+
+  it('judges a declared type against the sniffed one: aliases agree, generic types never contradict', () => {
+    expect(contradicts('image/jpg', 'image/jpeg')).toBe(false);
+    expect(contradicts('application/pdf; name=x.pdf', 'application/pdf')).toBe(false);
+    expect(contradicts('application/octet-stream', 'image/png')).toBe(false);
+    expect(contradicts('', undefined)).toBe(false);
+    expect(contradicts('image/png', 'image/jpeg')).toBe(true);
+    expect(contradicts('text/plain', 'application/pdf')).toBe(true);
+    expect(contradicts('application/pdf', undefined)).toBe(true);
+    // Unknown bytes declared as text are judged as text by the caller.
+    expect(contradicts('text/plain', undefined)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  */
 import OpenAI, { toFile } from 'openai';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { freePort, makeCliConfigDir, ROOT } from '../cli/cli-harness.js';
 
 let fake: FakeOpenAI | undefined;
 let dir: string | undefined;
+let batchId: string | undefined;
 const children: ChildProcess[] = [];
 
 afterAll(async () => {
@@ -56,6 +57,7 @@ describe('a batch across a SIGKILL', () => {
     const jsonl = ids.map((id) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'up/gpt-4o', messages: [{ role: 'user', content: `marker:${id}` }] } })).join('\n');
     const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), 'crash.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    batchId = batch.id;
 
     for (let i = 0; i < 200; i++) {
       const b = await client.batches.retrieve(batch.id);
@@ -96,5 +98,17 @@ describe('a batch across a SIGKILL', () => {
     for (const id of ids) expect(reached.get(id) ?? 0, id).toBeGreaterThanOrEqual(1);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
+  });
+
+  it('aisbf batches lists, shows, and refuses to cancel the finished batch', () => {
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'batches', ...args, '--config', dir!], { cwd: ROOT, encoding: 'utf8' });
+    const list = cli();
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${batchId}\\s+completed\\s+/v1/chat/completions\\s+30\\s+0\\s+30`));
+    const show = cli('show', batchId!, '--json');
+    expect(JSON.parse(show.stdout)).toMatchObject({ id: batchId, status: 'completed', request_counts: { total: 30, completed: 30, failed: 0 } });
+    const cancel = cli('cancel', batchId!);
+    expect(cancel.status).not.toBe(0);
+    expect(cancel.stderr).toContain("Cannot cancel a batch with status 'completed'.");
   });
 });

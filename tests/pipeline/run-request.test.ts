@@ -235,6 +235,27 @@ describe('cache', () => {
 });
 
 describe('capability and internal calls', () => {
+  it('a capability call still streaming settles once, when end() is called, with its usage; it holds its slot till then', async () => {
+    const log: string[] = [];
+    const admission: PipelineStages['admission'] = { ...noopStages().admission, inactive: false, tryAcquire: (c: Candidate) => ({ release: () => void log.push(`release ${c.key}`) }) };
+    const t = recording({ admission });
+    const r = await runRequest(t.deps, meta({ route: 'messages' }), {
+      kind: 'capability',
+      target: { scope: { base: 'v1' }, model: 'up/a' },
+      call: async () => ({ streaming: true }),
+      usageOf: () => ({ prompt_tokens: 99, completion_tokens: 99, total_tokens: 198 }),
+      streaming: (v) => v.streaming,
+    });
+    expect(t.settled).toHaveLength(0);
+    expect(log).toEqual([]);
+    r.end!({ aborted: false, usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 } });
+    r.end!({ aborted: true });
+    expect(t.settled).toHaveLength(1);
+    expect(t.settled[0]).toMatchObject({ status: 200, stream: true, usage: { prompt: 12, completion: 5 } });
+    expect(t.tickets).toHaveLength(1);
+    expect(log).toEqual(['release up/a']);
+  });
+
   it('a capability call keeps only capable candidates and settles with its usage', async () => {
     const t = recording();
     const r = await runRequest(t.deps, meta({ route: 'embeddings' }), {

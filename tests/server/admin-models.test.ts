@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { createLogger } from '../../src/log.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
@@ -113,8 +114,10 @@ describe('/admin/queue/{id}', () => {
 
 describe('/admin/crashes', () => {
   it('keeps our own faults with request id and stack, and never shows the stack to the client', async () => {
-    // The running server's deps and onError, with one route that has a bug.
-    const app = createApp(aisbf.running.deps);
+    // The running server's deps and onError, with one route that has a bug; its log lines are kept.
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(line) } });
+    const app = createApp({ ...aisbf.running.deps, log });
     app.get('/boom', () => {
       throw new TypeError('kaboom: cannot read x of undefined');
     });
@@ -123,6 +126,10 @@ describe('/admin/crashes', () => {
     const text = await r.text();
     expect(text).not.toContain('at ');
     expect(text).not.toContain('kaboom');
+    // The log says what happened, with the request id, and carries no stack frame.
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'unhandled error');
+    expect(logged).toMatchObject({ reqId: 'crash-req-1', err: { name: 'TypeError', message: 'kaboom: cannot read x of undefined' } });
+    expect(lines.join('')).not.toMatch(/\bat .+:\d+:\d+/);
 
     const list = await fetch(`${aisbf.url}/admin/crashes?limit=5`);
     expect(list.status).toBe(200);

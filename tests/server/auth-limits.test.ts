@@ -70,10 +70,14 @@ describe('API keys through the openai SDK', () => {
     expect((await ask(sdk(key))).choices[0]!.message.content).toBe('fixed');
     const res = await fetch(`${aisbf.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'X-API-Key': key },
+      headers: { 'content-type': 'application/json', 'X-API-Key': key, 'x-request-id': 'by-x-api-key' },
       body: JSON.stringify({ model: 'priced/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(res.status).toBe(200);
+    // Its usage record carries the key, and the key's name as the client id (no X-Client-ID sent).
+    const acc = aisbf.running.deps.accounting!;
+    acc.writer.flush();
+    expect(acc.usage.forRequest('by-x-api-key')[0]).toMatchObject({ key_id: keys.list().find((k) => k.name === 'plain')!.id, client_id: 'plain' });
   });
 
   it('answers 401 for no key, an unknown key, a revoked key and an expired key', async () => {

@@ -17,6 +17,7 @@ const ADMIN = 'static-admin-token-for-cluster-tests';
 
 /** The upstream: every chat answer and every video poll takes a while; the most seen at once is kept. */
 interface Upstream extends FakeServer {
+  chats: string[];
   chatNow: number;
   chatMax: number;
   pollNow: number;
@@ -34,6 +35,7 @@ async function startUpstream(): Promise<Upstream> {
     });
   const server = await startFakeServer(async (req, res) => {
     if (req.method === 'POST' && req.path === '/v1/chat/completions') {
+      u.chats.push(JSON.stringify(req.body?.messages));
       u.chatMax = Math.max(u.chatMax, ++u.chatNow);
       await sleep(req.body?.model === 'slow' ? 150 : 60);
       u.chatNow--;
@@ -51,7 +53,7 @@ async function startUpstream(): Promise<Upstream> {
     }
     sendJson(res, 404, { error: { message: `no ${req.path}`, type: 'invalid_request_error', param: null, code: null } });
   });
-  u = Object.assign(server, { chatNow: 0, chatMax: 0, pollNow: 0, pollMax: 0, polls: 0 });
+  u = Object.assign(server, { chats: [] as string[], chatNow: 0, chatMax: 0, pollNow: 0, pollMax: 0, polls: 0 });
   return u;
 }
 
@@ -62,12 +64,16 @@ let log = '';
 const pids = new Set<number>();
 const keys: Record<string, string> = {};
 
-/** A request on a fresh connection, so the cluster's round-robin spreads them over both workers. */
-function chat(key: string, model = 'up/gpt-4o'): Promise<Response> {
+let asked = 0;
+/**
+ * A request on a fresh connection, so the cluster's round-robin spreads them over both workers.
+ * Each asks something new (the cache is on) unless `content` is given.
+ */
+function chat(key: string, model = 'up/gpt-4o', content = `question ${++asked}`): Promise<Response> {
   return fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, connection: 'close' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
   });
 }
 
@@ -77,7 +83,7 @@ beforeAll(async () => {
   const port = await freePort();
   dir = makeCliConfigDir(
     {
-      aisbf: { server: { workers: 2 }, auth: { enabled: true, tokens: [ADMIN] }, capabilities: { video_poll_seconds: 0.1 } },
+      aisbf: { server: { workers: 2 }, auth: { enabled: true, tokens: [ADMIN] }, capabilities: { video_poll_seconds: 0.1 }, cache: { enabled: true } },
       providers: {
         up: {
           type: 'openai', endpoint: `${up.origin}/v1`, api_key: 'sk-upstream-000000',
@@ -146,6 +152,14 @@ describe('server.workers = 2 without Redis', () => {
     expect(up.chatMax).toBeGreaterThan(1);
   });
 
+  it('answers a repeat from the one cache the workers share, on whichever worker it lands', async () => {
+    const res: Response[] = [];
+    for (let i = 0; i < 6; i++) res.push(await chat(keys.free!, 'up/gpt-4o', 'the same question'));
+    expect(res.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(res.map((r) => r.headers.get('x-aisbf-cache'))).toEqual([null, 'hit', 'hit', 'hit', 'hit', 'hit']);
+    expect(up.chats.filter((m) => m.includes('the same question'))).toHaveLength(1);
+  });
+
   it('runs background jobs on one worker only: one video poller', async () => {
     const created = await fetch(`${url}/v1/videos`, {
       method: 'POST',
@@ -156,7 +170,21 @@ describe('server.workers = 2 without Redis', () => {
     // Each poll takes 400 ms and the interval is 100 ms: two pollers would overlap at once.
     await waitFor('several background polls', () => up.polls >= 5, 15_000);
     expect(up.pollMax).toBe(1);
-    const announced = log.split('\n').filter((l) => l.includes('this worker runs the background jobs'));
-    expect(announced).toHaveLength(1);
+    const announced = () => log.split('\n').filter((l) => l.includes('this worker runs the background jobs')).map((l) => (JSON.parse(l) as { pid: number }).pid);
+    expect(announced()).toHaveLength(1);
+  });
+
+  it('hands the background jobs to the worker that replaces the one running them', async () => {
+    const announced = () => log.split('\n').filter((l) => l.includes('this worker runs the background jobs')).map((l) => (JSON.parse(l) as { pid: number }).pid);
+    const [runner] = announced();
+    pids.add(runner!);
+    process.kill(runner!, 'SIGKILL');
+    const next = await waitFor('a new worker to take the background jobs', () => announced().find((p) => p !== runner), 20_000);
+    pids.add(next);
+    expect(announced()).toEqual([runner, next]);
+    // Polling goes on, still one poller.
+    const before = up.polls;
+    await waitFor('polls from the new worker', () => up.polls >= before + 3, 15_000);
+    expect(up.pollMax).toBe(1);
   });
 });

@@ -22,10 +22,14 @@ function source() {
   };
 }
 
-const text = (c: Uint8Array | undefined) => new TextDecoder().decode(c);
+/** The SSE blocks of one read (a read may carry many). */
+async function blocks(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string[]> {
+  const { value } = await reader.read();
+  return new TextDecoder().decode(value).split('\n\n').filter(Boolean);
+}
 
 describe('EventFeed', () => {
-  it('keeps at most FEED_QUEUE_LIMIT events for a reader that does not read, counts the rest as dropped, and tells the reader', async () => {
+  it('keeps at most FEED_QUEUE_LIMIT events for a reader that does not read, counts the rest as dropped, and tells the reader where the gap is', async () => {
     const src = source();
     const feed = new EventFeed(src.subscribe);
     expect(src.count).toBe(0);
@@ -38,31 +42,38 @@ describe('EventFeed', () => {
     expect(stats.queued).toBe(FEED_QUEUE_LIMIT - 1);
     expect(stats.dropped).toBe(total - (FEED_QUEUE_LIMIT - 1));
 
+    // One read takes everything queued: hello, the events kept, then the notice of the ones dropped.
     const reader = stream.getReader();
-    expect(text((await reader.read()).value)).toContain('event: hello');
-    const first = text((await reader.read()).value);
-    expect(first).toMatch(/^id: 1\ndata: \{/);
-    expect(JSON.parse(first.split('data: ')[1]!)).toMatchObject({ request_id: 'req-0', target: 'a/m', status: 200, cost_usd: 0.001, stream: false });
-    for (let i = 1; i < FEED_QUEUE_LIMIT - 1; i++) expect(text((await reader.read()).value)).toContain(`"request_id":"req-${i}"`);
-    // Where the gap is, the reader is told how many it missed; then the feed goes on.
-    expect(text((await reader.read()).value)).toBe(`event: dropped\ndata: {"dropped":${stats.dropped}}\n\n`);
+    const got = await blocks(reader);
+    expect(got).toHaveLength(FEED_QUEUE_LIMIT + 1);
+    expect(got[0]).toContain('event: hello');
+    expect(got[1]).toMatch(/^id: 1\ndata: \{/);
+    expect(JSON.parse(got[1]!.split('data: ')[1]!)).toMatchObject({ request_id: 'req-0', target: 'a/m', status: 200, cost_usd: 0.001, stream: false });
+    expect(got[FEED_QUEUE_LIMIT - 1]).toContain(`"request_id":"req-${FEED_QUEUE_LIMIT - 2}"`);
+    expect(got[FEED_QUEUE_LIMIT]).toBe(`event: dropped\ndata: {"dropped":${stats.dropped}}`);
+
+    // Then the feed goes on.
     src.publish(row(total));
-    expect(text((await reader.read()).value)).toContain(`"request_id":"req-${total}"`);
+    feed.flush();
+    expect((await blocks(reader))[0]).toContain(`"request_id":"req-${total}"`);
     await reader.cancel();
     // The last reader gone: nothing is subscribed, nothing is kept.
     expect(src.count).toBe(0);
     expect(feed.stats().clients).toBe(0);
   });
 
-  it('hands a waiting reader each event as it comes', async () => {
+  it('hands a waiting reader the events of a flush in one chunk', async () => {
     const src = source();
     const feed = new EventFeed(src.subscribe);
     const reader = feed.open()!.getReader();
-    await reader.read(); // hello
-    const pending = reader.read();
+    expect((await blocks(reader))[0]).toContain('event: hello');
+    const pending = blocks(reader);
     src.publish(row(7));
-    expect(text((await pending).value)).toContain('"request_id":"req-7"');
-    expect(feed.stats()).toMatchObject({ clients: 1, dropped: 0, queued: 1 });
+    src.publish(row(8));
+    feed.flush();
+    const got = await pending;
+    expect(got.map((b) => JSON.parse(b.split('data: ')[1]!).request_id)).toEqual(['req-7', 'req-8']);
+    expect(feed.stats()).toMatchObject({ clients: 1, dropped: 0, queued: 2 });
     await reader.cancel();
   });
 
@@ -71,19 +82,22 @@ describe('EventFeed', () => {
     const feed = new EventFeed(src.subscribe);
     const slow = feed.open()!.getReader();
     const fine = feed.open()!.getReader();
+    await blocks(fine); // hello
     for (let i = 0; i < FEED_QUEUE_LIMIT + 10; i++) {
+      const pending = blocks(fine);
       src.publish(row(i));
-      await fine.read();
+      feed.flush();
+      await pending;
     }
     // Not yet: the slow reader's queue has been full for less than FEED_STUCK_MS.
     feed.beat(Date.now());
     expect(feed.stats().clients).toBe(2);
+    expect(await blocks(fine)).toEqual([': ping']);
     feed.beat(Date.now() + FEED_STUCK_MS);
     expect(feed.stats().clients).toBe(1);
     await expect(slow.read()).rejects.toThrow('live feed reader stopped reading');
-    // The reader that keeps up is untouched: its last event, then the pings.
-    expect(text((await fine.read()).value)).toContain(`"request_id":"req-${FEED_QUEUE_LIMIT + 9}"`);
-    expect(text((await fine.read()).value)).toBe(': ping\n\n');
+    // The reader that keeps up is untouched.
+    expect(await blocks(fine)).toEqual([': ping']);
     await fine.cancel();
     expect(src.count).toBe(0);
   });

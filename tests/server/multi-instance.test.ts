@@ -76,7 +76,8 @@ function config(): TestConfig {
     aisbf: {
       auth: { enabled: true, tokens: [ADMIN] },
       cache: { enabled: true, ttl_seconds: 600 },
-      storage: { redis: { url: redis.url } },
+      // Generous: a loaded CI machine must not open the breaker (that is the Redis-down test's job).
+      storage: { redis: { url: redis.url, command_timeout_ms: 3000 } },
       queue: { timeout_seconds: 60 },
     },
   };

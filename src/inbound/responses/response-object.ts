@@ -93,6 +93,48 @@ export function responseSnapshot(shell: ResponseShell, f: Finished): Record<stri
   };
 }
 
+/** Stands in for the fields a snapshot fills while the rest of the shell is serialized once. */
+const MARK = `\u0000aisbf-snapshot-${randomBytes(8).toString('hex')}`;
+const MARK_JSON = JSON.stringify(MARK);
+
+/** `instructions` shorter than this are cheap to encode; longer ones this long at most are remembered. */
+const REMEMBER_MIN = 4096;
+const REMEMBER_MAX = 512 * 1024;
+const REMEMBERED = 8;
+/** JSON of recent long `instructions`: an agent resends the same 50 KB system prompt every turn. */
+const instructionsJson = new Map<string, string>();
+
+function encodeInstructions(text: string): string {
+  if (text.length < REMEMBER_MIN || text.length > REMEMBER_MAX) return JSON.stringify(text);
+  // V8 hashes a string this long by its length: the lookup costs one comparison of equal texts.
+  let json = instructionsJson.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(text);
+    if (instructionsJson.size >= REMEMBERED) instructionsJson.delete(instructionsJson.keys().next().value!);
+    instructionsJson.set(text, json);
+  }
+  return json;
+}
+
+/**
+ * `JSON.stringify(responseSnapshot(shell, f))`, with the shell serialized once per request and a
+ * long `instructions` once per process: the response object echoes the request (an agent's 50 KB
+ * instructions, its tools), and a stream sends it three times. Same bytes, same key order.
+ */
+export function snapshotSerializer(shell: ResponseShell): (f: Finished) => string {
+  const instructions = typeof shell.instructions === 'string' ? shell.instructions : undefined;
+  const template = { ...shell, status: MARK, error: MARK, incomplete_details: MARK, output: MARK, usage: MARK };
+  if (instructions !== undefined) template.instructions = MARK;
+  const parts = JSON.stringify(template).split(MARK_JSON);
+  const expected = instructions === undefined ? 6 : 7;
+  if (parts.length !== expected) return (f) => JSON.stringify(responseSnapshot(shell, f));
+  // The echo goes between incomplete_details and output (responseShell's key order).
+  if (instructions !== undefined) parts.splice(3, 2, parts[3]! + encodeInstructions(instructions) + parts[4]!);
+  const [a, b, c, d, e, z] = parts as [string, string, string, string, string, string];
+  return (f) =>
+    a + JSON.stringify(f.status) + b + JSON.stringify(f.error ?? null) + c + (f.incomplete ? `{"reason":"${f.incomplete}"}` : 'null') + d + JSON.stringify(f.output) + e + JSON.stringify(f.usage ?? null) + z;
+}
+
 export function messageItem(id: string, text: string, status: 'in_progress' | 'completed' | 'incomplete'): OutputItem {
   return { id, type: 'message', status, role: 'assistant', content: status === 'in_progress' ? [] : [outputText(text)] };
 }

@@ -15,6 +15,7 @@ import {
   outputText,
   reasoningItem,
   responseSnapshot,
+  snapshotSerializer,
   toResponsesUsage,
   type OutputItem,
   type ResponseShell,
@@ -33,12 +34,16 @@ export class ResponsesStreamWriter implements PartSink {
   private finishReason: FinishReason | undefined;
   /** The final `response` object, once the stream ended (for the store). */
   final: Record<string, unknown> | undefined;
+  /** The response object as JSON, the shell serialized once for all three snapshots. */
+  private readonly snapshot: ReturnType<typeof snapshotSerializer>;
 
   constructor(
     private readonly shell: ResponseShell,
     /** Output item ids (deterministic in fixtures). */
     private readonly newId: (prefix: 'msg' | 'fc' | 'rs') => string = newOutputId,
-  ) {}
+  ) {
+    this.snapshot = snapshotSerializer(shell);
+  }
 
   private event(type: string, body: string): void {
     this.out += 'event: ' + type + '\ndata: {"type":"' + type + '",' + body + ',"sequence_number":' + this.seq++ + '}\n\n';
@@ -47,7 +52,7 @@ export class ResponsesStreamWriter implements PartSink {
   /** response.created and response.in_progress. */
   start(): string {
     this.out = '';
-    const snapshot = JSON.stringify(responseSnapshot(this.shell, { status: 'in_progress', output: [] }));
+    const snapshot = this.snapshot({ status: 'in_progress', output: [] });
     this.event('response.created', '"response":' + snapshot);
     this.event('response.in_progress', '"response":' + snapshot);
     return this.out;
@@ -143,16 +148,18 @@ export class ResponsesStreamWriter implements PartSink {
     this.out = '';
     this.close();
     const state = finishedState(this.finishReason);
-    this.final = responseSnapshot(this.shell, { ...state, output: this.output, usage: usage ? toResponsesUsage(usage) : undefined });
-    this.event(state.status === 'completed' ? 'response.completed' : 'response.incomplete', '"response":' + JSON.stringify(this.final));
+    const f = { ...state, output: this.output, usage: usage ? toResponsesUsage(usage) : undefined };
+    this.final = responseSnapshot(this.shell, f);
+    this.event(state.status === 'completed' ? 'response.completed' : 'response.incomplete', '"response":' + this.snapshot(f));
     return this.out;
   }
 
   /** response.failed: the stream broke after it began. */
   fail(code: string, message: string): string {
     this.out = '';
-    this.final = responseSnapshot(this.shell, { status: 'failed', output: this.output, error: { code, message } });
-    this.event('response.failed', '"response":' + JSON.stringify(this.final));
+    const f = { status: 'failed' as const, output: this.output, error: { code, message } };
+    this.final = responseSnapshot(this.shell, f);
+    this.event('response.failed', '"response":' + this.snapshot(f));
     return this.out;
   }
 }

@@ -12,6 +12,7 @@ import type { Runtime } from '../../runtime.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { EventFeed } from '../event-feed.js';
 import { healthSummary } from '../health-report.js';
+import { splitModelRef } from '../../config/model-ref.js';
 
 const HOUR = 3_600_000;
 /** Each range and its bucket: 24 hourly, 28 six-hourly, 30 daily points. */
@@ -45,8 +46,8 @@ function targetState(rt: Runtime, deps: AppDeps, target: string, now: number) {
     const ready = rotation.filter((c) => memberState(deps, c, now).state === 'healthy').length;
     return { target, kind: 'rotation', state: ready > 0 ? 'healthy' : 'unavailable', ready_members: ready, members: rotation.length };
   }
-  const slash = target.indexOf('/');
-  const cand = slash > 0 ? rt.candidate(target.slice(0, slash), target.slice(slash + 1)) : undefined;
+  const ref = splitModelRef(target);
+  const cand = ref ? rt.candidate(ref.providerId, ref.model) : undefined;
   if (!cand) return { target, kind: 'unknown', state: 'unknown' };
   const m = memberState(deps, cand, now);
   return { target, kind: 'model', state: m.state, cooldown_remaining_seconds: m.cooldown_remaining_seconds, failures: m.failures, last_error: m.last_error };

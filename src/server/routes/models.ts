@@ -13,6 +13,7 @@ import { resolveKey } from '../../routing/resolve-key.js';
 import { clientKeys } from '../client-keys.js';
 import { HttpError } from '../errors.js';
 import { resolveTarget } from '../../routing/resolve-target.js';
+import { providerModelRef } from '../../config/model-ref.js';
 import { publicCandidateState } from '../../routing/routing-state.js';
 
 type Entry = Record<string, unknown> & { id: string };
@@ -169,13 +170,13 @@ export function registerModelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/v1/models/:model{.+}', (c) => {
     const rt = deps.runtime();
     const id = c.req.param('model');
-    const found = id in rt.config.rotations.rotations || id in rt.config.autoselect || (() => {
-      const slash = id.indexOf('/');
-      return slash > 0 && rt.config.providers.providers[id.slice(0, slash)]?.models.some((m) => m.name === id.slice(slash + 1));
-    })();
+    // Own keys only: `constructor` is not a rotation.
+    const ref = providerModelRef(rt.config.providers.providers, id);
+    const found =
+      Object.hasOwn(rt.config.rotations.rotations, id) || Object.hasOwn(rt.config.autoselect, id) || (ref !== undefined && rt.config.providers.providers[ref.providerId]!.models.some((m) => m.name === ref.model));
     if (!found) throw new HttpError(404, `The model '${id}' does not exist.`, { param: 'model', code: 'model_not_found' });
     const scope = deps.identity.scopeOf(c.get('identity'));
     if (scope && !scope(id)) throw new HttpError(403, `This API key may not use ${JSON.stringify(id)}.`, { param: 'model', code: 'model_not_allowed' });
-    return c.json({ id, object: 'model', created: 0, owned_by: id.includes('/') ? id.slice(0, id.indexOf('/')) : 'aisbf' });
+    return c.json({ id, object: 'model', created: 0, owned_by: ref ? ref.providerId : 'aisbf' });
   });
 }

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureResponsesWriter as fixtureWriter, loadScenarios, runScenario } from '../writer-fixtures.js';
+import { responseShell, responseSnapshot, snapshotSerializer, type Finished } from '../../../src/inbound/responses/response-object.js';
 
 const dir = fileURLToPath(new URL('./fixtures', import.meta.url));
 
@@ -30,5 +31,21 @@ describe('Responses stream writer fixtures', () => {
       expect(events[0]!.type).toBe('response.created');
       expect(['response.completed', 'response.incomplete', 'response.failed']).toContain(events.at(-1)!.type);
     }
+  });
+});
+
+describe('snapshotSerializer', () => {
+  it('gives exactly JSON.stringify(responseSnapshot(…)) for every state, whatever the echoed request holds', () => {
+    const tricky = 'quotes " and \\ backslashes, a NUL \u0000, "\u0000aisbf-snapshot-0000", emoji 🙂, </script>';
+    const shell = responseShell({ model: 'm', instructions: tricky, metadata: { k: tricky }, tools: [] } as never, 'resp_x', 1, 'm');
+    const write = snapshotSerializer(shell);
+    const item = { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [] };
+    const states: Finished[] = [
+      { status: 'in_progress', output: [] },
+      { status: 'completed', output: [item], usage: { input_tokens: 1, input_tokens_details: { cached_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 3 } },
+      { status: 'incomplete', incomplete: 'max_output_tokens', output: [item] },
+      { status: 'failed', output: [], error: { code: 'server_error', message: tricky } },
+    ];
+    for (const f of states) expect(write(f)).toBe(JSON.stringify(responseSnapshot(shell, f)));
   });
 });

@@ -3,6 +3,7 @@
  * and leases under races between two "instances" (two links), the one-call admit, the cache store,
  * and the circuit breaker's local fallback when Redis dies.
  */
+import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCounterStore } from '../../../src/store/counters.js';
@@ -19,7 +20,7 @@ const links: RedisLink[] = [];
 const logs: string[] = [];
 
 async function link(prefix: string): Promise<RedisLink> {
-  const settings = redisSettingsOf({ redis: { url: redis.url, key_prefix: prefix, command_timeout_ms: 250, connect_timeout_ms: 1000, max_reconnect_delay_ms: 500 } })!;
+  const settings = redisSettingsOf({ redis: { url: redis.url, key_prefix: prefix, command_timeout_ms: 3000, connect_timeout_ms: 1000, max_reconnect_delay_ms: 500 } })!;
   const l = new RedisLink(settings, pino({ level: 'info' }, { write: (s: string) => void logs.push(s) }));
   links.push(l);
   await l.start();
@@ -136,4 +137,23 @@ describe('Redis going away', () => {
     expect(back).toBe(links.length);
     store.close();
   }, 20_000);
+});
+
+describe('storage.redis config', () => {
+  it('takes storage.redis.url, then 0.1 redis_url, then REDIS_URL; none: no Redis', () => {
+    expect(redisSettingsOf({ redis: { url: 'redis://a:1' } }, { REDIS_URL: 'redis://env:2' })?.url).toBe('redis://a:1');
+    expect(redisSettingsOf({ redis_url: 'redis://old:3' }, { REDIS_URL: 'redis://env:2' })?.url).toBe('redis://old:3');
+    expect(redisSettingsOf({ redis: {} }, { REDIS_URL: 'redis://env:2' })).toMatchObject({ url: 'redis://env:2', keyPrefix: 'aisbf:', commandTimeoutMs: 250 });
+    expect(redisSettingsOf({}, {})).toBeUndefined();
+  });
+
+  it('is strict: an unknown field names the one meant, a URL that is not redis:// is refused', async () => {
+    const { makeConfigDir } = await import('../../helpers/aisbf-server.js');
+    const { loadConfig } = await import('../../../src/config/load-config.js');
+    const typo = makeConfigDir({ aisbf: { storage: { redis: { urll: 'redis://x:1' } } } });
+    expect(() => loadConfig({ dir: typo, env: {} })).toThrow(/urll.*url/s);
+    const http = makeConfigDir({ aisbf: { storage: { redis: { url: 'http://x:1' } } } });
+    expect(() => loadConfig({ dir: http, env: {} })).toThrow(/redis:\/\//);
+    for (const d of [typo, http]) rmSync(d, { recursive: true, force: true });
+  });
 });

@@ -1,0 +1,144 @@
+/**
+ * @module `npm run bench -- --soak` (or `node --import tsx scripts/bench/soak.ts`): the issue-21 soak.
+ * One aisbf under a mixed open-loop load at RATE req/s (default 200) for SOAK_SECONDS (default 600):
+ * chat JSON, streams, streams the client leaves after the first bytes (on a paced upstream), client
+ * errors (bad JSON, an unknown model) and upstream errors (a provider whose upstream answers 404).
+ * After a warm-up (60 s, or a tenth of the run) and at the end it forces a full GC in aisbf (a bench-only
+ * preload, gc-on-signal.mjs, with --expose-gc) and compares the RSS: target flat, ≤ +10%.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rssMb } from './proc-stats.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const RATE = Number(process.env.RATE ?? 200);
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
+const WARM = Math.min(60, Math.max(5, SECONDS / 10));
+const NODE = process.env.NODE_BIN || process.execPath;
+
+const freePort = () =>
+  new Promise<number>((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+
+async function up(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: exited ${child.exitCode}`);
+    if ((await fetch(url).catch(() => undefined))?.ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+type Kind = 'chat' | 'stream' | 'aborted stream' | 'bad json' | 'unknown model' | 'upstream 404';
+/** The mix, in twentieths: 10 chat, 5 streams, 2 aborted streams, 1 of each error. */
+const MIX: Kind[] = [...Array<Kind>(10).fill('chat'), ...Array<Kind>(5).fill('stream'), 'aborted stream', 'aborted stream', 'bad json', 'unknown model', 'upstream 404'];
+const chat = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) });
+
+function send(agent: Agent, port: number, kind: Kind): Promise<number> {
+  const [path, body] =
+    kind === 'chat' ? ['/api/mock/chat/completions', chat('gpt-4o-mini')]
+    : kind === 'stream' ? ['/api/mock/chat/completions', chat('gpt-4o-mini', true)]
+    : kind === 'aborted stream' ? ['/api/slow/chat/completions', chat('gpt-4o-mini', true)]
+    : kind === 'bad json' ? ['/api/mock/chat/completions', '{"model": "gpt-4o-mini", "messages": [']
+    : kind === 'unknown model' ? ['/api/nobody/chat/completions', chat('gpt-4o-mini')]
+    : ['/api/broken/chat/completions', chat('gpt-4o-mini')];
+  return new Promise((done) => {
+    const req = request({ agent, host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      if (kind === 'aborted stream') {
+        res.once('data', () => {
+          req.destroy();
+          done(499);
+        });
+      } else res.resume();
+      res.on('end', () => done(res.statusCode ?? 0));
+      res.on('error', () => done(res.statusCode ?? 0));
+    });
+    req.on('error', () => done(0));
+    req.setTimeout(15_000, () => req.destroy());
+    req.end(body);
+  });
+}
+
+async function main(): Promise<void> {
+  const mockPort = await freePort(), port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'aisbf-soak-'));
+  const mockBase = `http://127.0.0.1:${mockPort}`;
+  const entry = (endpoint: string) => ({ type: 'openai', endpoint, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini', capabilities: ['chat'] }] });
+  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' } }));
+  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: entry(`${mockBase}/v1`), slow: entry(`${mockBase}/slow/v1`), broken: entry(`${mockBase}/nope/v1`) } }));
+  writeFileSync(join(dir, 'rotations.json'), '{}');
+  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  const gcOut = join(dir, 'gc.jsonl');
+  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort), '20'], { stdio: 'ignore' });
+  const nodeOptions = `--expose-gc --import ${join(ROOT, 'scripts/bench/gc-on-signal.mjs')} ${process.env.SERVER_NODE_OPTIONS ?? ''}`.trim();
+  const aisbf = spawn(NODE, [join(process.env.AISBF_ROOT || ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir, NODE_OPTIONS: nodeOptions, SOAK_GC_OUT: gcOut } });
+  const forcedGc = async (): Promise<{ rss: number; heapUsed: number }> => {
+    const before = existsSync(gcOut) ? readFileSync(gcOut, 'utf8').trim().split('\n').length : 0;
+    aisbf.kill('SIGUSR2');
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const lines = existsSync(gcOut) ? readFileSync(gcOut, 'utf8').trim().split('\n') : [];
+      if (lines.length > before) return JSON.parse(lines.at(-1)!) as { rss: number; heapUsed: number };
+    }
+    throw new Error('aisbf did not answer the forced GC (SIGUSR2)');
+  };
+  try {
+    await up(`${mockBase}/health`, mock);
+    await up(`http://127.0.0.1:${port}/health`, aisbf);
+    const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+    const counts = new Map<string, number>();
+    const pending = new Set<Promise<void>>();
+    const t0 = performance.now();
+    let afterWarm: { rss: number; heapUsed: number } | undefined;
+    let peak = 0;
+    const samples: string[] = [];
+    for (let i = 0; ; i++) {
+      const due = t0 + (i * 1000) / RATE;
+      if (due - t0 >= SECONDS * 1000) break;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const kind = MIX[i % MIX.length]!;
+      const p = send(agent, port, kind).then((status) => {
+        const k = `${kind} ${status}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+        pending.delete(p);
+      });
+      pending.add(p);
+      if (i % RATE === 0) {
+        const s = Math.round((due - t0) / 1000);
+        const rss = rssMb(aisbf.pid!);
+        peak = Math.max(peak, rss);
+        if (s % 30 === 0) samples.push(`${s}s ${rss.toFixed(0)}MB`);
+        if (!afterWarm && s >= WARM) afterWarm = await forcedGc();
+      }
+    }
+    await Promise.all(pending);
+    const end = await forcedGc();
+    agent.destroy();
+    const mb = (b: number) => (b / 1048576).toFixed(1);
+    const growth = afterWarm ? (100 * (end.rss - afterWarm.rss)) / afterWarm.rss : NaN;
+    process.stdout.write(`soak: ${RATE} req/s for ${SECONDS} s, ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
+    process.stdout.write(`RSS over time (not GC'd): ${samples.join(', ')}; peak ${peak.toFixed(0)} MB\n`);
+    process.stdout.write(`after a forced GC: at ${WARM} s RSS ${mb(afterWarm!.rss)} MB (heap ${mb(afterWarm!.heapUsed)} MB), at the end RSS ${mb(end.rss)} MB (heap ${mb(end.heapUsed)} MB): ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% (target ≤ +10%: ${growth <= 10 ? 'met' : 'NOT met'})\n`);
+  } finally {
+    if (aisbf.exitCode === null) aisbf.kill('SIGTERM');
+    mock.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`soak failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});
