@@ -4,7 +4,7 @@
  * requests in flight (the runner's `batches.max_concurrent_lines`); and the daemon's RSS before, at its
  * peak and after (lines are streamed from the file: it should stay flat).
  */
-import { rssMb } from './proc-stats.js';
+import { cpuMs, rssMb } from './proc-stats.js';
 
 type Add = (scenario: string, metric: string, direct: number | undefined, aisbf: number, target?: string, pass?: boolean) => void;
 
@@ -41,6 +41,7 @@ export async function benchBatch(o: { origin: string; pid: number; mockBase: str
   let peak = rssMb(o.pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(o.pid))), 100);
   const started = performance.now();
+  const cpu0 = cpuMs(o.pid);
   const created = await fetch(`${o.origin}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }) });
   const batch = (await created.json()) as { id: string };
   let status = '';
@@ -56,10 +57,12 @@ export async function benchBatch(o: { origin: string; pid: number; mockBase: str
     clearInterval(sampler);
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuPerLine = (cpuMs(o.pid) - cpu0) / Math.max(1, counts.completed);
   process.stderr.write(`  batch: ${status}, ${counts.completed} completed, ${counts.failed} failed in ${seconds.toFixed(1)} s\n`);
   const rate = counts.completed / seconds;
   o.add(scenario, 'lines/s (direct: the mock, same concurrency)', direct, rate);
   o.add(scenario, 'batch ÷ direct', undefined, rate / direct);
+  o.add(scenario, 'aisbf CPU ms per line (validation, pipeline, commit, results)', undefined, cpuPerLine);
   o.add(scenario, 'aisbf RSS MB before → after (direct column: before)', rssBefore, rssMb(o.pid));
   o.add(scenario, 'aisbf peak RSS MB while running', undefined, peak);
 }

@@ -13,8 +13,8 @@ import { renderMessagesResponse } from '../../src/inbound/anthropic-messages/ren
 import { MessagesStreamWriter } from '../../src/inbound/anthropic-messages/messages-stream-writer.js';
 import { messagesStreamUsage } from '../../src/inbound/anthropic-messages/messages-usage.js';
 import { parseResponsesRequest } from '../../src/inbound/responses/parse-responses-request.js';
-import { renderResponsesResponse } from '../../src/inbound/responses/render-responses-response.js';
-import { responseShell } from '../../src/inbound/responses/response-object.js';
+import { finishedResponse } from '../../src/inbound/responses/render-responses-response.js';
+import { responseShell, responseSnapshot, snapshotSerializer } from '../../src/inbound/responses/response-object.js';
 import { ResponsesStreamWriter } from '../../src/inbound/responses/responses-stream-writer.js';
 import { RawChunkPart, type ChatCompletion } from '../../src/providers/openai-types.js';
 
@@ -33,7 +33,9 @@ function cpuUs(n: number, fn: (i: number) => unknown): number {
   return best;
 }
 
-const SYSTEM = 'You are an agent. Follow the repository conventions. '.repeat(950); // ~50 KB, as Claude Code / Codex send
+const SYSTEM_JSON = JSON.stringify('You are an agent. Follow the repository conventions. '.repeat(950)); // ~50 KB, as Claude Code / Codex send
+/** A fresh copy per request, as each request's body parse makes one (same cost on every path). */
+const system = (): string => JSON.parse(SYSTEM_JSON) as string;
 const TOOLS = Array.from({ length: 12 }, (_, i) => ({
   name: `tool_${i}`,
   description: `Tool number ${i}: reads, edits or runs something in the workspace.`,
@@ -43,19 +45,19 @@ const TURNS = ['Fix the failing test in src/a.ts.', 'It still fails; look at the
 
 const chatBody = () => ({
   model: 'mock/gpt-4o-mini',
-  messages: [{ role: 'system', content: SYSTEM }, ...TURNS.flatMap((t, i) => [{ role: 'user', content: t }, { role: 'assistant', content: `Done step ${i}.` }])],
+  messages: [{ role: 'system', content: system() }, ...TURNS.flatMap((t, i) => [{ role: 'user', content: t }, { role: 'assistant', content: `Done step ${i}.` }])],
   tools: TOOLS.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.schema } })),
 });
 const messagesBody = () => ({
   model: 'mock/gpt-4o-mini',
   max_tokens: 4096,
-  system: [{ type: 'text', text: SYSTEM, cache_control: { type: 'ephemeral' } }],
+  system: [{ type: 'text', text: system(), cache_control: { type: 'ephemeral' } }],
   messages: TURNS.flatMap((t, i) => [{ role: 'user', content: [{ type: 'text', text: t }] }, { role: 'assistant', content: [{ type: 'text', text: `Done step ${i}.` }] }]),
   tools: TOOLS.map((t) => ({ name: t.name, description: t.description, input_schema: t.schema })),
 });
 const responsesBody = () => ({
   model: 'mock/gpt-4o-mini',
-  instructions: SYSTEM,
+  instructions: system(),
   store: false,
   input: TURNS.flatMap((t, i) => [{ role: 'user', content: [{ type: 'input_text', text: t }] }, { role: 'assistant', content: [{ type: 'output_text', text: `Done step ${i}.` }] }]),
   tools: TOOLS.map((t) => ({ type: 'function', name: t.name, description: t.description, parameters: t.schema, strict: false })),
@@ -82,9 +84,13 @@ export function benchInbound(add: Add): void {
     const { chat: req } = translateMessagesRequest(parseOr400(messagesRequestSchema, messagesBody(), ''));
     return JSON.stringify(renderMessagesResponse(completion, { id: 'msg_bench', model: req.model, inputTokens: 13000 }));
   });
+  // As the route does: the response object for the store (serialized later, off the request path) and the client's JSON.
   const responses = cpuUs(N, () => {
     const parsed = parseResponsesRequest(responsesBody());
-    return JSON.stringify(renderResponsesResponse(completion, responseShell(parsed.body, 'resp_bench', 1, 'mock/gpt-4o-mini')));
+    const shell = responseShell(parsed.body, 'resp_bench', 1, 'mock/gpt-4o-mini');
+    const finished = finishedResponse(completion);
+    responseSnapshot(shell, finished);
+    return snapshotSerializer(shell)(finished);
   });
   add('messages, in-process (50 KB system, 12 tools)', 'CPU µs/req over chat (parse+translate+render)', chat, messages, '≤ 100', messages - chat <= 100);
   add('responses, in-process (50 KB system, 12 tools)', 'CPU µs/req over chat (parse+translate+render)', chat, responses, '≤ 100', responses - chat <= 100);

@@ -45,7 +45,7 @@ type Kind = 'chat' | 'stream' | 'aborted stream' | 'bad json' | 'unknown model' 
 const MIX: Kind[] = [...Array<Kind>(10).fill('chat'), ...Array<Kind>(5).fill('stream'), 'aborted stream', 'aborted stream', 'bad json', 'unknown model', 'upstream 404'];
 const chat = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) });
 
-function send(agent: Agent, port: number, kind: Kind): Promise<number> {
+function send(agent: Agent, port: number, kind: Kind): Promise<number | string> {
   const [path, body] =
     kind === 'chat' ? ['/api/mock/chat/completions', chat('gpt-4o-mini')]
     : kind === 'stream' ? ['/api/mock/chat/completions', chat('gpt-4o-mini', true)]
@@ -64,7 +64,7 @@ function send(agent: Agent, port: number, kind: Kind): Promise<number> {
       res.on('end', () => done(res.statusCode ?? 0));
       res.on('error', () => done(res.statusCode ?? 0));
     });
-    req.on('error', () => done(0));
+    req.on('error', (err) => done((err as NodeJS.ErrnoException).code ?? 'error'));
     req.setTimeout(15_000, () => req.destroy());
     req.end(body);
   });
@@ -83,13 +83,14 @@ async function main(): Promise<void> {
   const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort), '20'], { stdio: 'ignore' });
   const nodeOptions = `--expose-gc --import ${join(ROOT, 'scripts/bench/gc-on-signal.mjs')} ${process.env.SERVER_NODE_OPTIONS ?? ''}`.trim();
   const aisbf = spawn(NODE, [join(process.env.AISBF_ROOT || ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir, NODE_OPTIONS: nodeOptions, SOAK_GC_OUT: gcOut } });
-  const forcedGc = async (): Promise<{ rss: number; heapUsed: number }> => {
+  type Mem = { rss: number; heapUsed: number; heapTotal: number; external: number };
+  const forcedGc = async (): Promise<Mem> => {
     const before = existsSync(gcOut) ? readFileSync(gcOut, 'utf8').trim().split('\n').length : 0;
     aisbf.kill('SIGUSR2');
     for (let i = 0; i < 50; i++) {
       await new Promise((r) => setTimeout(r, 100));
       const lines = existsSync(gcOut) ? readFileSync(gcOut, 'utf8').trim().split('\n') : [];
-      if (lines.length > before) return JSON.parse(lines.at(-1)!) as { rss: number; heapUsed: number };
+      if (lines.length > before) return JSON.parse(lines.at(-1)!) as Mem;
     }
     throw new Error('aisbf did not answer the forced GC (SIGUSR2)');
   };
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     const counts = new Map<string, number>();
     const pending = new Set<Promise<void>>();
     const t0 = performance.now();
-    let afterWarm: { rss: number; heapUsed: number } | undefined;
+    let afterWarm: Mem | undefined;
     let peak = 0;
     const samples: string[] = [];
     for (let i = 0; ; i++) {
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
     const growth = afterWarm ? (100 * (end.rss - afterWarm.rss)) / afterWarm.rss : NaN;
     process.stdout.write(`soak: ${RATE} req/s for ${SECONDS} s, ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
     process.stdout.write(`RSS over time (not GC'd): ${samples.join(', ')}; peak ${peak.toFixed(0)} MB\n`);
-    process.stdout.write(`after a forced GC: at ${WARM} s RSS ${mb(afterWarm!.rss)} MB (heap ${mb(afterWarm!.heapUsed)} MB), at the end RSS ${mb(end.rss)} MB (heap ${mb(end.heapUsed)} MB): ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% (target ≤ +10%: ${growth <= 10 ? 'met' : 'NOT met'})\n`);
+    process.stdout.write(`after a forced GC: at ${WARM} s RSS ${mb(afterWarm!.rss)} MB (heap used/total ${mb(afterWarm!.heapUsed)}/${mb(afterWarm!.heapTotal)} MB, external ${mb(afterWarm!.external)} MB), at the end RSS ${mb(end.rss)} MB (heap ${mb(end.heapUsed)}/${mb(end.heapTotal)} MB, external ${mb(end.external)} MB): ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% (target ≤ +10%: ${growth <= 10 ? 'met' : 'NOT met'})\n`);
   } finally {
     if (aisbf.exitCode === null) aisbf.kill('SIGTERM');
     mock.kill('SIGTERM');

@@ -89,6 +89,12 @@ class Gate {
 }
 
 const EMPTY: readonly Gate[] = [];
+
+/** 429 `queue_full`: no candidate may wait (local or, with shared slots, every instance's waiters). */
+function queueFull(candidates: readonly Candidate[]): HttpError {
+  const names = candidates.map((c) => c.key).join(', ');
+  return new HttpError(429, `The queue for ${names} is full; retry shortly.`, { code: 'queue_full', type: 'rate_limit_error', headers: { 'retry-after': '1' } });
+}
 const FREE_SLOT: AdmissionSlot = { release() {} };
 
 export class AdmissionQueue implements AdmissionStage {
@@ -215,7 +221,24 @@ export class AdmissionQueue implements AdmissionStage {
       const slot = await this.takeShared(chain);
       if (slot) return { candidate: c, slot };
     }
-    const waiting = this.acquireLocal(candidates, meta, true);
+    // max_waiting counts the waiters of every instance: a wait lease per gate, taken before waiting here.
+    const leases: Array<{ token: string; ids: string[] }> = [];
+    const waitable: Candidate[] = [];
+    for (const c of candidates) {
+      const gates = this.chainOf(c)
+        .filter((g) => g.limits.maxWaiting !== undefined)
+        .map((g) => ({ id: `wait:${g.id}`, max: g.limits.maxWaiting! }));
+      const token = gates.length && this.sharedOn() ? await this.shared!.take(gates) : undefined;
+      if (token === false) continue;
+      if (token) leases.push({ token, ids: gates.map((g) => g.id) });
+      waitable.push(c);
+    }
+    if (waitable.length === 0) throw queueFull(candidates);
+    const leave = () => {
+      for (const l of leases) this.shared!.release(l.token, l.ids);
+    };
+    const waiting = this.acquireLocal(waitable, meta, true);
+    waiting.then(leave, leave);
     this.startPoll();
     return waiting;
   }

@@ -46,7 +46,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'user', usage: 'user <command>', describe: 'Users of a shared gateway: add, list, delete, passwd', load: async () => (await import('./user.js')).userCommand },
   { name: 'key', usage: 'key <command>', describe: 'API keys (sk-aisbf-…): create, list, revoke', load: async () => (await import('./key.js')).keyCommand },
   { name: 'usage', usage: 'usage', describe: 'Requests, errors, tokens and cost from the usage records, as a table (by model, key, user, client, provider or day)', load: async () => (await import('./usage.js')).usageCommand },
-  { name: 'batches', usage: 'batches [list|show ID|cancel ID]', describe: 'OpenAI batches (/v1/batches) of this config dir: list, show ID, cancel ID', load: async () => (await import('./batches.js')).batchesCommand },
+  { name: 'batches', usage: 'batches [action] [id]', describe: 'OpenAI batches (/v1/batches) of this config dir: list, show ID, cancel ID', load: async () => (await import('./batches.js')).batchesCommand },
   { name: 'blacklist', usage: 'blacklist <command>', describe: 'Glasses IP blacklist: add, remove, list', load: async () => (await import('./blacklist.js')).blacklistCommand },
 ];
 

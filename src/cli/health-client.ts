@@ -28,7 +28,7 @@ export async function fetchHealth(url: string, timeoutMs = 2000, probe = false):
   if (!res.ok) throw new Error(`GET /health answered ${res.status}`);
   const body = (await res.json()) as Partial<HealthReport>;
   if (typeof body.status !== 'string') throw new Error('GET /health did not answer aisbf health JSON');
-  return { status: body.status, version: body.version ?? '', uptime_seconds: body.uptime_seconds ?? 0, pid: body.pid ?? 0, problems: body.problems ?? [], providers: body.providers ?? {} };
+  return { status: body.status, version: body.version ?? '', uptime_seconds: body.uptime_seconds ?? 0, pid: body.pid ?? 0, problems: body.problems ?? [], providers: body.providers ?? {}, ...(body.storage ? { storage: body.storage } : {}) };
 }
 
 /** A short reason for a failed health check ("connection refused", "timed out after 2s" …). */

@@ -25,7 +25,9 @@ export function alignColumns(rows: readonly (readonly string[])[], indent = ''):
 }
 
 function printHealth(h: HealthReport, pid: number, url: string, logFile: string | null, configDir: string, lastReload: { at: string; ok: boolean; error?: string } | null): void {
-  print(`aisbf is running${h.status === 'healthy' ? '' : ` (${h.status}: ${h.problems.length} provider${h.problems.length === 1 ? '' : 's'} cannot serve)`}`);
+  const down = h.problems.filter((p) => !p.startsWith('storage: ')).length;
+  const why = [down ? `${down} provider${down === 1 ? '' : 's'} cannot serve` : '', h.storage?.state === 'degraded' ? 'shared store unreachable, running on local state' : ''].filter(Boolean).join('; ');
+  print(`aisbf is running${h.status === 'healthy' ? '' : ` (${h.status}: ${why})`}`);
   // With server.workers > 1 the state file names the cluster primary and /health a worker.
   const rows: string[][] = [
     ['PID:', `${pid}${h.pid !== pid ? ` (cluster primary; worker ${h.pid} answered)` : ''}`],

@@ -255,7 +255,18 @@ export class BatchRunner {
       request = undefined; // the file changed under us: reported as unreadable below
     }
     if (!ctx || !request) outcome = this.failure(line, line.attempts, 'input_unavailable', 'The input line could not be read back (the input file was deleted or changed).');
-    else outcome = await this.execute(ctx, line, request.body, signal);
+    else {
+      try {
+        outcome = await this.execute(ctx, line, request.body, signal);
+      } catch (err) {
+        // Our own fault: the line ends with it (never retried, never blamed on the provider).
+        if (signal.aborted) outcome = undefined;
+        else {
+          this.opts.log.error({ batch: line.batchId, line: line.lineNo, err: { message: (err as Error).message } }, 'batch line failed in aisbf');
+          outcome = this.failure(line, line.attempts + 1, 'internal_error', 'aisbf failed to run this line (see /admin/crashes).');
+        }
+      }
+    }
     if (!outcome) {
       leases.release(this.owner, line, line.attempts);
       return;
@@ -366,6 +377,8 @@ export class BatchRunner {
     const dupErrors: BatchLineError[] = [];
     let rows: Array<[string, number, string, number, number, null]> = [];
     const flush = () => {
+      // A long file: keep the runner lease while reading it (another worker would otherwise take over).
+      this.hold(Date.now());
       for (const d of batches.lines.insertMany(rows))
         dupErrors.push({ code: 'duplicate_custom_id', message: `The custom_id '${d.customId.slice(0, 64)}' is used by an earlier line of this file.`, param: 'custom_id', line: d.lineNo });
       rows = [];

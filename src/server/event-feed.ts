@@ -74,7 +74,11 @@ class FeedStream {
   fullSince = 0;
   controller: ReadableStreamDefaultController<Uint8Array> | undefined;
 
-  constructor(private readonly feed: EventFeed) {}
+  constructor(
+    private readonly feed: EventFeed,
+    /** Drops the connection of a reader that stopped reading (the route passes socket.destroy). */
+    readonly evict: () => void,
+  ) {}
 
   /**
    * False when the queue is full (the chunk is dropped; counted when `droppable`). Requests are
@@ -133,10 +137,10 @@ export class EventFeed {
     this.dropped++;
   }
 
-  /** A new SSE body, or undefined when FEED_MAX_CLIENTS streams are already open. */
-  open(): ReadableStream<Uint8Array> | undefined {
+  /** A new SSE body, or undefined when FEED_MAX_CLIENTS streams are already open; `evict` drops its connection. */
+  open(evict: () => void = () => {}): ReadableStream<Uint8Array> | undefined {
     if (this.streams.size >= FEED_MAX_CLIENTS) return undefined;
-    const s = new FeedStream(this);
+    const s = new FeedStream(this, evict);
     this.streams.add(s);
     this.start();
     s.push(encoder.encode(`retry: 3000\nevent: hello\ndata: ${JSON.stringify({ queue_limit: FEED_QUEUE_LIMIT })}\n\n`), false);
@@ -180,9 +184,16 @@ export class EventFeed {
   beat(now: number): void {
     for (const s of [...this.streams]) {
       if (s.fullSince && now - s.fullSince >= FEED_STUCK_MS) {
-        // Erroring the body makes the HTTP server drop the connection, so the socket is freed too.
-        s.controller?.error(new Error('live feed reader stopped reading'));
+        // Its socket is not draining, so ending the body would never reach it: drop the connection
+        // (the server then cancels the body). Not an error: nothing is logged.
+        const controller = s.controller;
         this.close(s);
+        try {
+          controller?.close();
+        } catch {
+          // already closed or cancelled
+        }
+        s.evict();
       } else s.push(PING, false);
     }
   }

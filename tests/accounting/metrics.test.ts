@@ -22,7 +22,7 @@ function meta(route = 'chat'): RequestMeta {
 }
 
 function settled(over: Partial<SettledRequest>): SettledRequest {
-  return { meta: meta(), attempts: 1, status: 200, latencyMs: 100, stream: false, cacheHit: false, failovers: 0, ...over };
+  return { meta: meta(), attempts: 1, status: 200, latencyMs: 100, upstreamMs: 80, stream: false, cacheHit: false, failovers: 0, ...over };
 }
 
 async function seriesCount(m: AisbfMetrics): Promise<number> {
@@ -70,6 +70,8 @@ describe('metrics labels', () => {
     expect(text).toContain('aisbf_cache_hits_total{route="chat"} 1');
     // Cache hits never count as upstream time.
     expect(text).toContain('aisbf_upstream_duration_seconds_count{provider="openai",model="gpt-4o"} 1');
+    // Upstream time is the upstream's own (80 ms), not the request's (100 ms).
+    expect(text).toContain('aisbf_upstream_duration_seconds_sum{provider="openai",model="gpt-4o"} 0.08');
     expect(text).toContain('aisbf_request_duration_seconds_count{route="chat",provider="openai",model="gpt-4o"} 2');
     expect(text).toContain('process_cpu_user_seconds_total');
   });

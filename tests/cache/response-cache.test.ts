@@ -78,6 +78,15 @@ describe('response cache', () => {
     expect(await cache.lookup(meta(), 'p/m', req('s'))).toBeUndefined();
   });
 
+  it('treats a failing store or an unreadable entry as a miss, never as an error', async () => {
+    const rt = runtimeOf({ cache: { enabled: true } });
+    const cache = new ResponseCache(() => rt);
+    cache.useStore({ get: () => Promise.reject(new Error('store away')), set() {} });
+    await expect(cache.lookup(meta(), 'p/m', req('x'))).resolves.toBeUndefined();
+    cache.useStore({ get: () => '{not json', set() {} });
+    await expect(cache.lookup(meta(), 'p/m', req('y'))).resolves.toBeUndefined();
+  });
+
   it('partitions by key id before user', () => {
     const a = chatCacheKey({ identity: { kind: 'key', role: 'user', keyId: 'k1', user: 'u' }, keys: {} }, 't', req());
     const b = chatCacheKey({ identity: { kind: 'key', role: 'user', keyId: 'k2', user: 'u' }, keys: {} }, 't', req());

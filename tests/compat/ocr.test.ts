@@ -20,6 +20,8 @@ let parallel: TestServer;
 
 const providers = () => ({
   vllm: { type: 'openai', endpoint: fake.baseURL, api_key_required: false, models: [{ name: 'deepseek-ocr', capabilities: ['ocr'] }] },
+  // The second OCR model: where a document goes when the first fails midway.
+  vllm2: { type: 'openai', endpoint: fake.baseURL, api_key_required: false, models: [{ name: 'ocr-b', capabilities: ['ocr'] }] },
   oai: {
     type: 'openai',
     endpoint: fake.baseURL,
@@ -32,7 +34,7 @@ const providers = () => ({
 });
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI({ models: ['deepseek-ocr', 'gpt-4o', 'text'] });
+  fake = await startFakeOpenAI({ models: ['deepseek-ocr', 'ocr-b', 'gpt-4o', 'text'] });
   serial = await startAisbf({ providers: providers(), aisbf: { ocr: { parallelism: 1 } } });
   parallel = await startAisbf({ providers: providers() });
   writeFileSync(join(parallel.configDir, 'ocr.md'), 'OPERATOR PROMPT: read it all.\n');
@@ -147,6 +149,19 @@ describe('POST /api/ocr', () => {
     expect(fake.chatRequests()).toHaveLength(6);
     // The operator's ocr.md is the prompt.
     expect(fake.chatRequests()[0]!.body.messages[0].content.at(-1).text).toBe('OPERATOR PROMPT: read it all.');
+  });
+
+  it('fails over midway through a PDF: the next OCR model reads only the pages not yet read', async () => {
+    fake.enqueue({ type: 'reply', text: 'page one by the first' }, { type: 'error', status: 500, message: 'upstream broke' }, { type: 'reply', text: 'page two by the second' });
+    const res = await multipart(serial, await twoPagePdf(), { headers: { 'X-Resolution': 'tiny' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { pages: unknown[]; model: string };
+    expect(body.pages).toEqual([
+      { page: 1, text: 'page one by the first' },
+      { page: 2, text: 'page two by the second' },
+    ]);
+    expect(body.model).toBe('vllm2/ocr-b');
+    expect(fake.chatRequests().map((r) => r.body.model)).toEqual(['deepseek-ocr', 'deepseek-ocr', 'ocr-b']);
   });
 
   it('goes through the pipeline: one usage record with every page\'s tokens, counted under route ocr', async () => {

@@ -18,6 +18,17 @@ export async function textPdf(pageTexts: string[], size: [number, number] = [612
   return Buffer.from(await doc.save());
 }
 
+/** A portrait US-letter page, then a landscape one, each with text. */
+export async function mixedSizePdf(): Promise<Buffer> {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (const [i, size] of ([[612, 792], [792, 612]] as const).entries()) {
+    const page = doc.addPage([size[0], size[1]]);
+    page.drawText(`Page ${i + 1}`, { x: 40, y: size[1] - 80, size: 24, font });
+  }
+  return Buffer.from(await doc.save());
+}
+
 /** The two-page PDF of the issue's tests. */
 export function twoPagePdf(): Promise<Buffer> {
   return textPdf(['hello from the first page', 'and the second page']);

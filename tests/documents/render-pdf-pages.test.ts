@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { renderPdfPages } from '../../src/documents/render-pdf-pages.js';
 import { DocumentError } from '../../src/documents/document-error.js';
-import { corruptPdf, encryptedPdf, hugePagePdf, imageBombPdf, textPdf, twoPagePdf } from './make-documents.js';
+import { corruptPdf, encryptedPdf, hugePagePdf, imageBombPdf, mixedSizePdf, textPdf, twoPagePdf } from './make-documents.js';
 
 async function failure(p: Promise<unknown>): Promise<DocumentError> {
   const err = await p.then(
@@ -27,6 +27,15 @@ describe('renderPdfPages', () => {
       const stats = await sharp(p.data).stats();
       expect(stats.channels[0]!.min).toBeLessThan(100);
     }
+  });
+
+  it('renders each page at its own size (portrait, then landscape)', async () => {
+    const pdf = await renderPdfPages(await mixedSizePdf(), { longSide: 1024, maxPages: 50 });
+    expect(pdf.pages.map((p) => [p.width, p.height])).toEqual([
+      [791, 1024],
+      [1024, 791],
+    ]);
+    for (const p of pdf.pages) expect((await sharp(p.data).stats()).channels[0]!.min).toBeLessThan(100);
   });
 
   it('refuses a PDF with more pages than the limit before rendering any', async () => {

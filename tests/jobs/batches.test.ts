@@ -106,6 +106,16 @@ describe('files and batches through the openai SDK', () => {
     expect(out[0].response.body.data[0].embedding.length).toBeGreaterThan(0);
   });
 
+  it('runs Responses API lines', async () => {
+    const line = JSON.stringify({ custom_id: 'r1', method: 'POST', url: '/v1/responses', body: { model: 'openai/gpt-4o', input: 'respond please', store: false } });
+    const file = await upload(line + '\n');
+    const b = await waitFor((await client.batches.create({ input_file_id: file.id, endpoint: '/v1/responses', completion_window: '24h' })).id);
+    expect(b.request_counts).toEqual({ total: 1, completed: 1, failed: 0 });
+    const out = linesOf(await (await client.files.content(b.output_file_id!)).text());
+    expect(out[0].response.body.object).toBe('response');
+    expect(out[0].response.body.output_text ?? JSON.stringify(out[0].response.body.output)).toContain('echo: respond please');
+  });
+
   it('retries a provider failure and never a client error', async () => {
     const before = fake.chatRequests().length;
     fake.enqueue({ type: 'error', status: 503, message: 'busy' }, { type: 'reply', text: 'after retry' });

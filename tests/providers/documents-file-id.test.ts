@@ -85,6 +85,19 @@ describe('chat file_id parts', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 989, 1280]);
   });
 
+  it('reads an input_file file_id sent to the Responses API (translated for Anthropic)', async () => {
+    await owner.responses.create({
+      model: 'ant/claude-sonnet-4-5',
+      store: false,
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarise' }, { type: 'input_file', file_id: fileId }] }],
+    });
+    expect(ant.chatRequests()[0]!.body.messages[0].content[1]).toEqual({
+      type: 'document',
+      source: { type: 'base64', media_type: 'application/pdf', data: pdf.toString('base64') },
+      title: 'report.pdf',
+    });
+  });
+
   it("does not let another key use someone's upload, nor an id that does not exist", async () => {
     for (const id of [fileId, 'file-000000000000000000000000']) {
       const err = await failure(askWith(stranger, 'ant/claude-sonnet-4-5', id));

@@ -13,7 +13,7 @@ import { startFakeGemini, type FakeGemini } from '../fakes/gemini-upstream.js';
 import { startFakeOllama, type FakeOllama } from '../fakes/ollama-upstream.js';
 import { startFakeHuggingFace, type FakeHuggingFace } from '../fakes/huggingface-upstream.js';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
-import { bmpImage, corruptPdf, encryptedPdf, pngImage, textPdf, twoPagePdf } from '../documents/make-documents.js';
+import { bmpImage, corruptPdf, encryptedPdf, pngBomb, pngImage, textPdf, twoPagePdf } from '../documents/make-documents.js';
 import { documentMode } from '../../src/providers/with-documents.js';
 
 const KEY = 'test-key-docs';
@@ -26,6 +26,8 @@ let aisbf: TestServer;
 let client: OpenAI;
 let pdf: Buffer;
 let pdfData: string;
+/** Made once: deflating 30000 rows takes seconds on a loaded machine. */
+let bombData: string;
 
 beforeAll(async () => {
   [oai, ant, gem, oll, hf, pdf] = await Promise.all([
@@ -37,6 +39,7 @@ beforeAll(async () => {
     twoPagePdf(),
   ]);
   pdfData = `data:application/pdf;base64,${pdf.toString('base64')}`;
+  bombData = `data:image/png;base64,${(await pngBomb()).toString('base64')}`;
   aisbf = await startAisbf({
     providers: {
       oai: {
@@ -244,6 +247,11 @@ describe('chat file parts: limits and bad input (nothing reaches an upstream)', 
     const zip = Buffer.from('PK\x03\x04 not a document', 'latin1').toString('base64');
     const unknown = await status(ask('ant/claude-sonnet-4-5', { file_data: `data:application/octet-stream;base64,${zip}`, filename: 'a.zip' }));
     expect([unknown.status, unknown.code]).toEqual([400, 'unsupported_file_type']);
+  });
+
+  it('refuses a 30000×30000 image bomb in a file part from its header', async () => {
+    const err = await status(ask('oll/llava:latest', { file_data: bombData, filename: 'bomb.png' }));
+    expect([err.status, err.code, err.param]).toEqual([400, 'image_too_large', 'messages[0].content[1].file.file_data']);
   });
 
   it('refuses a file_id aisbf does not know for a model that cannot take OpenAI file ids', async () => {

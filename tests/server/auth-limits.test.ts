@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
@@ -120,6 +121,23 @@ describe('API keys through the openai SDK', () => {
     const err = await failure(ask(sdk(key), 'priced/gpt-4o'));
     expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(err!.code).toBe('model_not_allowed');
+  });
+
+  it('answers an Anthropic client (x-api-key on /v1/messages) in Anthropic’s envelope: 401, 403 and 429', async () => {
+    const claude = (apiKey: string) => new Anthropic({ baseURL: aisbf.url, apiKey, maxRetries: 0 });
+    const say = (c: Anthropic, model = 'priced/gpt-4o-mini') => c.messages.create({ model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+    const key = newKey({ name: 'claude-client', models: ['gpt-4o-mini'], rpm: 1 });
+    expect((await say(claude(key))).content[0]).toMatchObject({ type: 'text', text: 'fixed' });
+    const denied = (await say(claude(key), 'priced/gpt-4o').catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(denied).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    expect((denied.error as any).error.type).toBe('permission_error');
+    expect(denied.message).toContain('may not use');
+    const limited = (await say(claude(key)).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((limited.error as any).error.type).toBe('rate_limit_error');
+    expect(Number(limited.headers?.get('retry-after'))).toBeGreaterThan(0);
+    const unknown = await say(claude(generateApiKey())).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(Anthropic.AuthenticationError);
   });
 
   it('lists only the models a scoped key may call, on /v1/models and the /api lists', async () => {

@@ -8,12 +8,15 @@ import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
 import { openDatabase, type Db } from '../../src/store/db.js';
 import { UserStore } from '../../src/store/users.js';
 import { hashPassword } from '../../src/identity/passwords.js';
+import { createLogger } from '../../src/log.js';
 
 const STATIC = 'static-admin-token-0123456789';
 let fake: FakeOpenAI;
 let aisbf: TestServer;
 let cli: Db; // a second connection, as `aisbf user …` would open
 let users: UserStore;
+/** Every line the server logged (debug level), for the check that no secret reaches it. */
+const logLines: string[] = [];
 
 async function post(path: string, body: string | Record<string, string>, headers: Record<string, string> = {}) {
   const form = typeof body === 'string';
@@ -38,7 +41,7 @@ beforeAll(async () => {
   aisbf = await startAisbf({
     providers: { openai: { type: 'openai', endpoint: fake.baseURL, api_key: 'sk-upstream-000000', models: [{ name: 'gpt-4o-mini' }] } },
     aisbf: { auth: { enabled: true, tokens: [STATIC], access_token_minutes: 5 } },
-  });
+  }, {}, { log: createLogger({ level: 'debug', destination: { write: (line: string) => void logLines.push(line) } }) });
   cli = openDatabase(join(aisbf.configDir, 'aisbf.db'));
   users = new UserStore(cli);
   users.add('alice', 'admin', await hashPassword('alice-password-1'));
@@ -182,6 +185,16 @@ describe('/admin/keys', () => {
     expect(((await res.json()) as any).error.param).toBe('budget_period');
     const unknownUser = await post('/admin/keys', { name: 'x', user: 'ghost' }, bearer(STATIC));
     expect(((await unknownUser.json()) as any).error.message).toContain('no user "ghost"');
+  });
+});
+
+describe('the log', () => {
+  it('never holds a password, a token or a key sent to or issued by the server above', () => {
+    const text = logLines.join('');
+    expect(logLines.length).toBeGreaterThan(10);
+    for (const secret of ['alice-password-1', 'bob-password-12', 'carol-password', 'wrong-password', 'whatever-1', STATIC]) expect(text, secret).not.toContain(secret);
+    expect(text).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/); // a JWT
+    expect(text).not.toMatch(/sk-aisbf-[A-Za-z0-9_-]{16,}/); // a whole API key (hints are sk-aisbf-abcd…wxyz)
   });
 });
 

@@ -36,7 +36,7 @@ async function startUpstream(): Promise<Upstream> {
     const n = (inFlight.get(model) ?? 0) + 1;
     inFlight.set(model, n);
     maxInFlight.set(model, Math.max(maxInFlight.get(model) ?? 0, n));
-    await new Promise((r) => setTimeout(r, model === 'solo' ? 5 : 1));
+    await new Promise((r) => setTimeout(r, model === 'solo' ? 5 : model === 'slow' ? 1500 : 1));
     inFlight.set(model, inFlight.get(model)! - 1);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
@@ -67,7 +67,7 @@ function config(): TestConfig {
         type: 'openai',
         endpoint: `${upstream.origin}/v1`,
         api_key: 'sk-upstream-000000',
-        models: [{ name: 'm1' }, { name: 'flaky' }, { name: 'solo', max_concurrent: 1 }, { name: 'other' }, { name: 'spaced', rate_limit: 120 }],
+        models: [{ name: 'm1' }, { name: 'flaky' }, { name: 'solo', max_concurrent: 1 }, { name: 'other' }, { name: 'spaced', rate_limit: 120 }, { name: 'slow', max_concurrent: 1, max_waiting: 1 }],
       },
     },
     rotations: {
@@ -169,6 +169,21 @@ describe('several instances on one Redis', () => {
     expect(upstream.maxInFlight.get('solo')).toBe(1);
   }, 60_000);
 
+  it('max_waiting counts the waiters of every instance', async () => {
+    const [a, b] = instances as [TestServer, TestServer];
+    const running = ask(a, 'up/slow', KEY_B, 'slow 1');
+    await eventually('the first call reached the upstream', async () => upstream.calls.get('slow') === 1);
+    const waiting = ask(b, 'up/slow', KEY_B, 'slow 2');
+    await eventually('B queued the second', async () => ((await (await admin(b, 'GET', `/admin/queue/${encodeURIComponent('up/slow')}`)).json()) as any).waiting === 1);
+    // A has nobody waiting itself, but the one waiting on B fills max_waiting: 1.
+    const third = await ask(a, 'up/slow', KEY_B, 'slow 3').catch((e: any) => e);
+    expect(third.status).toBe(429);
+    expect(third.code ?? third.error?.code).toBe('queue_full');
+    expect((await running).data.choices[0]!.message.content).toBe('answer from slow');
+    expect((await waiting).data.choices[0]!.message.content).toBe('answer from slow');
+    expect(upstream.maxInFlight.get('slow')).toBe(1);
+  }, 20_000);
+
   it('a model stopped on one instance is stopped on every instance, and started again', async () => {
     const [a, b] = instances as [TestServer, TestServer];
     expect((await admin(a, 'POST', `/admin/models/${encodeURIComponent('up/other')}/stop`)).status).toBe(200);
@@ -241,6 +256,8 @@ describe('several instances on one Redis', () => {
     // A third instance, started now, learns the stop the others hold (they wrote it back on reconnect).
     const c = await startInstance();
     await eventually('the new instance refuses the stopped model', async () => (await statusOf(askFresh(c, 'up/other'))) === 503);
+    // The cooldown from before the crash came back too: C skips the cooling member.
+    expect(((await health(c)).providers.up.cooldowns ?? []).map((x: any) => x.model)).toContain('flaky');
     // And the key revoked before the crash is refused there too.
     await eventually('the new instance refuses the revoked key', async () => (await statusOf(askFresh(c, 'up/m1', KEY_REVOKE))) === 401);
     const [a] = instances as [TestServer];

@@ -69,4 +69,20 @@ describe('the batch line leases (BatchLineLeases over SQLite)', () => {
     expect(s.holdRunner('p2', 1000, false, 2000)).toBe(true);
     expect(s.holdRunner('p3', 1000, true, 2100)).toBe(true);
   });
+
+  it('removes /api/chat jobs older than the retention, with their lines, and never a batch', () => {
+    const s = storeWith(1);
+    const job = (id: string, created: number) => {
+      s.insert({ id, kind: 'job', endpoint: '/v1/chat/completions', base: '/v1', input_file_id: null, completion_window: '24h', status: 'completed', owner: 'anonymous', identity: 'null', client_id: 'c', priority: 'normal', metadata: null, created_at: created, expires_at: null });
+      s.lines.insertMany([[id, 1, id, 0, 0, '{}']]);
+    };
+    job('req_old', 1000);
+    job('req_new', 5000);
+    expect(s.deleteJobsOlderThan(2000, 100)).toBe(1);
+    expect(s.get('req_old')).toBeUndefined();
+    expect(s.lines.resultOf('req_old')).toBeUndefined();
+    expect(s.get('req_new')).toBeDefined();
+    expect(s.deleteJobsOlderThan(Number.MAX_SAFE_INTEGER, 100)).toBe(1);
+    expect(s.get('batch_a')).toBeDefined();
+  });
 });

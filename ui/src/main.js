@@ -11,7 +11,7 @@ import { UsagePanel } from './panels/usage.js';
 import { KeysPanel } from './panels/keys.js';
 import { BatchesPanel } from './panels/batches.js';
 
-const POLL_MS = 2000;
+const POLL_MS = 3000;
 
 function Login({ onDone, message }) {
   const [mode, setMode] = useState('password');

@@ -126,10 +126,12 @@ function contentParts(content: string | WireTyped[], at: string, notes: Notes): 
       case 'input_file': {
         const f = parseAt(inputFile, p, pat);
         if (f.file_data) out.push({ type: 'file', file: { file_data: f.file_data, filename: f.filename ?? 'file' } });
+        // An upload to /v1/files: the provider layer reads it (providers/render-file-parts.ts).
+        else if (f.file_id) out.push({ type: 'file', file: { file_id: f.file_id, ...(f.filename ? { filename: f.filename } : {}) } });
         else if (f.file_url) {
           notes.add('input_file urls are passed as a link text');
           out.push({ type: 'text', text: `File: ${f.file_url}` });
-        } else throw new HttpError(400, `Invalid '${pat}': input_file needs file_data (file_id needs OpenAI's Files API).`, { param: `${pat}.file_data` });
+        } else throw new HttpError(400, `Invalid '${pat}': input_file needs file_data, file_id or file_url.`, { param: `${pat}.file_data` });
         break;
       }
       default:

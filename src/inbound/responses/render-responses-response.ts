@@ -29,6 +29,11 @@ export function finishedState(reason: FinishReason | null | undefined): Pick<Fin
 }
 
 export function renderResponsesResponse(c: ChatCompletion, shell: ResponseShell): Record<string, unknown> {
+  return responseSnapshot(shell, finishedResponse(c));
+}
+
+/** What a completion fills in the response object: status, output items, usage. */
+export function finishedResponse(c: ChatCompletion): Finished {
   const choice = c.choices[0];
   const msg = choice?.message;
   const output: OutputItem[] = [];
@@ -38,5 +43,5 @@ export function renderResponsesResponse(c: ChatCompletion, shell: ResponseShell)
   const state = finishedState(choice?.finish_reason);
   if (text || !msg?.tool_calls?.length) output.push(messageItem(newOutputId('msg'), text, state.status === 'incomplete' ? 'incomplete' : 'completed'));
   for (const call of msg?.tool_calls ?? []) output.push(functionCallItem(newOutputId('fc'), call.id || newOutputId('fc'), call.function.name, call.function.arguments ?? '', 'completed'));
-  return responseSnapshot(shell, { ...state, output, usage: c.usage ? toResponsesUsage(c.usage) : undefined });
+  return { ...state, output, usage: c.usage ? toResponsesUsage(c.usage) : undefined };
 }

@@ -121,18 +121,45 @@ function encodeInstructions(text: string): string {
  * long `instructions` once per process: the response object echoes the request (an agent's 50 KB
  * instructions, its tools), and a stream sends it three times. Same bytes, same key order.
  */
+const SNAPSHOT_KEYS: ReadonlySet<string> = new Set(['status', 'error', 'incomplete_details', 'instructions', 'output', 'usage']);
+
 export function snapshotSerializer(shell: ResponseShell): (f: Finished) => string {
   const instructions = typeof shell.instructions === 'string' ? shell.instructions : undefined;
-  const template = { ...shell, status: MARK, error: MARK, incomplete_details: MARK, output: MARK, usage: MARK };
+  const template: Record<string, unknown> = { ...shell, status: MARK, error: MARK, incomplete_details: MARK, output: MARK, usage: MARK };
   if (instructions !== undefined) template.instructions = MARK;
+  const marked = Object.keys(template).filter((k) => SNAPSHOT_KEYS.has(k) && template[k] === MARK);
   const parts = JSON.stringify(template).split(MARK_JSON);
-  const expected = instructions === undefined ? 6 : 7;
-  if (parts.length !== expected) return (f) => JSON.stringify(responseSnapshot(shell, f));
-  // The echo goes between incomplete_details and output (responseShell's key order).
-  if (instructions !== undefined) parts.splice(3, 2, parts[3]! + encodeInstructions(instructions) + parts[4]!);
-  const [a, b, c, d, e, z] = parts as [string, string, string, string, string, string];
-  return (f) =>
-    a + JSON.stringify(f.status) + b + JSON.stringify(f.error ?? null) + c + (f.incomplete ? `{"reason":"${f.incomplete}"}` : 'null') + d + JSON.stringify(f.output) + e + JSON.stringify(f.usage ?? null) + z;
+  if (parts.length !== marked.length + 1) return (f) => JSON.stringify(responseSnapshot(shell, f));
+  // Fixed text between the per-snapshot fields; the instructions' JSON folded into it.
+  const fixed = [parts[0]!];
+  const fields: string[] = [];
+  marked.forEach((k, i) => {
+    if (k === 'instructions') fixed[fixed.length - 1] += encodeInstructions(instructions!) + parts[i + 1]!;
+    else {
+      fields.push(k);
+      fixed.push(parts[i + 1]!);
+    }
+  });
+  return (f) => {
+    let out = fixed[0]!;
+    for (let i = 0; i < fields.length; i++) out += fieldJson(fields[i]!, f) + fixed[i + 1]!;
+    return out;
+  };
+}
+
+function fieldJson(key: string, f: Finished): string {
+  switch (key) {
+    case 'status':
+      return JSON.stringify(f.status);
+    case 'error':
+      return JSON.stringify(f.error ?? null);
+    case 'incomplete_details':
+      return f.incomplete ? `{"reason":${JSON.stringify(f.incomplete)}}` : 'null';
+    case 'output':
+      return JSON.stringify(f.output);
+    default:
+      return JSON.stringify(f.usage ?? null);
+  }
 }
 
 export function messageItem(id: string, text: string, status: 'in_progress' | 'completed' | 'incomplete'): OutputItem {

@@ -29,8 +29,8 @@ import { relayPassthrough } from '../passthrough-relay.js';
 import { servedHeaders } from '../served-headers.js';
 import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
 import { parseResponsesRequest } from './parse-responses-request.js';
-import { renderResponsesResponse } from './render-responses-response.js';
-import { newResponseId, responseShell } from './response-object.js';
+import { finishedResponse } from './render-responses-response.js';
+import { newResponseId, responseShell, responseSnapshot, snapshotSerializer } from './response-object.js';
 import { ResponsesStreamWriter } from './responses-stream-writer.js';
 import { responsesStreamUsage, responsesUsageOfText } from './responses-usage.js';
 
@@ -146,9 +146,10 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     };
     const r = await runRequest(deps, meta, { kind: 'chat', target: { scope, model: parsed.body.model }, req: parsed.chat, observer: reqLog });
     if (r.kind === 'json') {
-      const response = renderResponsesResponse(r.completion, shell);
-      keep(response);
-      return json(response, servedHeaders(r.served));
+      const finished = finishedResponse(r.completion);
+      // The store serializes its copy later, off the request path; the client's is written here once.
+      keep(responseSnapshot(shell, finished));
+      return new Response(snapshotSerializer(shell)(finished), { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r.served) } });
     }
     reqLog.deferred = true;
     const writer = new ResponsesStreamWriter(shell);

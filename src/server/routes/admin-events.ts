@@ -7,6 +7,7 @@ import type { Hono } from 'hono';
 import { HttpError } from '../../errors/http-error.js';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import { EventFeed, FEED_MAX_CLIENTS } from '../event-feed.js';
+import { incomingOf } from '../node-request.js';
 
 /** Mounts the route; the feed is returned so `/admin/state` can show its counters. */
 export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: AppDeps): EventFeed | undefined {
@@ -14,7 +15,8 @@ export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: AppDeps): Even
   const feed = acc ? new EventFeed((fn) => acc.stage.subscribe(fn)) : undefined;
   app.get('/admin/events', (c) => {
     if (!feed) throw new HttpError(503, 'Accounting is not running in this server, so there is no live feed.', { code: 'accounting_unavailable' });
-    const body = feed.open();
+    const socket = incomingOf(c)?.socket;
+    const body = feed.open(() => socket?.destroy());
     if (!body) throw new HttpError(503, `Too many live feeds are open (${FEED_MAX_CLIENTS}); close a dashboard tab and retry.`, { code: 'too_many_feeds' });
     return new Response(body, {
       headers: {

@@ -6,14 +6,13 @@
  * release is published, so requests waiting on another instance take the slot at once.
  */
 import type { RedisLink } from './redis-link.js';
-import { LUA_LIB, redisScript } from './redis-script.js';
+import { redisScript } from './redis-script.js';
 
 const LEASE_MS = 30_000;
 const CHANNEL = 'slots-freed';
 
 /** KEYS: gate sets. ARGV: member, now, lease ms, then one limit per key. 1 = leased on all, 0 = one is full. */
-const TAKE_ALL = redisScript(`${LUA_LIB}
-local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+const TAKE_ALL = redisScript(`local now, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   if redis.call('ZCARD', key) >= tonumber(ARGV[3 + i]) then return 0 end

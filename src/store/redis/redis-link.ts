@@ -7,6 +7,7 @@
  * goes away, one when it is back — never one per request. ioredis is loaded only here, on start.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Redis as RedisClient } from 'ioredis';
 import type { Logger } from 'pino';
 import { redactRedisUrl, type RedisSettings } from '../../config/storage-config.js';
@@ -46,7 +47,8 @@ export class RedisLink {
     private readonly log: Logger,
     instanceId?: string,
   ) {
-    this.instanceId = instanceId ?? `${process.pid.toString(36)}-${randomBytes(4).toString('hex')}`;
+    // hostname:pid names the process (as /admin/usage does); the suffix tells apart servers in one process (tests).
+    this.instanceId = instanceId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   }
 
   /** Loads ioredis and connects; resolves once connected or after the connect timeout (never rejects). */
@@ -69,11 +71,12 @@ export class RedisLink {
     this.client.on('ready', () => this.markUp());
     this.client.on('close', () => this.markDown('connection closed'));
     this.sub.on('message', (channel: string, text: string) => this.deliver(channel, text));
-    const subscribed = [...this.channels.keys()];
-    const first = Promise.all([
-      this.client.connect(),
-      this.sub.connect().then(() => (subscribed.length ? this.sub!.subscribe(...subscribed) : undefined)),
-    ]).then(
+    // On every connection of the subscriber (the first may come after Redis was down at start).
+    this.sub.on('ready', () => {
+      const channels = [...this.channels.keys()];
+      if (channels.length) this.sub!.subscribe(...channels).catch(() => {});
+    });
+    const first = Promise.all([this.client.connect(), this.sub.connect()]).then(
       () => undefined,
       () => this.markDown('no connection'),
     );

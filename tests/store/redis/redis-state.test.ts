@@ -126,8 +126,8 @@ describe('Redis going away', () => {
     expect(results.map((r) => r.ok)).toEqual([true, true, true, false, false]);
     expect(l.status().state).toBe('degraded');
     await redis.restart();
-    for (let i = 0; i < 400 && l.status().state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(l.status().state).toBe('connected');
+    for (let i = 0; i < 400 && links.some((x) => x.status().state !== 'connected'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(links.map((x) => x.status().state)).toEqual(links.map(() => 'connected'));
     expect((await store.tryConsume('rpm:down', 60_000, 3, 1, Date.now())).ok).toBe(true);
     const mine = logs.slice(before).filter((s) => s.includes('t5:') || s.includes('redis'));
     // Every link of this file lost Redis: one "unreachable" and one "reachable again" line each.
@@ -136,6 +136,46 @@ describe('Redis going away', () => {
     expect(unreachable).toBe(links.length);
     expect(back).toBe(links.length);
     store.close();
+  }, 20_000);
+});
+
+async function link2(url: string): Promise<RedisLink> {
+  const l = new RedisLink(redisSettingsOf({ redis: { url } })!, pino({ level: 'silent' }));
+  links.push(l);
+  await l.start();
+  return l;
+}
+
+describe('an instance that starts before its Redis', () => {
+  it('starts on local state (degraded) and connects by itself once Redis is up', async () => {
+    const late = await startTestRedis();
+    await late.kill();
+    const settings = redisSettingsOf({ redis: { url: late.url, connect_timeout_ms: 300, max_reconnect_delay_ms: 300 } })!;
+    const lines: string[] = [];
+    const l = new RedisLink(settings, pino({ level: 'info' }, { write: (x: string) => void lines.push(x) }));
+    await l.start();
+    expect(l.status().state).toBe('degraded');
+    const store = new RedisCounterStore(l, new LocalCounterStore());
+    expect((await store.tryConsume('rpm:early', 60_000, 1, 1, Date.now())).ok).toBe(true);
+    await late.restart();
+    for (let i = 0; i < 400 && l.status().state !== 'connected'; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(l.status().state).toBe('connected');
+    expect(lines.filter((x) => x.includes('redis unreachable'))).toHaveLength(1);
+    // Its pub/sub works too: it hears another instance's freed slots.
+    const heard: string[][] = [];
+    new RedisGateSlots(l).onFreed((ids) => heard.push([...ids]));
+    const other = await link2(late.url);
+    const otherSlots = new RedisGateSlots(other);
+    for (let i = 0; i < 40 && heard.length === 0; i++) {
+      const t = await otherSlots.take([{ id: 'g', max: 5 }]);
+      if (typeof t === 'string') otherSlots.release(t, ['g']);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(heard[0]).toEqual(['g']);
+    otherSlots.close();
+    store.close();
+    await l.close();
+    await late.stop();
   }, 20_000);
 });
 

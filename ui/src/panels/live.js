@@ -6,6 +6,7 @@ import { Empty, Panel } from './common.js';
 
 /** Rows kept on the page; older ones fall off. */
 const MAX_ROWS = 100;
+const RENDER_MS = 500;
 
 function mark(e) {
   if (e.cache_hit) return html`<span class="mark cache" title="answered from the cache">cache</span>`;
@@ -22,20 +23,40 @@ export function LivePanel() {
   const pausedRef = useRef(false);
   pausedRef.current = paused;
 
-  useEffect(
-    () =>
-      liveFeed(
-        (type, data) => {
-          if (type === 'dropped') setDropped((d) => d + data.dropped);
-          if (type !== 'message') return;
-          dispatchEvent(new Event('aisbf:settled'));
-          if (pausedRef.current) setMissed((n) => n + 1);
-          else setRows((r) => [data, ...r].slice(0, MAX_ROWS));
-        },
-        setStatus,
-      ),
-    [],
-  );
+  // Events arrive in bursts under load: they are gathered here and drawn at most every RENDER_MS,
+  // so a busy gateway costs the tab a few renders a second, not one per request.
+  useEffect(() => {
+    let pending = [];
+    let missedNow = 0;
+    const draw = setInterval(() => {
+      if (missedNow) {
+        const n = missedNow;
+        missedNow = 0;
+        setMissed((m) => m + n);
+      }
+      if (!pending.length) return;
+      const batch = pending.reverse();
+      pending = [];
+      dispatchEvent(new Event('aisbf:settled'));
+      if (!document.hidden) setRows((r) => batch.concat(r).slice(0, MAX_ROWS));
+    }, RENDER_MS);
+    const stop = liveFeed(
+      (type, data) => {
+        if (type === 'dropped') setDropped((d) => d + data.dropped);
+        if (type !== 'message') return;
+        if (pausedRef.current) missedNow++;
+        else {
+          pending.push(data);
+          if (pending.length > MAX_ROWS) pending = pending.slice(-MAX_ROWS);
+        }
+      },
+      setStatus,
+    );
+    return () => {
+      clearInterval(draw);
+      stop();
+    };
+  }, []);
 
   const toggle = () => {
     if (paused) setMissed(0);
