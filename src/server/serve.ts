@@ -107,7 +107,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     videoJobs.start();
     if (worker) log.info({ pid: process.pid }, 'this worker runs the background jobs');
   }
-  batchRunner.start();
+  // Batches run where the background jobs do (one cluster worker); its runner lease also guards the database.
+  if (background) batchRunner.start();
 
   let closing: Promise<void> | undefined;
   return {

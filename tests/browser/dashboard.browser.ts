@@ -126,7 +126,8 @@ describe('the dashboard with auth off', () => {
     await mini.getByRole('button', { name: 'Start openai/gpt-4o-mini' }).click();
     await mini.locator('.badge', { hasText: 'healthy' }).waitFor();
 
-    // Pausing the live feed holds new rows back.
+    // Pausing the live feed holds new rows back (once the refused request above is drawn).
+    await page.locator('#live tbody tr', { hasText: 'model_stopped' }).waitFor();
     await page.getByRole('button', { name: 'Pause' }).click();
     const before = await page.locator('#live tbody tr').count();
     expect((await chat(aisbf.url, 'openai/gpt-4o')).status).toBe(200);
