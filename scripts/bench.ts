@@ -421,8 +421,13 @@ async function main(): Promise<void> {
   await benchIpc(add);
   // storage.redis (issue 18): two instances on one redis-server against one instance on its local store.
   const { benchRedis, benchRedisAdmit } = await import('./bench/redis-bench.js');
-  await benchRedisAdmit(add);
-  await benchRedis(add, { aisbfCommand: [NODE, [join(ROOT, 'bin/aisbf.js')]], mockBase, duration: DURATION });
+  try {
+    await benchRedisAdmit(add);
+    await benchRedis(add, { aisbfCommand: [NODE, [join(ROOT, 'bin/aisbf.js')]], mockBase, duration: DURATION });
+  } catch (err) {
+    // No redis-server on this machine: the other rows still count.
+    process.stderr.write(`  storage.redis rows not measured: ${(err as Error).message}\n`);
+  }
   // The stream guard's per-chunk cost (issue 21), in-process as well.
   const { benchStreamHop } = await import('./bench/stream-hop-bench.js');
   await benchStreamHop(add);
@@ -467,7 +472,7 @@ async function main(): Promise<void> {
       add(scenario, 'added p50 ms over direct (on)', median(d!.sample.lat), median(on!.sample.lat), 'Δ ≤ 0.30', median(on!.sample.lat) - median(d!.sample.lat) <= 0.3);
       add(scenario, 'added p99 ms over direct (on)', percentile(d!.sample.lat, 99), percentile(on!.sample.lat, 99), 'Δ ≤ 1.05', percentile(on!.sample.lat, 99) - percentile(d!.sample.lat, 99) <= 1.05);
     }
-    floorRatios(`${scenario}, everything on`, d!, on!, f!, 1.7);
+    floorRatios(scenario, d!, on!, f!, 1.7);
   }
   clearInterval(scraper);
 
