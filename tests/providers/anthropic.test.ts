@@ -11,6 +11,7 @@ import { useGateway } from '../helpers/fixture.js';
 import type { RecordedRequest } from '../fakes/fake-server.js';
 import type { ProviderFixture } from './provider-fixture.js';
 import { runProviderSuite } from './provider-suite.js';
+import { textPdf } from '../documents/make-documents.js';
 
 const KEY = 'sk-ant-suite-key-0123456789abcdef';
 const MODEL = 'claude-sonnet-4-5';
@@ -94,7 +95,7 @@ describe('Anthropic specifics', () => {
           endpoint: f.endpoint,
           api_key: KEY,
           models: [
-            { name: MODEL, capabilities: ['chat', 'vision', 'tools'] },
+            { name: MODEL, capabilities: ['chat', 'vision', 'tools', 'documents'] },
             { name: 'claude-structured', max_tokens: 1234, structured_outputs: true },
           ],
         },
@@ -367,7 +368,8 @@ describe('Anthropic specifics', () => {
 
   it('sends a PDF given as an OpenAI file part as a document block', async () => {
     gw.fake.enqueue({ type: 'reply', text: 'a one-page PDF' });
-    const pdf = Buffer.from('%PDF-1.4 fake').toString('base64');
+    // A real one-page PDF: aisbf counts a PDF's pages (and refuses corrupt ones) before any upstream call.
+    const pdf = (await textPdf(['one page'])).toString('base64');
     await gw.client.chat.completions.create({
       model: MODEL,
       messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf}` } }, { type: 'text', text: 'Summarise' }] }],

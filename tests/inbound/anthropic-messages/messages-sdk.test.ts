@@ -8,6 +8,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../../helpers/aisbf-server.js';
 import { anthropicUpstream, geminiUpstream, ollamaUpstream, openaiUpstream, type Upstream } from '../upstreams.js';
+import { textPdf } from '../../documents/make-documents.js';
 
 const openai = openaiUpstream();
 const anthropic = anthropicUpstream();
@@ -137,6 +138,8 @@ describe('Messages translation details', () => {
   it('passes images and PDF documents as content parts', async () => {
     openai.reply({ text: 'seen' });
     const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    // A real one-page PDF: aisbf counts a PDF's pages (and refuses corrupt ones) before any upstream call.
+    const pdf = (await textPdf(['spec'])).toString('base64');
     await client.messages.create({
       model: 'oai/gpt-4o-mini',
       max_tokens: 50,
@@ -145,7 +148,7 @@ describe('Messages translation details', () => {
           role: 'user',
           content: [
             { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
-            { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0xLjQK' }, title: 'spec.pdf' },
+            { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf }, title: 'spec.pdf' },
             { type: 'text', text: 'What is this?', cache_control: { type: 'ephemeral' } },
           ],
         },
@@ -153,7 +156,7 @@ describe('Messages translation details', () => {
     });
     const parts = (openai.requests().at(-1)!.body.messages as Array<{ content: Array<Record<string, unknown>> }>).at(-1)!.content;
     expect(parts[0]).toEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } });
-    expect(parts[1]).toEqual({ type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0xLjQK', filename: 'spec.pdf' } });
+    expect(parts[1]).toEqual({ type: 'file', file: { file_data: `data:application/pdf;base64,${pdf}`, filename: 'spec.pdf' } });
     expect(parts[2]).toEqual({ type: 'text', text: 'What is this?' });
   });
 
