@@ -271,7 +271,10 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
     const resolved = resolveRef(rt, call.target);
     run.target = resolved.name;
     run.ticket = await admitLimits(stages, meta, resolved.name);
-    const cacheable = cacheEligible(stages, meta, req);
+    // A stopped model answers nothing, not even from the cache: an operator stops a model to stop
+    // its answers (a rotation's cached answer stays, since the rotation itself is not stopped).
+    const stoppedDirect = resolved.target?.kind === 'provider' && !stages.modelGate.inactive && stages.modelGate.isStopped(resolved.name);
+    const cacheable = !stoppedDirect && cacheEligible(stages, meta, req);
     if (cacheable) {
       const hit = await cacheLookup(stages, meta, resolved.name, req);
       if (hit) return cachedAnswer(run, hit);

@@ -179,6 +179,22 @@ describe('response cache over HTTP (chat completions)', () => {
     expect(next).toEqual({ text: 'echo: walk away now', cache: null });
     expect(upstreamCalls('walk away now')).toBe(2);
   });
+
+  it('never answers a stopped model from the cache, and serves hits again once it is started', async () => {
+    const admin = (action: string) => fetch(`${aisbf.url}/admin/models/up/gpt-4o/${action}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+    await sdk(keyA).chat.completions.create({ model: 'up/gpt-4o', messages: msg('stopped later') });
+    expect((await admin('stop')).status).toBe(200);
+    try {
+      const err = (await sdk(keyA).chat.completions.create({ model: 'up/gpt-4o', messages: msg('stopped later') }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      expect(err.status).toBe(503);
+      expect(err.code).toBe('model_stopped');
+    } finally {
+      expect((await admin('start')).status).toBe(200);
+    }
+    const again = await sdk(keyA).chat.completions.create({ model: 'up/gpt-4o', messages: msg('stopped later') }).withResponse();
+    expect(again.response.headers.get('x-aisbf-cache')).toBe('hit');
+    expect(upstreamCalls('stopped later')).toBe(1);
+  });
 });
 
 describe('response cache on the Responses and Anthropic Messages routes', () => {
