@@ -11,7 +11,6 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { AppDeps, AppEnv } from '../../server/app-env.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { runRequest } from '../../pipeline/run-request.js';
-import { ClientGoneError } from '../../providers/deadline.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { candidatesFor } from '../../routing/target-candidates.js';
@@ -20,6 +19,7 @@ import { headerOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { parseJsonBody } from '../json-body.js';
+import { framesOfParts } from '../part-frames.js';
 import { servedHeaders } from '../served-headers.js';
 import { relayPassthrough } from '../passthrough-relay.js';
 import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
@@ -93,33 +93,10 @@ async function* messageFrames(writer: MessagesStreamWriter, pending: Promise<Cha
     yield writer.fail(e.type, e.message);
     return;
   }
-  const parts = stream.parts;
-  let outcome: { error?: unknown; aborted: boolean } = { aborted: true };
-  let usage;
-  try {
-    for (;;) {
-      let r: IteratorResult<import('../../providers/openai-types.js').ChatStreamPart>;
-      try {
-        r = await parts.next();
-      } catch (err) {
-        if (err instanceof ClientGoneError) return;
-        outcome = { error: err, aborted: false };
-        const e = toAnthropicError(err).body.error;
-        yield writer.fail(e.type, e.message);
-        return;
-      }
-      if (r.done) {
-        usage = stream.finalizeUsage(writer.upstreamUsage);
-        outcome = { aborted: false };
-        yield writer.end(usage);
-        return;
-      }
-      yield writer.push(r.value);
-    }
-  } finally {
-    stream.end({ usage, error: outcome.error, aborted: outcome.aborted });
-    if (outcome.aborted) await parts.return?.();
-  }
+  yield* framesOfParts(writer, stream, (err) => {
+    const e = toAnthropicError(err).body.error;
+    return writer.fail(e.type, e.message);
+  });
 }
 
 async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {

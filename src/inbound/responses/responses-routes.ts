@@ -13,8 +13,6 @@ import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { runRequest } from '../../pipeline/run-request.js';
 import type { Identity } from '../../pipeline/request-meta.js';
 import { ANONYMOUS } from '../../pipeline/request-meta.js';
-import { ClientGoneError } from '../../providers/deadline.js';
-import type { ChatStreamPart, Usage } from '../../providers/openai-types.js';
 import { HttpError } from '../../errors/http-error.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
@@ -25,6 +23,7 @@ import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { toErrorParts } from '../openai-chat/openai-chat-errors.js';
 import { parseJsonBody } from '../json-body.js';
+import { framesOfParts } from '../part-frames.js';
 import { relayPassthrough } from '../passthrough-relay.js';
 import { servedHeaders } from '../served-headers.js';
 import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
@@ -70,33 +69,13 @@ function json(body: unknown, headers: Record<string, string> = {}): Response {
 
 /** The Responses events of one stream; tells `onDone` the final response object however it ended. */
 async function* responseFrames(writer: ResponsesStreamWriter, stream: ChatStreamResult, onDone: (final: Record<string, unknown>) => void): AsyncGenerator<string> {
-  const parts = stream.parts;
-  let outcome: { error?: unknown; aborted: boolean } = { aborted: true };
-  let usage: Usage | undefined;
   try {
-    yield writer.start();
-    for (;;) {
-      let r: IteratorResult<ChatStreamPart>;
-      try {
-        r = await parts.next();
-      } catch (err) {
-        if (err instanceof ClientGoneError) return;
-        outcome = { error: err, aborted: false };
-        const e = toErrorParts(err).body.error;
-        yield writer.fail(e.code ?? e.type, e.message);
-        return;
-      }
-      if (r.done) {
-        usage = stream.finalizeUsage(writer.upstreamUsage);
-        outcome = { aborted: false };
-        yield writer.end(usage);
-        return;
-      }
-      yield writer.push(r.value);
-    }
+    const fail = (err: unknown) => {
+      const e = toErrorParts(err).body.error;
+      return writer.fail(e.code ?? e.type, e.message);
+    };
+    yield* framesOfParts(writer, stream, fail, writer.start());
   } finally {
-    stream.end({ usage, error: outcome.error, aborted: outcome.aborted });
-    if (outcome.aborted) await parts.return?.();
     if (writer.final) onDone(writer.final);
   }
 }
