@@ -6,6 +6,7 @@
  */
 import type { CallContext, PassthroughRequest, PassthroughResponse } from './provider-adapter.js';
 import { guardStream, withDeadline } from './deadline.js';
+import { errorPayload } from './error-payload.js';
 
 export interface PassthroughTarget {
   fetch: typeof fetch;
@@ -37,13 +38,7 @@ async function open(t: PassthroughTarget, req: PassthroughRequest, ctx: CallCont
     signal,
   });
   if (res.ok) return res;
-  const text = await res.text().catch(() => '');
-  let payload: unknown = text;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    // not JSON: the text is the message
-  }
+  const payload = await errorPayload(res);
   throw t.toError(res.status, payload, res.headers.get('retry-after'));
 }
 

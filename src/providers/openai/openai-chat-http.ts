@@ -8,6 +8,7 @@
 import { RawChunkPart, type ChatCompletion, type ChatCompletionChunk, type ChatStreamPart } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
 import { upstreamError } from './map-openai-error.js';
+import { errorPayload } from '../error-payload.js';
 
 export interface ChatTransport {
   fetch: typeof fetch;
@@ -24,13 +25,7 @@ async function post(t: ChatTransport, apiKey: string | undefined, body: unknown,
     signal,
   });
   if (res.ok) return res;
-  const text = await res.text().catch(() => '');
-  let payload: unknown = text;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    // not JSON: the text itself is the message
-  }
+  const payload = await errorPayload(res);
   throw upstreamError(provider, model, res.status, payload, res.headers.get('retry-after'), undefined, new URL(url).pathname);
 }
 
