@@ -8,7 +8,7 @@
  *
  * Bodies that are not a string or bytes (multipart FormData, streams) go to the global fetch.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 class LiteHeaders {
@@ -103,6 +103,18 @@ function plainHeaders(h: RequestInit['headers']): Record<string, string> {
   return { ...(h as Record<string, string>) };
 }
 
+/** Below node's default 5 s server keepAliveTimeout, the usual shortest upstream idle timeout. */
+export const FREE_SOCKET_TIMEOUT_MS = 4_000;
+
+/**
+ * A kept-alive socket the upstream closed while we were picking it up fails the first write with one
+ * of these. Before any response byte the upstream cannot have answered, so the request can be sent
+ * again on another socket (what node's docs advise for `request.reusedSocket`).
+ */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** Each failure destroys the stale socket; a few attempts cover several sockets gone stale at once. */
+const MAX_STALE_RETRIES = 3;
+
 export interface NodeHttpFetchOptions {
   /** Sockets kept per origin. */
   maxSockets?: number;
@@ -110,7 +122,13 @@ export interface NodeHttpFetchOptions {
 
 /** Builds a fetch with its own keep-alive agents (one per provider pool keeps their sockets apart). */
 export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): typeof fetch {
-  const agentOpts = { keepAlive: true, keepAliveMsecs: 1000, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+  // `timeout` caps how long a free socket idles before we close it. Without it node's agent keeps
+  // idle sockets forever and ignores the upstream's `Keep-Alive: timeout=N` hint (it only lowers a
+  // non-zero timeout), so a socket the upstream idle-closed gets reused and the call fails with
+  // ECONNRESET / "socket hang up". 4 s stays under node's default 5 s server keepAliveTimeout; a
+  // shorter hint still wins (the agent uses hint - 1 s). On an active request the socket timeout
+  // only emits 'timeout', which nothing here acts on: long or paced answers are not cut.
+  const agentOpts = { keepAlive: true, keepAliveMsecs: 1000, timeout: FREE_SOCKET_TIMEOUT_MS, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
   const httpAgent = new HttpAgent(agentOpts);
   const httpsAgent = new HttpsAgent(agentOpts);
 
@@ -126,34 +144,40 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): typeof fet
 
     return new Promise<Response>((resolve, reject) => {
       let res: IncomingMessage | undefined;
+      let req: ClientRequest;
       const onAbort = () => {
         const err = abortError(signal!);
         req.destroy(err);
         res?.destroy(err);
         reject(err);
       };
-      const req = (https ? httpsRequest : httpRequest)(
-        {
-          agent: https ? httpsAgent : httpAgent,
-          protocol: url.protocol,
-          hostname: url.hostname.replace(/^\[|\]$/g, ''),
-          port: url.port || undefined,
-          path: url.pathname + url.search,
-          method: init?.method ?? 'GET',
-          headers,
-        },
-        (incoming) => {
-          res = incoming;
-          if (signal) incoming.once('close', () => signal.removeEventListener('abort', onAbort));
-          resolve(new LiteResponse(incoming, url.href) as unknown as Response);
-        },
-      );
-      req.once('error', (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(Object.assign(new TypeError(`fetch failed: ${err.message}`), { cause: err }));
-      });
+      const send = (retriesLeft: number) => {
+        req = (https ? httpsRequest : httpRequest)(
+          {
+            agent: https ? httpsAgent : httpAgent,
+            protocol: url.protocol,
+            hostname: url.hostname.replace(/^\[|\]$/g, ''),
+            port: url.port || undefined,
+            path: url.pathname + url.search,
+            method: init?.method ?? 'GET',
+            headers,
+          },
+          (incoming) => {
+            res = incoming;
+            if (signal) incoming.once('close', () => signal.removeEventListener('abort', onAbort));
+            resolve(new LiteResponse(incoming, url.href) as unknown as Response);
+          },
+        );
+        const sent = req;
+        sent.once('error', (err: NodeJS.ErrnoException) => {
+          if (res === undefined && sent.reusedSocket && retriesLeft > 0 && !signal?.aborted && STALE_SOCKET_CODES.has(err.code ?? '')) return send(retriesLeft - 1);
+          signal?.removeEventListener('abort', onAbort);
+          reject(Object.assign(new TypeError(`fetch failed: ${err.message}`), { cause: err }));
+        });
+        sent.end(body ?? undefined);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
-      req.end(body ?? undefined);
+      send(MAX_STALE_RETRIES);
     });
   } as typeof fetch;
 }

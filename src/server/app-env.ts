@@ -39,6 +39,8 @@ export interface AppDeps {
    * batches): always on one process; on exactly one worker with `server.workers > 1`.
    */
   background?: boolean;
+  /** Aborted when the server starts closing: long responses (the dashboard's live feed) end then. */
+  closing?: AbortSignal;
   /** storage.redis: the shared store's state for /health (and its instance id for /admin/usage). */
   shared?: SharedStoreReport;
   /** Files uploaded to /v1/files, for chat `file_id` parts (jobs/uploaded-files.ts). */

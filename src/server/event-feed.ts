@@ -217,6 +217,19 @@ export class EventFeed {
     for (const s of this.streams) s.flush();
   }
 
+  /** Ends every open feed (the server is closing): a live feed must not hold shutdown for its grace period. */
+  endAll(): void {
+    for (const s of [...this.streams]) {
+      const controller = s.controller;
+      this.close(s);
+      try {
+        controller?.close();
+      } catch {
+        // already closed or cancelled
+      }
+    }
+  }
+
   private close(s: FeedStream): void {
     this.streams.delete(s);
     s.queue.length = 0;

@@ -73,7 +73,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const built = buildStages({ runtime: () => runtime, db, log, clock: opts.clock ?? Date.now, configDir: config.dir, version: VERSION, routing, env: opts.env, cluster: ipc, background });
   // storage.redis: listen once connected (or once the connect timeout passed: then on local state).
   await built.ready;
-  const deps: AppDeps = { runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages, identity: built.identity, accounting: built.accounting, shared: built.shared, background, files: uploadedFiles(db) };
+  const closingSignal = new AbortController();
+  const deps: AppDeps = { closing: closingSignal.signal, runtime: () => runtime, log, version: VERSION, startedAt: Date.now(), db, routing, videoJobs, stages: built.stages, identity: built.identity, accounting: built.accounting, shared: built.shared, background, files: uploadedFiles(db) };
   const app = createApp(deps);
   // Batches and /api/chat jobs: every process starts a runner, only the holder of the database's runner lease works.
   const batchRunner = new BatchRunner({ db, runtime: () => runtime, log, app, identity: built.identity, sole: !worker });
@@ -126,6 +127,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     close(graceMs = config.aisbf.server.shutdown_grace_seconds * 1000) {
       closing ??= new Promise<void>((resolve) => {
         draining = true;
+        closingSignal.abort();
         // Stops polling first: an in-flight poll no longer writes, so the database can close.
         void videoJobs.stop();
         // Lines in flight go back to pending (they run again after the restart).

@@ -13,6 +13,7 @@ import { incomingOf } from '../node-request.js';
 export function registerAdminEventRoutes(app: Hono<AppEnv>, deps: AppDeps): EventFeed | undefined {
   const acc = deps.accounting;
   const feed = acc ? new EventFeed((fn) => acc.stage.subscribe(fn)) : undefined;
+  if (feed) deps.closing?.addEventListener('abort', () => feed.endAll(), { once: true });
   app.get('/admin/events', (c) => {
     if (!feed) throw new HttpError(503, 'Accounting is not running in this server, so there is no live feed.', { code: 'accounting_unavailable' });
     const socket = incomingOf(c)?.socket;

@@ -112,3 +112,18 @@ describe('GET /admin/events with auth on', () => {
     }
   });
 });
+
+describe('closing the server with a dashboard open', () => {
+  it('ends the live feeds at once instead of holding shutdown for the grace period', async () => {
+    // A grace period far longer than the test's timeout: if the feed held the close, the test fails.
+    const own = await startAisbf({
+      providers: { alpha: { type: 'openai', endpoint: fake.baseURL, api_key: 'sk-alpha-secret-1234567890', models: [{ name: 'gpt-4o' }] } },
+      aisbf: { server: { shutdown_grace_seconds: 120 } },
+    });
+    const res = await fetch(`${own.url}/admin/events`);
+    const next = sseReader(res);
+    expect((await next()).event).toBe('hello');
+    await own.close();
+    await expect(next()).rejects.toThrow('stream ended');
+  }, 20_000);
+});
