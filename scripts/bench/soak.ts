@@ -65,7 +65,9 @@ function send(agent: Agent, port: number, kind: Kind): Promise<number | string> 
       res.on('error', () => done(res.statusCode ?? 0));
     });
     req.on('error', (err) => done((err as NodeJS.ErrnoException).code ?? 'error'));
-    req.setTimeout(15_000, () => req.destroy());
+    // A bare req.destroy() surfaces as ECONNRESET "socket hang up": our own timeout would be counted
+    // as a reset from aisbf. Name it, so a starved machine shows as timeouts, not resets.
+    req.setTimeout(15_000, () => req.destroy(Object.assign(new Error('no byte for 15 s'), { code: 'client timeout (15 s idle)' })));
     req.end(body);
   });
 }
@@ -97,7 +99,9 @@ async function main(): Promise<void> {
   try {
     await up(`${mockBase}/health`, mock);
     await up(`http://127.0.0.1:${port}/health`, aisbf);
-    const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+    // `timeout` makes the agent drop idle sockets, and honour aisbf's `Keep-Alive: timeout=N` hint
+    // (node ignores the hint without it): else a socket aisbf idle-closed can be reused as it closes.
+    const agent = new Agent({ keepAlive: true, maxSockets: 512, timeout: 30_000 });
     const counts = new Map<string, number>();
     const pending = new Set<Promise<void>>();
     const t0 = performance.now();
