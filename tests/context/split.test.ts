@@ -112,7 +112,9 @@ describe('splitting by max_request_tokens', () => {
   });
 
   it('ends a stream with the partial answer when a later piece breaks', async () => {
-    up.enqueue({ type: 'reply', text: 'first piece answer' }, { type: 'reset', afterChunks: 0 });
+    // The break comes after the answer's headers and first frame arrived: a reset before any byte on a
+    // reused socket is resent by the upstream client (a stale keep-alive socket), so it would not break.
+    up.enqueue({ type: 'reply', text: 'first piece answer' }, { type: 'reset', afterChunks: 0, chunkDelayMs: 20 });
     const stream = await client.chat.completions.create({ model: 'split', messages: messages as never, stream: true });
     let text = '';
     let finish: string | null = null;
