@@ -13,12 +13,30 @@ import { ClientGoneError } from '../providers/deadline.js';
 import type { PassthroughRequest, PassthroughResponse } from '../providers/provider-adapter.js';
 import type { Usage } from '../providers/openai-types.js';
 import type { Candidate } from '../routing/candidate.js';
-import type { Scope } from '../routing/resolve-target.js';
+import { resolveTarget, type Scope } from '../routing/resolve-target.js';
+import { candidatesFor } from '../routing/target-candidates.js';
 import { primeStream } from '../routing/run-with-fallback.js';
 import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
 import { servedHeaders } from './served-headers.js';
 import { SSE_HEADERS } from './sse-pump.js';
 import type { StreamUsageReader } from './sse-usage-tap.js';
+
+/**
+ * True when every candidate of the client's target takes the client's body as it is (`canPassThrough`),
+ * so the request is relayed instead of translated. Autoselect never passes through: its choice is made
+ * on the translated request. Any problem resolving answers false: the translated path reports it in full.
+ */
+export function passThroughTarget(deps: AppDeps, scope: Scope, model: string | undefined, canPassThrough: (c: Candidate) => boolean): boolean {
+  try {
+    const rt = deps.runtime();
+    const target = resolveTarget(rt, scope, model);
+    if (target.kind === 'autoselect') return false;
+    const cands = candidatesFor(rt, target);
+    return cands.length > 0 && cands.every(canPassThrough);
+  } catch {
+    return false;
+  }
+}
 
 export interface RelayOptions {
   route: string;

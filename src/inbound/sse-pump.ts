@@ -1,6 +1,6 @@
 /**
- * @module Writes a stream of ready-made SSE frame texts to the client, for the Responses and Messages
- * writers: straight onto node's socket (first frame uncorked, later frames of one tick in one write,
+ * @module Writes a stream of ready-made SSE frame texts to the client, for every SSE writer (chat,
+ * Responses, Messages): straight onto node's socket (first frame uncorked, later frames of one tick in one write,
  * back-pressure honoured) or as a web stream (app.request, browsers). An optional keep-alive frame
  * (Anthropic's `ping`) goes out whenever nothing was written for `keepAliveMs`: one timer per stream,
  * never one per chunk.
@@ -39,7 +39,8 @@ class KeepAlive {
     this.timer.unref?.();
   }
   touch(): void {
-    this.last = Date.now();
+    // No clock read per chunk when no keep-alive was asked for (chat streams).
+    if (this.timer) this.last = Date.now();
   }
   stop(): void {
     if (this.timer) clearInterval(this.timer);
@@ -68,6 +69,8 @@ export async function writeSse(res: ServerResponse, status: number, headers: Rec
       if (closed) break;
       if (text === '') continue;
       keepAlive.touch();
+      // The first frame (with the headers) leaves at once: time to first byte is what a chat UI
+      // feels. Later frames of the same tick share one write.
       if (first) first = false;
       else if (!corked) {
         corked = true;

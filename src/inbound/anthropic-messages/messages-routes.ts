@@ -13,7 +13,6 @@ import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { runRequest } from '../../pipeline/run-request.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
-import { candidatesFor } from '../../routing/target-candidates.js';
 import { countRequestTokens } from '../../tokens/count-tokens.js';
 import { headerOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
@@ -21,7 +20,7 @@ import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { parseJsonBody } from '../json-body.js';
 import { framesOfParts } from '../part-frames.js';
 import { servedHeaders } from '../served-headers.js';
-import { relayPassthrough } from '../passthrough-relay.js';
+import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
 import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
 import { countTokensSchema, messagesRequestSchema, parseOr400 } from './messages-api.js';
 import { anthropicErrorResponse, toAnthropicError } from './messages-errors.js';
@@ -37,19 +36,6 @@ const EARLY = Symbol('early');
 
 function canPassThrough(c: Candidate): boolean {
   return c.provider.type === 'anthropic' && typeof c.adapter.passthrough === 'function';
-}
-
-/** True when every candidate of the target takes Anthropic bodies as they are. */
-function passThroughTarget(deps: AppDeps, scope: Scope, model: string): boolean {
-  try {
-    const rt = deps.runtime();
-    const target = resolveTarget(rt, scope, model);
-    if (target.kind === 'autoselect') return false;
-    const cands = candidatesFor(rt, target);
-    return cands.length > 0 && cands.every(canPassThrough);
-  } catch {
-    return false; // the translated path reports the problem in full
-  }
 }
 
 function forwardedHeaders(c: Context<AppEnv>): Record<string, string> {
@@ -108,7 +94,7 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
     const body = parseOr400(messagesRequestSchema, raw, '');
     const model = body.model;
     // Pass-through targets get the body as it came: blocks we do not know are theirs to judge.
-    if (passThroughTarget(deps, scope, model)) return await relay(c, deps, scope, raw, 'anthropic-messages');
+    if (passThroughTarget(deps, scope, model, canPassThrough)) return await relay(c, deps, scope, raw, 'anthropic-messages');
     const parsed = translateMessagesRequest(body);
     if (parsed.notes.length) deps.log.info({ reqId: reqLog.id, dropped: parsed.notes }, 'messages: dropped what a non-Anthropic target cannot take');
 
@@ -167,7 +153,7 @@ async function handleCountTokens(c: Context<AppEnv>, deps: AppDeps, scope: Scope
     if (scope.base === 'id') resolveTarget(rt, scope, '*');
     const raw = await readBody(c, deps);
     const body = parseOr400(countTokensSchema, raw, '');
-    if (passThroughTarget(deps, scope, body.model)) return await relay(c, deps, scope, raw, 'anthropic-count-tokens');
+    if (passThroughTarget(deps, scope, body.model, canPassThrough)) return await relay(c, deps, scope, raw, 'anthropic-count-tokens');
     // Resolving the target is the check that the model exists; the count is ours.
     resolveTarget(rt, scope, body.model);
     const { chat } = translateMessagesRequest({ ...body, max_tokens: body.max_tokens ?? 1 });

@@ -11,6 +11,7 @@ import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '.
 import { ClientGoneError } from '../../providers/deadline.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { toErrorParts } from './openai-chat-errors.js';
+import { writeSse } from '../sse-pump.js';
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
@@ -172,46 +173,7 @@ export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): Read
  * timer, no waiting, just one syscall instead of one per frame.
  */
 export async function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta): Promise<void> {
-  const frames = chatStreamFrames(stream, meta);
-  let closed = false;
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    closed = true;
-    stream.cancel();
-  });
-  res.writeHead(200, headers);
-  let corked = false;
-  let first = true;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
-  try {
-    for await (const text of frames) {
-      if (closed) break;
-      // The first frame (with the headers) leaves at once: time to first byte is what a chat UI
-      // feels. Later frames of the same tick share one write.
-      if (first) first = false;
-      else if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
-      }
-      if (!res.write(text) && !closed) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
-    }
-  } finally {
-    if (!closed) res.end();
-  }
+  await writeSse(res, 200, headers, chatStreamFrames(stream, meta), { onClose: () => stream.cancel() });
 }
 
 /** A stream body made of a single ready-made text (AISBF reports sent as SSE). */

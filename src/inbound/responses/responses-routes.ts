@@ -16,7 +16,6 @@ import { ANONYMOUS } from '../../pipeline/request-meta.js';
 import { HttpError } from '../../errors/http-error.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
-import { candidatesFor } from '../../routing/target-candidates.js';
 import { ResponseStore } from '../../store/responses.js';
 import { headerOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
@@ -24,7 +23,7 @@ import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { toErrorParts } from '../openai-chat/openai-chat-errors.js';
 import { parseJsonBody } from '../json-body.js';
 import { framesOfParts } from '../part-frames.js';
-import { relayPassthrough } from '../passthrough-relay.js';
+import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
 import { servedHeaders } from '../served-headers.js';
 import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
 import { parseResponsesRequest } from './parse-responses-request.js';
@@ -32,8 +31,6 @@ import { finishedResponse } from './render-responses-response.js';
 import { newResponseId, responseShell, responseSnapshot, snapshotSerializer } from './response-object.js';
 import { ResponsesStreamWriter } from './responses-stream-writer.js';
 import { responsesStreamUsage, responsesUsageOfText } from './responses-usage.js';
-
-const DEFAULT_RETENTION_DAYS = 15;
 
 /** Who may read a stored response: the key, the user, or everyone without auth. */
 function ownerOf(identity: Identity | undefined): string {
@@ -45,18 +42,6 @@ function ownerOf(identity: Identity | undefined): string {
 
 function canPassThrough(c: Candidate): boolean {
   return c.provider.type === 'openai' && c.provider.responses_api === true && typeof c.adapter.passthrough === 'function';
-}
-
-function passThroughTarget(deps: AppDeps, scope: Scope, model: string | undefined): boolean {
-  try {
-    const rt = deps.runtime();
-    const target = resolveTarget(rt, scope, model);
-    if (target.kind === 'autoselect') return false;
-    const cands = candidatesFor(rt, target);
-    return cands.length > 0 && cands.every(canPassThrough);
-  } catch {
-    return false; // the translated path reports the problem in full
-  }
 }
 
 function notFound(id: string, param: string | null, code: string, what = 'Response'): HttpError {
@@ -82,7 +67,7 @@ async function* responseFrames(writer: ResponsesStreamWriter, stream: ChatStream
 
 export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const store = new ResponseStore(deps.db, {
-    retentionDays: () => (deps.runtime().config.aisbf.history as { retention_days?: number } | undefined)?.retention_days ?? DEFAULT_RETENTION_DAYS,
+    retentionDays: () => deps.runtime().config.aisbf.history.retention_days,
   });
 
   async function create(c: Context<AppEnv>, scope: Scope): Promise<Response> {
@@ -93,12 +78,11 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     const raw = parseJsonBody(await readBodyText(c, rt.config.aisbf.server.body_limit_mb * 1024 * 1024));
     const owner = ownerOf(meta.identity);
     const prevId = typeof raw.previous_response_id === 'string' ? raw.previous_response_id : undefined;
-    let history: Array<Record<string, unknown>> | undefined;
-    if (prevId !== undefined) {
-      history = store.history(prevId, owner);
-      if (!history && !passThroughTarget(deps, scope, raw.model as string | undefined)) throw notFound(prevId, 'previous_response_id', 'previous_response_not_found', 'Previous response');
-    }
-    if (!history && passThroughTarget(deps, scope, raw.model as string | undefined)) {
+    const history = prevId !== undefined ? store.history(prevId, owner) : undefined;
+    // A response id we don't hold may be the upstream's own: only a pass-through target can continue it.
+    const relay = !history && passThroughTarget(deps, scope, raw.model as string | undefined, canPassThrough);
+    if (prevId !== undefined && !history && !relay) throw notFound(prevId, 'previous_response_id', 'previous_response_not_found', 'Previous response');
+    if (relay) {
       return relayPassthrough(c, deps, {
         route: 'responses',
         scope,
