@@ -20,7 +20,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/
 import { createApiKey } from '../src/identity/api-keys.js';
 import { ApiKeyStore } from '../src/store/api-keys.js';
 import { UserStore } from '../src/store/users.js';
+import { freePort, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.DURATION ?? 4);
@@ -50,30 +50,6 @@ const BASE_NODE = process.env.BASE_NODE || NODE;
 const AISBF_BIN = join(process.env.AISBF_ROOT || ROOT, 'bin/aisbf.js');
 /** NODE_OPTIONS for the servers under test only (e.g. --max-semi-space-size=8), not the drivers. */
 const serverEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...(process.env.SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SERVER_NODE_OPTIONS } : {}), ...extra });
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-
-async function waitFor(url: string, child: ChildProcess, what: string): Promise<void> {
-  const until = Date.now() + 20_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not answer ${url} within 20 s`);
-}
 
 const PROMPT = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
 const chatBody = (model: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model, messages: PROMPT, ...extra });

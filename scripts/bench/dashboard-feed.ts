@@ -19,35 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { closedLoop, openLoop, type LoadTarget } from './load.js';
 import { cpuMs, rssMb } from './proc-stats.js';
+import { freePort, waitUp as waitFor } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SECONDS = Number(process.env.FEED_SECONDS ?? 120);
 const BASELINE = Number(process.env.BASE_SECONDS ?? 60);
 const RATE = Number(process.env.RATE ?? 150);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: process exited`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 /** Load in slices of `slice` seconds, sampling RSS after each. */
 async function phase(name: string, pid: number, t: LoadTarget, seconds: number, slice = 10) {

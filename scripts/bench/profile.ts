@@ -6,9 +6,8 @@
  * where its CPU went after the warm-up: by package and by function (self time). The .cpuprofile
  * stays in PROF_DIR (default /tmp/aisbf-prof) for Chrome DevTools. HEAP=1 adds --heap-prof.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { createApiKey } from '../../src/identity/api-keys.js';
 import { ApiKeyStore } from '../../src/store/api-keys.js';
 import { UserStore } from '../../src/store/users.js';
+import { freePort, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = process.argv[2] === 'on' ? 'on' : 'off';
@@ -25,25 +25,6 @@ const stream = process.argv[3] === 'stream';
 const SECONDS = Number(process.env.SECONDS ?? 8);
 const PROF_DIR = process.env.PROF_DIR ?? '/tmp/aisbf-prof';
 const NODE = process.env.NODE_BIN || process.execPath;
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-
-async function up(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: exited ${child.exitCode}`);
-    if ((await fetch(url).catch(() => undefined))?.ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 /** Self time by key over the samples after `skipUs`. */
 function summarize(file: string, skipUs: number, key: (f: { functionName: string; url: string; lineNumber: number }) => string, top: number): string[] {

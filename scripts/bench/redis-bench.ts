@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { createApiKey } from '../../src/identity/api-keys.js';
 import { ApiKeyStore } from '../../src/store/api-keys.js';
 import { UserStore } from '../../src/store/users.js';
 import { startTestRedis } from '../../tests/store/redis/redis-server.js';
+import { freePort, waitUp as waitFor } from './spawned.js';
 
 type Add = (scenario: string, metric: string, before: number | undefined, after: number, target?: string, pass?: boolean) => void;
 
@@ -29,31 +29,6 @@ export interface RedisBenchContext {
 }
 
 const KEY = 'sk-aisbf-bench-redis-shared-key-000000000';
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-
-async function waitFor(url: string, child: ChildProcess, what: string, check: (body: any) => boolean = () => true): Promise<void> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    try {
-      const r = await fetch(url);
-      if (r.ok && check(await r.json())) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not answer ${url} within 30 s`);
-}
 
 /** Starts one aisbf on its own config dir; `redisUrl` set: storage.redis. */
 async function startInstance(ctx: RedisBenchContext, redisUrl: string | undefined, children: ChildProcess[], dirs: string[]): Promise<{ origin: string; pid: number }> {

@@ -6,39 +6,20 @@
  * After a warm-up (60 s, or a tenth of the run) and at the end it forces a full GC in aisbf (a bench-only
  * preload, gc-on-signal.mjs, with --expose-gc) and compares the RSS: target flat, ≤ +10%.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rssMb } from './proc-stats.js';
+import { freePort, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RATE = Number(process.env.RATE ?? 200);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
 const WARM = Math.min(60, Math.max(5, SECONDS / 10));
 const NODE = process.env.NODE_BIN || process.execPath;
-
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-
-async function up(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: exited ${child.exitCode}`);
-    if ((await fetch(url).catch(() => undefined))?.ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
 
 type Kind = 'chat' | 'stream' | 'aborted stream' | 'bad json' | 'unknown model' | 'upstream 404';
 /** The mix, in twentieths: 10 chat, 5 streams, 2 aborted streams, 1 of each error. */
