@@ -4,33 +4,12 @@
  * remembered in memory — tied to the stored hash, so a key changed or a profile deleted from the CLI
  * takes effect on the next request.
  */
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-
-const N = 16384;
-const R = 8;
-const P = 1;
-const LEN = 32;
-
-function scryptAsync(key: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(key, salt, LEN, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (err, out) => (err ? reject(err) : resolve(out)));
-  });
-}
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { scryptHash, scryptVerify } from '../identity/passwords.js';
 
 /** `scrypt$N$r$p$<salt b64>$<hash b64>` */
-export async function hashAuthKey(key: string): Promise<string> {
-  const salt = randomBytes(16);
-  const hash = await scryptAsync(key, salt, N, R, P);
-  return ['scrypt', N, R, P, salt.toString('base64'), hash.toString('base64')].join('$');
-}
-
-export async function verifyAuthKey(key: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = await scryptAsync(key, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
+export const hashAuthKey = scryptHash;
+export const verifyAuthKey = scryptVerify;
 
 /** Remembers (stored hash, key) pairs that verified, as a keyed digest — never the key itself. */
 export class AuthKeyVerifier {

@@ -18,21 +18,31 @@ function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: nu
   });
 }
 
-export async function hashPassword(password: string): Promise<string> {
+/** A salted scrypt hash of a secret: `scrypt$N$r$p$<salt b64>$<hash b64>` (user passwords, glasses profile keys). */
+export async function scryptHash(secret: string): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scryptAsync(password, salt, N, R, P);
+  const hash = await scryptAsync(secret, salt, N, R, P);
   return ['scrypt', N, R, P, salt.toString('base64'), hash.toString('base64')].join('$');
 }
+
+/** Whether `secret` matches a `scryptHash` result, compared in constant time. */
+export async function scryptVerify(secret: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, salt, hash] = stored.split('$');
+  if (alg !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const actual = await scryptAsync(secret, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export const hashPassword = scryptHash;
 
 /** A hash no password matches: unknown users cost the same scrypt as known ones (no timing oracle). */
 const DUMMY = `scrypt$${N}$${R}$${P}$${randomBytes(16).toString('base64')}$${randomBytes(LEN).toString('base64')}`;
 
 export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = (stored ?? DUMMY).split('$');
-  if (alg !== 'scrypt' || !salt || !hash || password.length > MAX_PASSWORD_LENGTH) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), Number(n), Number(r), Number(p));
-  return stored !== undefined && actual.length === expected.length && timingSafeEqual(actual, expected);
+  if (password.length > MAX_PASSWORD_LENGTH) return false;
+  const ok = await scryptVerify(password, stored ?? DUMMY);
+  return stored !== undefined && ok;
 }
 
 /** Why a new password is refused, or undefined when it is fine. */
