@@ -47,6 +47,32 @@ describe('unknown config keys are errors with the closest known key', () => {
     expect(problems).toContain('autoselect.json: a.availble_models: unknown key "availble_models"; did you mean "available_models"?');
   });
 
+  it('checks the sections this round added: queue, cache, batches, storage.redis, a model\'s queue limits', () => {
+    const dir = makeConfigDir({
+      aisbf: {
+        queue: { max_concurent: 4 },
+        cache: { ttl_second: 60 },
+        batches: { max_concurrent_line: 2 },
+        storage: { redis: { ulr: 'redis://127.0.0.1:6379' } },
+      },
+      providers: { p: { type: 'openai', endpoint: 'http://127.0.0.1:9/v1', models: [{ name: 'm', max_waitng: 3 }] } },
+    });
+    const problems = problemsOf(() => loadConfig({ dir, env: {} }));
+    expect(problems).toContain('aisbf.json: queue.max_concurent: unknown key "max_concurent"; did you mean "max_concurrent"?');
+    expect(problems).toContain('aisbf.json: cache.ttl_second: unknown key "ttl_second"; did you mean "ttl_seconds"?');
+    expect(problems).toContain('aisbf.json: batches.max_concurrent_line: unknown key "max_concurrent_line"; did you mean "max_concurrent_lines"?');
+    expect(problems).toContain('aisbf.json: storage.redis.ulr: unknown key "ulr"; did you mean "url"?');
+    expect(problems).toContain('providers.json: providers.p.models[0].max_waitng: unknown key "max_waitng"; did you mean "max_waiting"?');
+  });
+
+  it('refuses out-of-range values in those sections, naming the field', () => {
+    const dir = makeConfigDir({ aisbf: { queue: { max_concurrent: 0, timeout_seconds: -1 }, cache: { max_mb: -5 } } });
+    const problems = problemsOf(() => loadConfig({ dir, env: {} })).join('\n');
+    expect(problems).toContain('queue.max_concurrent');
+    expect(problems).toContain('queue.timeout_seconds');
+    expect(problems).toContain('cache.max_mb');
+  });
+
   it('lists the known keys when nothing is close', () => {
     const dir = makeConfigDir({ aisbf: { defaults: { colour: 'blue' } } });
     expect(problemsOf(() => loadConfig({ dir, env: {} }))).toContain('aisbf.json: defaults.colour: unknown key "colour"; known keys here: timeout_seconds');
