@@ -2,7 +2,8 @@
  * @module The batch rows of `npm run bench`: 10,000 small chat lines as one OpenAI batch against the
  * mock upstream, in lines per second, next to the same mock called directly with the same number of
  * requests in flight (the runner's `batches.max_concurrent_lines`); and the daemon's RSS before, at its
- * peak and after (lines are streamed from the file: it should stay flat).
+ * peak and after, and its peak in the first half of the lines against the second (lines are
+ * streamed from the file: it should stay flat).
  */
 import { cpuMs, rssMb } from './proc-stats.js';
 
@@ -39,13 +40,20 @@ export async function benchBatch(o: { origin: string; pid: number; mockBase: str
   if (!up.ok) throw new Error(`upload answered ${up.status}: ${await up.text()}`);
   const file = (await up.json()) as { id: string };
   let peak = rssMb(o.pid);
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(o.pid))), 100);
+  // Flat means the second half of the lines needs no more memory than the first.
+  const halves = [0, 0];
+  let counts = { completed: 0, failed: 0 };
+  const sampler = setInterval(() => {
+    const rss = rssMb(o.pid);
+    peak = Math.max(peak, rss);
+    const half = counts.completed + counts.failed < o.lines / 2 ? 0 : 1;
+    halves[half] = Math.max(halves[half]!, rss);
+  }, 100);
   const started = performance.now();
   const cpu0 = cpuMs(o.pid);
   const created = await fetch(`${o.origin}/v1/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' }) });
   const batch = (await created.json()) as { id: string };
   let status = '';
-  let counts = { completed: 0, failed: 0 };
   try {
     while (!['completed', 'failed', 'cancelled'].includes(status)) {
       await new Promise((r) => setTimeout(r, 100));
@@ -65,4 +73,5 @@ export async function benchBatch(o: { origin: string; pid: number; mockBase: str
   o.add(scenario, 'aisbf CPU ms per line (validation, pipeline, commit, results)', undefined, cpuPerLine);
   o.add(scenario, 'aisbf RSS MB before → after (direct column: before)', rssBefore, rssMb(o.pid));
   o.add(scenario, 'aisbf peak RSS MB while running', undefined, peak);
+  o.add(scenario, 'aisbf peak RSS MB, first half of the lines → second half (direct column: first)', halves[0], halves[1]);
 }

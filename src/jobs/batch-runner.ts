@@ -1,9 +1,9 @@
 /**
  * @module The batch runner: validates new batches, runs their lines (and /api/chat jobs) a bounded
  * number at a time, and writes the output and error files. Each line is the request its client would
- * have sent, replayed through aisbf's own route for the endpoint (so it takes runRequest's stages:
- * identity, limits, admission at `low` priority, cache, plan, attempts, accounting) as the batch's
- * creator. A line's outcome is committed (store/batch-lines.ts) before anything reports it; a crash
+ * have sent, called in process through aisbf's own route for the endpoint (server/in-process-call.ts),
+ * so it takes runRequest's stages (identity, limits, admission at `low` priority, cache, plan,
+ * attempts, accounting) as the batch's creator. A line's outcome is committed (store/batch-lines.ts) before anything reports it; a crash
  * leaves running lines to run again and finished ones never.
  *
  * One runner per database: every process may start one, but only the holder of the database's
@@ -13,14 +13,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
+import { callInProcess, type InProcessAnswer } from '../server/in-process-call.js';
 import { HttpError } from '../errors/http-error.js';
 import type { Logger } from 'pino';
 import type { AppEnv } from '../server/app-env.js';
 import type { Identity } from '../pipeline/request-meta.js';
 import type { Runtime } from '../runtime.js';
 import type { Db } from '../store/db.js';
-import type { ClaimedLine, LineOutcome } from '../store/batch-lines.js';
+import type { ClaimedLine, LineOutcome, LineRef } from '../store/batch-lines.js';
 import type { BatchRow, BatchStatus } from '../store/batch-store.js';
 import { filesDir, jobStores, type JobStores } from './jobs-stores.js';
 import { openForLines, readLineAt } from './read-lines.js';
@@ -68,6 +69,24 @@ interface InFlight {
   ctl: AbortController;
 }
 
+/** A claimed line waiting for a free slot; batch lines read their text from one read of their chunk. */
+interface ReadyLine extends ClaimedLine {
+  chunk?: { from: number; bytes: Promise<Buffer> };
+}
+
+/**
+ * Lines are claimed ahead of the free slots, in one transaction, but only as many as the runner gets
+ * through in this long at its current pace (a newly created high-priority batch waits at most about
+ * this long behind the lines already claimed), and never more than CLAIM_MAX.
+ */
+const CLAIM_AHEAD_MS = 50;
+const CLAIM_MAX = 128;
+/** One read of the input file serves a chunk of claimed lines up to this many bytes. */
+const CHUNK_READ_MAX = 8 * 1024 * 1024;
+/** Finished lines commit together: after this long, or at this many. */
+const COMMIT_EVERY_MS = 10;
+const COMMIT_MAX = 256;
+
 const INSERT_CHUNK = 1000;
 const RESULT_PAGE = 1000;
 const CLEANUP_EVERY_MS = 3_600_000;
@@ -98,8 +117,17 @@ export class BatchRunner {
   /** This runner's lease owner id. */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly stores: JobStores;
-  private readonly inner: Hono<AppEnv>;
   private readonly inFlight = new Map<string, InFlight>();
+  /** Claimed (leased to this runner), not started yet. */
+  private ready: ReadyLine[] = [];
+  /** Finished lines whose outcomes are committed together on the next turn of the event loop. */
+  private done: Array<{ line: ClaimedLine; outcome: LineOutcome }> = [];
+  private commitTimer: NodeJS.Timeout | undefined;
+  /** Moving average of a line's time, for how far ahead to claim. */
+  private lineMs = 1000;
+  /** Output line ids: this runner's random prefix and a counter (one randomBytes per process, not per line). */
+  private readonly reqIdPrefix = randomBytes(6).toString('hex');
+  private reqIdSeq = 0;
   private readonly contexts = new Map<string, LineContext>();
   private readonly pollMs: number;
   private readonly leaseMs: number;
@@ -116,16 +144,6 @@ export class BatchRunner {
     this.stores = jobStores(opts.db);
     this.pollMs = opts.pollMs ?? 250;
     this.leaseMs = opts.leaseMs ?? 60_000;
-    // The creator's identity rides on the line's context: the identity middleware then takes it as
-    // already resolved, so the line runs with the creator's scope, limits and budget.
-    const inner = new Hono<AppEnv>();
-    inner.use('*', async function batchLineIdentity(c, next) {
-      const id = (c.env as { batchIdentity?: Identity } | undefined)?.batchIdentity;
-      if (id) c.set('identity', id);
-      await next();
-    });
-    inner.route('/', opts.app);
-    this.inner = inner;
   }
 
   /** Starts working (once it holds the runner lease). */
@@ -155,6 +173,8 @@ export class BatchRunner {
     this.timer = undefined;
     for (const f of this.inFlight.values()) f.ctl.abort();
     if (this.inFlight.size) await new Promise<void>((resolve) => this.idle.push(resolve));
+    this.commit();
+    this.giveBack(() => true);
     for (const id of [...this.contexts.keys()]) this.forget(id);
     if (this.holding) this.stores.batches.releaseRunner(this.owner);
     this.holding = false;
@@ -190,29 +210,108 @@ export class BatchRunner {
     }
   }
 
-  /** Claims as many lines as there are free slots (batches.max_concurrent_lines). */
+  /** Starts lines while slots are free (batches.max_concurrent_lines), claiming more when none is ready. */
   private fill(): void {
     if (!this.started || !this.holding) return;
-    const free = this.opts.runtime().config.aisbf.batches.max_concurrent_lines - this.inFlight.size;
-    if (free <= 0) return;
-    for (const line of this.stores.batches.leases.claim(this.owner, free, this.leaseMs)) this.launch(line);
+    const max = this.opts.runtime().config.aisbf.batches.max_concurrent_lines;
+    while (this.inFlight.size < max) {
+      if (this.ready.length === 0 && !this.claim(max - this.inFlight.size, max)) return;
+      this.launch(this.ready.shift()!);
+    }
   }
 
-  private launch(line: ClaimedLine): void {
+  /** Claims at least `free` lines, more when lines are quick (CLAIM_AHEAD_MS); false when there is no work. */
+  private claim(free: number, max: number): boolean {
+    const want = Math.max(free, Math.min(CLAIM_MAX, Math.ceil((max * CLAIM_AHEAD_MS) / this.lineMs)));
+    const lines: ReadyLine[] = this.stores.batches.leases.claim(this.owner, want, this.leaseMs);
+    if (lines.length === 0) return false;
+    // Claimed lines come in line order, i.e. in file order: lines that sit together are read together.
+    for (let i = 0; i < lines.length; ) {
+      const first = lines[i]!;
+      let j = i + 1;
+      if (first.body === null)
+        while (j < lines.length && lines[j]!.batchId === first.batchId && lines[j]!.body === null && lines[j]!.offset + lines[j]!.length - first.offset <= CHUNK_READ_MAX && lines[j]!.offset >= first.offset) j++;
+      if (j - i > 1) {
+        const last = lines[j - 1]!;
+        const chunk = { from: first.offset, bytes: this.readRange(first.batchId, first.offset, last.offset + last.length - first.offset) };
+        // A failed read is seen (and reported) by each line; no unhandled rejection meanwhile.
+        chunk.bytes.catch(() => undefined);
+        for (let k = i; k < j; k++) lines[k]!.chunk = chunk;
+      }
+      i = j;
+    }
+    this.ready.push(...lines);
+    return true;
+  }
+
+  private async readRange(batchId: string, offset: number, length: number): Promise<Buffer> {
+    const ctx = this.contextOf(batchId);
+    if (!ctx?.inputPath) throw new Error('no input file');
+    ctx.input ??= openForLines(ctx.inputPath);
+    const buf = Buffer.allocUnsafe(length);
+    const { bytesRead } = await (await ctx.input).read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead);
+  }
+
+  /** Gives claimed lines that have not started back to the queue (shutdown, a cancelled batch). */
+  private giveBack(which: (l: ReadyLine) => boolean): void {
+    const back = this.ready.filter(which);
+    if (back.length === 0) return;
+    this.ready = this.ready.filter((l) => !which(l));
+    this.stores.batches.leases.release(
+      this.owner,
+      back.map((line) => ({ line, attempts: line.attempts })),
+    );
+  }
+
+  private launch(line: ReadyLine): void {
     const f: InFlight = { line, ctl: new AbortController() };
     const key = lineKey(line);
     this.inFlight.set(key, f);
+    const t0 = performance.now();
     this.runLine(line, f.ctl.signal)
       .catch((err: unknown) => this.opts.log.error({ batch: line.batchId, line: line.lineNo, err: { message: (err as Error).message } }, 'batch line failed in aisbf'))
       .finally(() => {
         this.inFlight.delete(key);
+        this.lineMs += (performance.now() - t0 - this.lineMs) / 8;
         if (this.inFlight.size === 0) for (const r of this.idle.splice(0)) r();
-        if (!this.started) return;
-        this.fill();
-        // The last line of a batch: finalize now rather than at the next poll.
-        const b = this.stores.batches.get(line.batchId);
-        if (b && b.completed + b.failed >= b.total) this.schedule(0);
+        if (this.started) this.fill();
       });
+  }
+
+  /**
+   * Queues a finished line's outcome; the lines that finish within COMMIT_EVERY_MS commit together
+   * (one transaction instead of one per line). A crash before the commit runs those lines again,
+   * as it would a line still waiting for its answer: nothing has reported them yet.
+   */
+  private finish(line: ClaimedLine, outcome: LineOutcome): void {
+    this.done.push({ line, outcome });
+    if (this.done.length >= COMMIT_MAX) return this.commit();
+    if (this.commitTimer) return;
+    this.commitTimer = setTimeout(() => this.commit(), COMMIT_EVERY_MS);
+  }
+
+  /** Commits the finished lines (nothing reports a line before this); a batch whose last line it was is finalized now. */
+  private commit(): void {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    const done = this.done;
+    if (done.length === 0) return;
+    this.done = [];
+    let lost: LineRef[];
+    try {
+      lost = this.stores.batches.leases.complete(this.owner, done);
+    } catch (err) {
+      // Not committed: the lines stay running under our lease and run again after it lapses.
+      this.opts.log.error({ lines: done.length, err: { message: (err as Error).message } }, 'committing finished batch lines failed; they will run again');
+      return;
+    }
+    for (const l of lost) this.opts.log.warn({ batch: l.batchId, line: l.lineNo }, 'batch line lease lost before its result was committed; it runs again elsewhere');
+    const touched = new Set(done.map((d) => d.line.batchId));
+    for (const id of touched) {
+      const b = this.stores.batches.get(id);
+      if (b && b.completed + b.failed >= b.total) this.schedule(0);
+    }
   }
 
   /** Drops a batch's context and closes its input file. */
@@ -234,14 +333,17 @@ export class BatchRunner {
     return ctx;
   }
 
-  private async runLine(line: ClaimedLine, signal: AbortSignal): Promise<void> {
-    const { leases } = this.stores.batches;
+  private async runLine(line: ReadyLine, signal: AbortSignal): Promise<void> {
     const ctx = this.contextOf(line.batchId);
     let outcome: LineOutcome | undefined;
     let text: string | undefined;
     try {
       if (line.body !== null) text = line.body;
-      else if (ctx?.inputPath) {
+      else if (line.chunk) {
+        const at = line.offset - line.chunk.from;
+        const bytes = await line.chunk.bytes;
+        if (at + line.length <= bytes.length) text = bytes.toString('utf8', at, at + line.length);
+      } else if (ctx?.inputPath) {
         ctx.input ??= openForLines(ctx.inputPath);
         text = await readLineAt(await ctx.input, line.offset, line.length);
       }
@@ -268,10 +370,15 @@ export class BatchRunner {
       }
     }
     if (!outcome) {
-      leases.release(this.owner, line, line.attempts);
+      this.stores.batches.leases.release(this.owner, [{ line, attempts: line.attempts }]);
       return;
     }
-    if (!leases.complete(this.owner, line, outcome)) this.opts.log.warn({ batch: line.batchId, line: line.lineNo }, 'batch line lease lost before its result was committed; it runs again elsewhere');
+    this.finish(line, outcome);
+  }
+
+  /** An output line's id: OpenAI's `batch_req_` and a unique suffix. */
+  private reqId(): string {
+    return `batch_req_${this.reqIdPrefix}${(this.reqIdSeq++).toString(16).padStart(12, '0')}`;
   }
 
   /** A line's attempts: provider failures (429, 5xx) are retried up to batches.max_attempts; client errors never. */
@@ -286,30 +393,27 @@ export class BatchRunner {
     if (who.error) {
       const e = who.error;
       const body = { error: { message: e.message, type: e.options.type ?? 'authentication_error', param: null, code: e.options.code ?? null } };
-      return { ok: false, statusCode: e.status, attempts: attempts + 1, result: JSON.stringify({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.customId, response: { status_code: e.status, request_id: requestId, body }, error: null }) };
+      return { ok: false, statusCode: e.status, attempts: attempts + 1, result: JSON.stringify({ id: this.reqId(), custom_id: line.customId, response: { status_code: e.status, request_id: requestId, body }, error: null }) };
     }
     for (;;) {
       attempts++;
-      let res: Response;
+      let res: InProcessAnswer;
       try {
-        res = await this.inner.fetch(
-          new Request(`http://batch.aisbf${batch.base}${batch.endpoint.slice(3)}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-priority': batch.priority, 'x-client-id': batch.client_id, 'x-request-id': requestId },
-            body: payload,
-            signal,
-          }),
-          { batchIdentity: who.identity },
-        );
+        res = await callInProcess(this.opts.app, {
+          path: `${batch.base}${batch.endpoint.slice(3)}`,
+          headers: { 'content-type': 'application/json', 'x-priority': batch.priority, 'x-client-id': batch.client_id, 'x-request-id': requestId },
+          bodyText: payload,
+          signal,
+          ...(who.identity ? { identity: who.identity } : {}),
+        });
       } catch (err) {
         if (signal.aborted) return undefined;
         return this.failure(line, attempts, 'internal_error', `aisbf could not run this line: ${(err as Error).message}`);
       }
-      const text = await res.text().catch(() => '');
       if (signal.aborted) return undefined;
-      let json: unknown = text;
+      let json: unknown = res.text;
       try {
-        json = JSON.parse(text);
+        json = JSON.parse(res.text);
       } catch {
         // not JSON: kept as text
       }
@@ -318,7 +422,7 @@ export class BatchRunner {
       // Our own faults (internal_error) are not the provider's: no retry for them either.
       const retryable = !ok && (res.status === 429 || res.status >= 500) && code !== 'internal_error';
       if (retryable && attempts < max) {
-        const after = Number(res.headers.get('retry-after'));
+        const after = Number(res.header('retry-after'));
         await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, MAX_BACKOFF_MS) : Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS), signal);
         if (signal.aborted) return undefined;
         continue;
@@ -328,9 +432,9 @@ export class BatchRunner {
         statusCode: res.status,
         attempts,
         result: JSON.stringify({
-          id: `batch_req_${randomBytes(12).toString('hex')}`,
+          id: this.reqId(),
           custom_id: line.customId,
-          response: { status_code: res.status, request_id: res.headers.get('x-request-id') ?? requestId, body: json },
+          response: { status_code: res.status, request_id: res.header('x-request-id') ?? requestId, body: json },
           error: null,
         }),
       };
@@ -358,7 +462,7 @@ export class BatchRunner {
       ok: false,
       statusCode: 0,
       attempts,
-      result: JSON.stringify({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.customId, response: null, error: { code, message } }),
+      result: JSON.stringify({ id: this.reqId(), custom_id: line.customId, response: null, error: { code, message } }),
     };
   }
 
@@ -402,6 +506,7 @@ export class BatchRunner {
 
   /** A cancelled batch: stop its lines here; when none runs, write what finished and mark it cancelled. */
   private async windDown(b: BatchRow): Promise<void> {
+    this.giveBack((l) => l.batchId === b.id);
     let running = 0;
     for (const f of this.inFlight.values())
       if (f.line.batchId === b.id) {
@@ -485,9 +590,13 @@ export class BatchRunner {
   /** Keeps the leases of the lines in flight; a line whose lease went elsewhere stops here. */
   private renew(now: number): void {
     this.lastRenew = now;
-    if (this.inFlight.size === 0) return;
-    const lost = this.stores.batches.leases.renew(this.owner, [...this.inFlight.values()].map((f) => f.line), this.leaseMs, now);
+    if (this.inFlight.size === 0 && this.ready.length === 0) return;
+    const lost = this.stores.batches.leases.renew(this.owner, [...[...this.inFlight.values()].map((f) => f.line), ...this.ready], this.leaseMs, now);
     for (const l of lost) this.inFlight.get(lineKey(l))?.ctl.abort();
+    if (lost.length) {
+      const gone = new Set(lost.map(lineKey));
+      this.ready = this.ready.filter((l) => !gone.has(lineKey(l)));
+    }
   }
 
   /** /api/chat jobs older than history.retention_days go. */

@@ -13,6 +13,7 @@ import { ProviderError } from '../providers/provider-error.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { RequestLog } from './request-log.js';
 import { headerOf } from './node-request.js';
+import { inProcessOf } from './in-process-call.js';
 import { plainSibling, redactText } from '../log.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerChatRoutes } from './routes/chat.js';
@@ -54,8 +55,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // turn every response into a full WHATWG Response and lose @hono/node-server's fast path.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing) outgoing.setHeader('x-request-id', id);
+    // An in-process call (a batch line) arrives as its caller, and chose its own request id.
+    const inProcess = inProcessOf(c);
+    if (inProcess?.identity) c.set('identity', inProcess.identity);
     await next();
-    if (!outgoing) c.res.headers.set('x-request-id', id);
+    if (!outgoing && !inProcess) c.res.headers.set('x-request-id', id);
     if (!reqLog.deferred) reqLog.finish(c.res.status);
   });
 

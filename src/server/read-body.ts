@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { HttpError } from './errors.js';
 import { incomingOf } from './node-request.js';
+import { inProcessOf } from './in-process-call.js';
 
 export function tooLarge(limit: number): HttpError {
   return new HttpError(413, `Request body is larger than the limit of ${formatBytes(limit)} (server.body_limit_mb in aisbf.json).`, { code: 'request_too_large' });
@@ -74,6 +75,8 @@ export async function readRequestBytes(req: Request, limit: number, refuse: (lim
 }
 
 export function readBodyText(c: Context, limit: number): Promise<string> {
+  const inProcess = inProcessOf(c);
+  if (inProcess) return Buffer.byteLength(inProcess.inProcess.bodyText) > limit ? Promise.reject(tooLarge(limit)) : Promise.resolve(inProcess.inProcess.bodyText);
   const incoming = incomingOf(c);
   return incoming && !incoming.readableEnded ? readIncoming(incoming, limit) : readRequestBytes(c.req.raw, limit).then((b) => b.toString('utf8'));
 }

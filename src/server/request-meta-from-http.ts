@@ -4,6 +4,7 @@
  * and the validated X-Client-ID / X-Priority (CONTRACTS §7.2 item 24). Nothing but the meta object
  * is allocated; header reads go to node's already-parsed headers.
  */
+import { inProcessOf } from './in-process-call.js';
 import type { Context } from 'hono';
 import { HttpError } from '../errors/http-error.js';
 import { ANONYMOUS, type Priority, type RequestMeta } from '../pipeline/request-meta.js';
@@ -47,7 +48,9 @@ export function requestMetaFromHttp(c: Context<AppEnv>, rt: Runtime, route: stri
     identity: identity ?? ANONYMOUS,
     credentials: identity ? undefined : credentialsFrom(c),
     keys: clientKeys(c, rt),
-    signal: c.req.raw.signal,
+    // An in-process call's own signal: given to the Request instead, undici would keep it (and its
+    // listeners) alive in a FinalizationRegistry until the Request is collected, for every call.
+    signal: inProcessOf(c)?.inProcess.signal ?? c.req.raw.signal,
     noCache: cacheControl !== undefined && NO_CACHE_RE.test(cacheControl),
     startedAt: Date.now(),
   };

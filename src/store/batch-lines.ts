@@ -44,10 +44,14 @@ export interface BatchLineLeases {
   claim(owner: string, max: number, leaseMs: number, now?: number): ClaimedLine[];
   /** Extends what `owner` still holds; returns the lines it no longer holds. */
   renew(owner: string, lines: readonly LineRef[], leaseMs: number, now?: number): LineRef[];
-  /** Commits the outcome if `owner` still holds the line (true); the batch's counts move with it. */
-  complete(owner: string, line: LineRef, outcome: LineOutcome): boolean;
-  /** Gives a line back unrun (shutdown, cancel): pending again, its attempts kept. */
-  release(owner: string, line: LineRef, attempts: number): void;
+  /**
+   * Commits the outcomes (one transaction: a runner groups the lines that finished together) of the
+   * lines `owner` still holds; the batches' counts move with them. Returns the lines it no longer held
+   * (their outcome was not committed: they run again elsewhere).
+   */
+  complete(owner: string, done: ReadonlyArray<{ line: LineRef; outcome: LineOutcome }>): LineRef[];
+  /** Gives lines back unrun (shutdown, cancel): pending again, each with its attempts kept. */
+  release(owner: string, lines: ReadonlyArray<{ line: LineRef; attempts: number }>): void;
 }
 
 export const BATCH_LINE_MIGRATIONS = [
@@ -78,8 +82,8 @@ export const BATCH_LINE_MIGRATIONS = [
 export interface RunnableBatches {
   /** Ids of batches whose lines may run, best first (priority, then age). */
   runnable(): string[];
-  /** Adds a finished line to the batch's counts (inside the same transaction as the line). */
-  count(batchId: string, ok: boolean): void;
+  /** Adds finished lines to the batch's counts (inside the same transaction as the lines). */
+  count(batchId: string, ok: number, failed: number): void;
 }
 
 export class SqliteBatchLines implements BatchLineLeases {
@@ -130,16 +134,30 @@ export class SqliteBatchLines implements BatchLineLeases {
     return lost;
   }
 
-  complete(owner: string, line: LineRef, outcome: LineOutcome): boolean {
-    return this.db.transaction(() => {
-      const done = this.completeStmt.run(outcome.ok ? 1 : 0, outcome.statusCode, outcome.result, outcome.attempts, line.batchId, line.lineNo, owner).changes > 0;
-      if (done) this.batches.count(line.batchId, outcome.ok);
-      return done;
+  complete(owner: string, done: ReadonlyArray<{ line: LineRef; outcome: LineOutcome }>): LineRef[] {
+    const lost: LineRef[] = [];
+    if (done.length === 0) return lost;
+    this.db.transaction(() => {
+      const counts = new Map<string, [ok: number, failed: number]>();
+      for (const { line, outcome } of done) {
+        if (this.completeStmt.run(outcome.ok ? 1 : 0, outcome.statusCode, outcome.result, outcome.attempts, line.batchId, line.lineNo, owner).changes === 0) {
+          lost.push(line);
+          continue;
+        }
+        let c = counts.get(line.batchId);
+        if (!c) counts.set(line.batchId, (c = [0, 0]));
+        c[outcome.ok ? 0 : 1]++;
+      }
+      for (const [id, [ok, failed]] of counts) this.batches.count(id, ok, failed);
     })();
+    return lost;
   }
 
-  release(owner: string, line: LineRef, attempts: number): void {
-    this.releaseStmt.run(attempts, line.batchId, line.lineNo, owner);
+  release(owner: string, lines: ReadonlyArray<{ line: LineRef; attempts: number }>): void {
+    if (lines.length === 0) return;
+    this.db.transaction(() => {
+      for (const { line, attempts } of lines) this.releaseStmt.run(attempts, line.batchId, line.lineNo, owner);
+    })();
   }
 }
 

@@ -108,15 +108,13 @@ export class BatchStore implements RunnableBatches {
   readonly leases: SqliteBatchLines;
   private readonly getStmt;
   private readonly runnableStmt;
-  private readonly countOk;
-  private readonly countFailed;
+  private readonly countStmt;
 
   constructor(private readonly db: Db) {
     migrate(db, BATCH_MIGRATIONS);
     this.getStmt = db.prepare('SELECT * FROM batches WHERE id = ?');
     this.runnableStmt = db.prepare(`SELECT id FROM batches WHERE status = 'in_progress' ORDER BY rank, created_at, id`);
-    this.countOk = db.prepare('UPDATE batches SET completed = completed + 1 WHERE id = ?');
-    this.countFailed = db.prepare('UPDATE batches SET failed = failed + 1 WHERE id = ?');
+    this.countStmt = db.prepare('UPDATE batches SET completed = completed + ?, failed = failed + ? WHERE id = ?');
     this.lines = new BatchLineRows(db);
     this.leases = new SqliteBatchLines(db, this);
   }
@@ -154,8 +152,8 @@ export class BatchStore implements RunnableBatches {
     return (this.runnableStmt.all() as Array<{ id: string }>).map((r) => r.id);
   }
 
-  count(batchId: string, ok: boolean): void {
-    (ok ? this.countOk : this.countFailed).run(batchId);
+  count(batchId: string, ok: number, failed: number): void {
+    this.countStmt.run(ok, failed, batchId);
   }
 
   list(owner: string | undefined, opts: { limit: number; after?: string }): BatchRow[] {

@@ -23,10 +23,29 @@ describe('the batch line leases (BatchLineLeases over SQLite)', () => {
   it('commits an outcome only for the lease holder, once, with the batch counts', () => {
     const s = storeWith(1);
     const [line] = s.leases.claim('w1', 1, 60_000);
-    expect(s.leases.complete('w2', line!, outcome)).toBe(false);
-    expect(s.leases.complete('w1', line!, outcome)).toBe(true);
-    expect(s.leases.complete('w1', line!, outcome)).toBe(false);
+    expect(s.leases.complete('w2', [{ line: line!, outcome }])).toEqual([line]);
+    expect(s.leases.complete('w1', [{ line: line!, outcome }])).toEqual([]);
+    expect(s.leases.complete('w1', [{ line: line!, outcome }])).toEqual([line]);
     expect(s.get('batch_a')).toMatchObject({ completed: 1, failed: 0 });
+  });
+
+  it('commits lines that finished together in one go, counting each batch once per outcome, and skipping lines held elsewhere', () => {
+    const s = storeWith(4);
+    const [a, b, c] = s.leases.claim('w1', 3, 60_000);
+    const [d] = s.leases.claim('w2', 1, 60_000);
+    const lost = s.leases.complete('w1', [
+      { line: a!, outcome },
+      { line: b!, outcome: { ...outcome, ok: false, statusCode: 400 } },
+      { line: c!, outcome },
+      { line: d!, outcome },
+    ]);
+    expect(lost).toEqual([d]);
+    expect(s.get('batch_a')).toMatchObject({ completed: 2, failed: 1 });
+    expect(s.lines.resultsPage('batch_a', 0, 10).map((r) => [r.lineNo, r.ok])).toEqual([
+      [1, 1],
+      [2, 0],
+      [3, 1],
+    ]);
   });
 
   it('lets another owner take a line whose lease expired, and refuses the old owner then', () => {
@@ -38,15 +57,15 @@ describe('the batch line leases (BatchLineLeases over SQLite)', () => {
     const [again] = s.leases.claim('w2', 1, 1000, t0 + 2000);
     expect(again!.lineNo).toBe(1);
     expect(s.leases.renew('w1', [line!], 1000, t0 + 2100).map((l) => l.lineNo)).toEqual([1]);
-    expect(s.leases.complete('w1', line!, outcome)).toBe(false);
-    expect(s.leases.complete('w2', again!, outcome)).toBe(true);
+    expect(s.leases.complete('w1', [{ line: line!, outcome }])).toEqual([line]);
+    expect(s.leases.complete('w2', [{ line: again!, outcome }])).toEqual([]);
   });
 
   it('gives a released line back as pending, and a restart requeues running lines but never finished ones', () => {
     const s = storeWith(3);
     const [a, b, c] = s.leases.claim('w1', 3, 60_000);
-    s.leases.release('w1', a!, 2);
-    s.leases.complete('w1', b!, outcome);
+    s.leases.release('w1', [{ line: a!, attempts: 2 }]);
+    s.leases.complete('w1', [{ line: b!, outcome }]);
     expect(s.lines.requeueRunning()).toBe(1); // c
     const next = s.leases.claim('w2', 5, 60_000);
     expect(next.map((l) => [l.lineNo, l.attempts])).toEqual([
