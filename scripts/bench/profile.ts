@@ -4,7 +4,8 @@
  * key with limits, accounting, /metrics scraped each second, an admission limit) under
  * `node --cpu-prof`, drives it at c=4 for SECONDS (default 8) after a warm-up, stops it, and prints
  * where its CPU went after the warm-up: by package and by function (self time). The .cpuprofile
- * stays in PROF_DIR (default /tmp/aisbf-prof) for Chrome DevTools. HEAP=1 adds --heap-prof.
+ * stays in PROF_DIR (default /tmp/aisbf-prof) for Chrome DevTools. HEAP=1 adds --heap-prof;
+ * PROFILE_REDIS_URL=redis://… puts the shared state on that Redis (storage.redis); CONCURRENCY (4).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = process.argv[2] === 'on' ? 'on' : 'off';
 const stream = process.argv[3] === 'stream';
 const SECONDS = Number(process.env.SECONDS ?? 8);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 const PROF_DIR = process.env.PROF_DIR ?? '/tmp/aisbf-prof';
 const NODE = process.env.NODE_BIN || process.execPath;
 
@@ -56,7 +58,8 @@ async function main(): Promise<void> {
   const mockPort = await freePort(), port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'aisbf-prof-'));
   const on = mode === 'on';
-  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' }, ...(on ? { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } : {}) }));
+  const redis = process.env.PROFILE_REDIS_URL ? { storage: { redis: { url: process.env.PROFILE_REDIS_URL } } } : {};
+  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' }, ...redis, ...(on ? { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } : {}) }));
   writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: { type: 'openai', endpoint: `http://127.0.0.1:${mockPort}/v1`, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini', capabilities: ['chat'] }] } } }));
   writeFileSync(join(dir, 'rotations.json'), '{}');
   writeFileSync(join(dir, 'autoselect.json'), '{}');
@@ -78,10 +81,10 @@ async function main(): Promise<void> {
     const headers = on ? { authorization: `Bearer ${key}` } : undefined;
     const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', headers, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) }) };
     const scraper = on ? setInterval(() => void fetch(`http://127.0.0.1:${port}/metrics`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined), 1000) : undefined;
-    await closedLoop(target, 4, 2, stream);
+    await closedLoop(target, CONCURRENCY, 2, stream);
     const warmUntil = Date.now();
     const cpu0 = cpuMs(aisbf.pid!);
-    const s = await closedLoop(target, 4, SECONDS, stream);
+    const s = await closedLoop(target, CONCURRENCY, SECONDS, stream);
     const cpu = cpuMs(aisbf.pid!) - cpu0;
     clearInterval(scraper);
     const gone = new Promise((r) => aisbf.once('exit', r));

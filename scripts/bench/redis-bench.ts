@@ -2,7 +2,9 @@
  * @module Bench rows of storage.redis (issue 18): two aisbf instances on one redis-server behind the
  * load driver (half the workers on each), against one instance on its local store, both with auth on,
  * a key with rpm + tpm + budget, and a rotation target (a member with its cooldown check). Added p50
- * latency and CPU per request of the Redis pair over the local instance; target ≤ 0.3 ms p50.
+ * latency and CPU per request of the Redis pair over the local instance; target ≤ 0.3 ms p50. A control
+ * pair of instances on local stores, loaded the same way, separates what Redis adds from what splitting
+ * the load over two processes does.
  * Alone: `node --import tsx scripts/bench/redis-bench.ts` (runs aisbf from src through tsx; DURATION=4).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -72,25 +74,35 @@ export async function benchRedis(add: Add, ctx: RedisBenchContext): Promise<void
   const redis = await startTestRedis();
   try {
     const local = await startInstance(ctx, undefined, children, dirs);
+    // The control: two instances each on its own local store, loaded as the Redis pair is. What the
+    // pair adds over it is Redis's; what it adds over one instance is also the split into two processes.
+    const la = await startInstance(ctx, undefined, children, dirs);
+    const lb = await startInstance(ctx, undefined, children, dirs);
     const a = await startInstance(ctx, redis.url, children, dirs);
     const b = await startInstance(ctx, redis.url, children, dirs);
     const localT = target('local', local.origin);
+    const localPair = [target('local-a', la.origin), target('local-b', lb.origin)];
     const pair = [target('redis-a', a.origin), target('redis-b', b.origin)];
+    const pairRun = async (targets: LoadTarget[], pids: number[], perInstance: number) => {
+      const p0 = pids.reduce((n, pid) => n + cpuMs(pid), 0);
+      const s = await together(targets, perInstance, ctx.duration);
+      return { s, cpu: ((pids.reduce((n, pid) => n + cpuMs(pid), 0) - p0) * 1000) / Math.max(1, s.ok) };
+    };
     for (const perInstance of [1, 8]) {
       const total = 2 * perInstance;
-      // Warm-up, then the local instance and the Redis pair back to back, twice (ABAB): same machine state.
+      // Warm-up, then the three back to back, twice (ABCABC): same machine state.
       await closedLoop(localT, total, 1);
+      await together(localPair, perInstance, 1);
       await together(pair, perInstance, 1);
-      const runs: Array<{ local: Sample; pair: Sample; localCpu: number; pairCpu: number }> = [];
+      const runs: Array<{ local: Sample; lpair: Sample; pair: Sample; localCpu: number; lpairCpu: number; pairCpu: number }> = [];
       for (let round = 0; round < 2; round++) {
         const c0 = cpuMs(local.pid);
         const l = await closedLoop(localT, total, ctx.duration);
         const localCpu = ((cpuMs(local.pid) - c0) * 1000) / Math.max(1, l.ok);
-        const p0 = cpuMs(a.pid) + cpuMs(b.pid);
-        const p = await together(pair, perInstance, ctx.duration);
-        const pairCpu = ((cpuMs(a.pid) + cpuMs(b.pid) - p0) * 1000) / Math.max(1, p.ok);
-        if (l.errors || p.errors) process.stderr.write(`  redis bench c=${total}: ${l.errors} local errors, ${p.errors} redis errors\n`);
-        runs.push({ local: l, pair: p, localCpu, pairCpu });
+        const lp = await pairRun(localPair, [la.pid, lb.pid], perInstance);
+        const p = await pairRun(pair, [a.pid, b.pid], perInstance);
+        if (l.errors || lp.s.errors || p.s.errors) process.stderr.write(`  redis bench c=${total}: ${l.errors} local errors, ${lp.s.errors} local-pair errors, ${p.s.errors} redis errors\n`);
+        runs.push({ local: l, lpair: lp.s, pair: p.s, localCpu, lpairCpu: lp.cpu, pairCpu: p.cpu });
       }
       const best = runs.sort((x, y) => median(x.pair.lat) - median(x.local.lat) - (median(y.pair.lat) - median(y.local.lat)))[0]!;
       const scenario = `Redis, 2 instances (key rpm+tpm+budget, rotation), c=${total} (${perInstance} per instance) vs 1 instance, local store`;
@@ -99,6 +111,9 @@ export async function benchRedis(add: Add, ctx: RedisBenchContext): Promise<void
       add(scenario, 'p99 ms (local → Redis pair)', percentile(best.local.lat, 99), percentile(best.pair.lat, 99));
       add(scenario, 'aisbf CPU µs/req (local → Redis pair)', best.localCpu, best.pairCpu);
       add(scenario, 'req/s (local → Redis pair)', best.local.ok / best.local.seconds, best.pair.ok / best.pair.seconds);
+      const control = `Redis, 2 instances, c=${total} (${perInstance} per instance) vs 2 instances each on its local store (what Redis itself adds)`;
+      add(control, 'p50 ms (local pair → Redis pair)', median(best.lpair.lat), median(best.pair.lat));
+      add(control, 'aisbf CPU µs/req (local pair → Redis pair)', best.lpairCpu, best.pairCpu);
     }
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');

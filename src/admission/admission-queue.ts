@@ -221,13 +221,14 @@ export class AdmissionQueue implements AdmissionStage {
       const slot = await this.takeShared(chain);
       if (slot) return { candidate: c, slot };
     }
-    // max_waiting counts the waiters of every instance: a wait lease per gate, taken before waiting here.
+    // A wait lease per gate, taken before waiting here: max_waiting counts the waiters of every
+    // instance, and a release is only published while some instance has waiters (redis-gate-slots.ts).
     const leases: Array<{ token: string; ids: string[] }> = [];
     const waitable: Candidate[] = [];
     for (const c of candidates) {
       const gates = this.chainOf(c)
-        .filter((g) => g.limits.maxWaiting !== undefined)
-        .map((g) => ({ id: `wait:${g.id}`, max: g.limits.maxWaiting! }));
+        .filter((g) => g.limits.maxWaiting !== undefined || g.limits.maxConcurrent !== undefined)
+        .map((g) => ({ id: `wait:${g.id}`, max: g.limits.maxWaiting ?? Number.MAX_SAFE_INTEGER }));
       const token = gates.length && this.sharedOn() ? await this.shared!.take(gates) : undefined;
       if (token === false) continue;
       if (token) leases.push({ token, ids: gates.map((g) => g.id) });
@@ -240,6 +241,8 @@ export class AdmissionQueue implements AdmissionStage {
     const waiting = this.acquireLocal(waitable, meta, true);
     waiting.then(leave, leave);
     this.startPoll();
+    // A slot freed between our failed take and our wait lease was not published: look once more now.
+    void this.dispatchShared();
     return waiting;
   }
 

@@ -32,6 +32,12 @@ const TAKE = redisScript(`${LUA_LIB}
 if ltake(KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])) then return 1 end
 return 0`);
 
+/** KEYS: spend hash. ARGV: field, local spend (seeds a missing field), usd, ttl s. */
+const SPEND = redisScript(`redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1`);
+
 /**
  * KEYS: spend hash, tpm window, slot set, rpm window. ARGV: now, bucketMs, windowMs, budget limit
  * ('' = none), spend field, local spend (seeds a missing field), tpm limit, slot limit, lease
@@ -79,7 +85,7 @@ export class RedisCounterStore implements CounterStore {
   ) {
     this.renewer = setInterval(() => this.renew(), LEASE_MS / 3);
     this.renewer.unref();
-    link.onUp(() => link.fire((c) => Promise.all([CONSUME, ADD, TAKE, ADMIT].map((s) => s.load(c)))));
+    link.onUp(() => link.fire((c) => Promise.all([CONSUME, ADD, TAKE, ADMIT, SPEND].map((s) => s.load(c)))));
   }
 
   private k(key: string): string {
@@ -151,7 +157,8 @@ export class RedisCounterStore implements CounterStore {
     const before = this.local.spent(key, period);
     this.local.addSpend(key, period, usd);
     const hash = this.link.key(`spend:${period}`);
-    this.link.fire((c) => c.multi().hsetnx(hash, key, String(before)).hincrbyfloat(hash, key, usd).expire(hash, SPEND_TTL_S).exec());
+    // A script, not MULTI: it joins the other writes of the moment in one auto-pipelined write.
+    this.link.fire((c) => SPEND.run(c, [hash], [key, String(before), usd, SPEND_TTL_S]));
   }
 
   admitAll(plan: AdmitPlan): Promise<AdmitResult> {

@@ -3,7 +3,8 @@
  * gate (`provider` or `provider/model`; score = lease expiry). A request's chain of gates is leased
  * in one Lua script — all or none — so two instances racing for the last slot never both get it.
  * Leases are renewed while held, so a crashed instance's slots free themselves within LEASE_MS. A
- * release is published, so requests waiting on another instance take the slot at once.
+ * request that waits holds a lease in its gate's wait set (`gate:wait:<id>`); a release is published
+ * when that set is not empty, so requests waiting on another instance take the slot at once.
  */
 import type { RedisLink } from './redis-link.js';
 import { redisScript } from './redis-script.js';
@@ -23,6 +24,22 @@ for _, key in ipairs(KEYS) do
 end
 return 1`);
 
+/**
+ * KEYS: gate sets, then each gate's set of wait leases. ARGV: member, now, channel, message. Frees
+ * the member's leases and publishes the release only when some instance has requests waiting on one
+ * of those gates: a release nobody waits for wakes no one.
+ */
+const RELEASE_ALL = redisScript(`local n = #KEYS / 2
+for i = 1, n do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = n + 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[2])
+  if redis.call('ZCARD', KEYS[i]) > 0 then
+    redis.call('PUBLISH', ARGV[3], ARGV[4])
+    return 1
+  end
+end
+return 0`);
+
 export class RedisGateSlots {
   /** token → gate ids it holds. */
   private readonly held = new Map<string, readonly string[]>();
@@ -38,7 +55,7 @@ export class RedisGateSlots {
       const ids = msg.ids.filter((x): x is string => typeof x === 'string');
       for (const f of this.freedListeners) f(ids);
     });
-    link.onUp(() => link.fire((c) => TAKE_ALL.load(c)));
+    link.onUp(() => link.fire((c) => Promise.all([TAKE_ALL.load(c), RELEASE_ALL.load(c)])));
   }
 
   get available(): boolean {
@@ -64,12 +81,9 @@ export class RedisGateSlots {
 
   release(token: string, ids: readonly string[]): void {
     this.held.delete(token);
-    this.link.fire((c) => {
-      const p = c.pipeline();
-      for (const id of ids) p.zrem(this.k(id), token);
-      p.publish(this.link.key(CHANNEL), JSON.stringify({ from: this.link.instanceId, ids }));
-      return p.exec();
-    });
+    this.link.fire((c) =>
+      RELEASE_ALL.run(c, [...ids.map((id) => this.k(id)), ...ids.map((id) => this.k(`wait:${id}`))], [token, Date.now(), this.link.key(CHANNEL), JSON.stringify({ from: this.link.instanceId, ids })]),
+    );
   }
 
   onFreed(fn: (ids: readonly string[]) => void): void {

@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { LocalCounterStore } from '../../../src/store/counters.js';
 import { RedisLink } from '../../../src/store/redis/redis-link.js';
 import { RedisCounterStore } from '../../../src/store/redis/redis-counters.js';
@@ -78,7 +78,7 @@ describe('RedisCounterStore', () => {
 });
 
 describe('RedisGateSlots', () => {
-  it('leases a chain of gates all or none, and tells the other instance when a slot frees', async () => {
+  it('leases a chain of gates all or none, and tells the other instance when a slot frees while it has waiters', async () => {
     const a = new RedisGateSlots(await link('t3:'));
     const b = new RedisGateSlots(await link('t3:'));
     const freed: string[][] = [];
@@ -90,9 +90,17 @@ describe('RedisGateSlots', () => {
     const other = await b.take([{ id: 'p/n', max: 1 }, { id: 'p', max: 2 }]);
     expect(typeof other).toBe('string');
     expect(await b.take([{ id: 'p/x', max: 1 }, { id: 'p', max: 2 }])).toBe(false);
+    // Nobody waits: the release wakes no one.
+    b.release(other as string, ['p/n', 'p']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(freed).toEqual([]);
+    // b waits on p/m (its wait lease, as the admission queue takes one): a's release is published.
+    const waiting = await b.take([{ id: 'wait:p/m', max: 10 }]);
+    expect(typeof waiting).toBe('string');
     a.release(token as string, ['p/m', 'p']);
     for (let i = 0; i < 100 && freed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(freed).toEqual([['p/m', 'p']]);
+    b.release(waiting as string, ['wait:p/m']);
     expect(typeof (await b.take([{ id: 'p/m', max: 1 }, { id: 'p', max: 2 }]))).toBe('string');
     a.close();
     b.close();
@@ -149,6 +157,8 @@ async function link2(url: string): Promise<RedisLink> {
 describe('an instance that starts before its Redis', () => {
   it('starts on local state (degraded) and connects by itself once Redis is up', async () => {
     const late = await startTestRedis();
+    // Stopped even when an assertion fails (a failed test must not leave its redis-server running).
+    onTestFinished(() => late.stop());
     await late.kill();
     const settings = redisSettingsOf({ redis: { url: late.url, connect_timeout_ms: 300, max_reconnect_delay_ms: 300 } })!;
     const lines: string[] = [];
@@ -166,6 +176,8 @@ describe('an instance that starts before its Redis', () => {
     new RedisGateSlots(l).onFreed((ids) => heard.push([...ids]));
     const other = await link2(late.url);
     const otherSlots = new RedisGateSlots(other);
+    // A request of this instance waits on g (its wait lease): the other's releases are published.
+    expect(typeof (await new RedisGateSlots(l).take([{ id: 'wait:g', max: 10 }]))).toBe('string');
     for (let i = 0; i < 40 && heard.length === 0; i++) {
       const t = await otherSlots.take([{ id: 'g', max: 5 }]);
       if (typeof t === 'string') otherSlots.release(t, ['g']);
@@ -175,7 +187,6 @@ describe('an instance that starts before its Redis', () => {
     otherSlots.close();
     store.close();
     await l.close();
-    await late.stop();
   }, 20_000);
 });
 
