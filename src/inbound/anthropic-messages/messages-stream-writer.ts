@@ -5,7 +5,7 @@
  * an `error` event when the stream fails midway. Frames are built from fixed string pieces; only the
  * delta text goes through JSON.stringify.
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../random-id.js';
 import type { ChatStreamPart, FinishReason, Usage } from '../../providers/openai-types.js';
 import { dispatchPart, type PartSink } from '../part-events.js';
 import { toMessagesUsage, toStopReason } from './map-stop-reason.js';
@@ -19,11 +19,11 @@ export interface MessagesStreamMeta {
 }
 
 export function newMessageId(): string {
-  return `msg_${randomBytes(12).toString('base64url')}`;
+  return `msg_${randomToken(12, 'base64url')}`;
 }
 
 export function newToolUseId(): string {
-  return `toolu_${randomBytes(12).toString('base64url')}`;
+  return `toolu_${randomToken(12, 'base64url')}`;
 }
 
 type BlockKind = 'text' | 'thinking' | 'tool';

@@ -5,7 +5,7 @@
  * and always ends with `data: [DONE]` — after an SSE error frame if the stream failed midway. On node
  * it writes straight to the socket: the first frame uncorked, later frames of a tick in one write.
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../random-id.js';
 import type { ServerResponse } from 'node:http';
 import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '../../providers/openai-types.js';
 import { ClientGoneError } from '../../providers/deadline.js';
@@ -17,7 +17,7 @@ const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
 
 export function newCompletionId(): string {
-  return `chatcmpl-${randomBytes(12).toString('base64url')}`;
+  return `chatcmpl-${randomToken(12, 'base64url')}`;
 }
 
 /** The chunk head fields of one stream. */

@@ -3,7 +3,7 @@
  * the output items, status and usage (with aisbf's effective_context). Shared by the JSON renderer,
  * the stream writer (created / in_progress / completed events) and the store.
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../random-id.js';
 import type { Usage } from '../../providers/openai-types.js';
 import type { ResponsesRequest } from './responses-api.js';
 
@@ -21,11 +21,11 @@ export interface ResponsesUsage {
 export type OutputItem = Record<string, unknown> & { type: string; id: string };
 
 export function newResponseId(): string {
-  return `resp_${randomBytes(24).toString('hex')}`;
+  return `resp_${randomToken(24)}`;
 }
 
 export function newOutputId(prefix: 'msg' | 'fc' | 'rs'): string {
-  return `${prefix}_${randomBytes(24).toString('hex')}`;
+  return `${prefix}_${randomToken(24)}`;
 }
 
 export function toResponsesUsage(u: Usage): ResponsesUsage {
@@ -94,7 +94,7 @@ export function responseSnapshot(shell: ResponseShell, f: Finished): Record<stri
 }
 
 /** Stands in for the fields a snapshot fills while the rest of the shell is serialized once. */
-const MARK = `\u0000aisbf-snapshot-${randomBytes(8).toString('hex')}`;
+const MARK = `\u0000aisbf-snapshot-${randomToken(8)}`;
 const MARK_JSON = JSON.stringify(MARK);
 
 /** `instructions` shorter than this are cheap to encode; longer ones this long at most are remembered. */

@@ -2,7 +2,7 @@
  * @module A Gemini `GenerateContentResponse` → OpenAI `chat.completion`, and Gemini's
  * `usageMetadata` → OpenAI `usage` (shared with the stream).
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../random-id.js';
 import type { ChatCompletion, ToolCall, Usage } from '../provider-adapter.js';
 import { newToolCallId } from './convert-to-gemini-messages.js';
 import type { GenerateContentResponse, GenerateContentResponseUsageMetadata, Part } from './gemini-api.js';
@@ -52,7 +52,7 @@ export function convertGeminiResponse(res: GenerateContentResponse, model: strin
   if (reasoning) message.reasoning_content = reasoning;
   if (toolCalls.length) message.tool_calls = toolCalls;
   const completion: ChatCompletion = {
-    id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
+    id: `chatcmpl-${randomToken(12, 'base64url')}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model,

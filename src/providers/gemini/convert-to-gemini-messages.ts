@@ -5,7 +5,7 @@
  * only takes bytes or its own file URIs); assistant tool calls become `functionCall` parts and `tool`
  * messages `functionResponse` parts, named by the call they answer (Gemini has no call ids).
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../random-id.js';
 import type { ChatMessage, ContentPart, ToolCall } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
 import type { Content, Part } from './gemini-api.js';
@@ -31,7 +31,7 @@ export interface ConvertOptions {
 
 /** A generated OpenAI-style tool call id, for calls Gemini returned without one. */
 export function newToolCallId(): string {
-  return `call_${randomBytes(12).toString('base64url')}`;
+  return `call_${randomToken(12, 'base64url')}`;
 }
 
 function badRequest(message: string, param: string, opts: ConvertOptions): ProviderError {

@@ -3,7 +3,7 @@
  * details shared with the stream: arguments object → JSON text, and an id for calls from servers
  * too old to send one.
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../../random-id.js';
 import type { ChatCompletion, ChatMessage, ToolCall, Usage } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
 import { ollamaChatResponseSchema, type OllamaChatResponse, type OllamaResponseToolCall } from './ollama-api.js';
@@ -11,7 +11,7 @@ import { mapOllamaFinishReason } from './map-ollama-finish-reason.js';
 
 /** Ollama's call id when it sent one, else one in its own format (`call_` + 8 lowercase). */
 export function toolCallId(tc: OllamaResponseToolCall): string {
-  return tc.id || `call_${randomBytes(6).toString('base64url').replace(/[^a-zA-Z0-9]/g, 'x').slice(0, 8).toLowerCase()}`;
+  return tc.id || `call_${randomToken(6, 'base64url').replace(/[^a-zA-Z0-9]/g, 'x').slice(0, 8).toLowerCase()}`;
 }
 
 /** OpenAI carries arguments as JSON text; Ollama as an object. */
@@ -49,7 +49,7 @@ export function toChatCompletion(raw: unknown, requestModel: string, provider: s
   }
   const created = r.created_at ? Math.floor(Date.parse(r.created_at) / 1000) : NaN;
   return {
-    id: `chatcmpl-${randomBytes(12).toString('base64url')}`,
+    id: `chatcmpl-${randomToken(12, 'base64url')}`,
     object: 'chat.completion',
     created: Number.isFinite(created) ? created : Math.floor(Date.now() / 1000),
     model: requestModel,
