@@ -29,8 +29,8 @@ export interface SharedStoreStatus {
 /** After a failed command the breaker stays open this long before one is tried again. */
 const BREAKER_OPEN_MS = 1000;
 /**
- * Writes after a request (slot releases, spend, tokens, cooldowns) wait this long, so those of every
- * request that ends meanwhile leave together: one syscall and one reply read instead of one each.
+ * Writes after a request (slot releases, spend, tokens, cache entries) wait this long, so those of
+ * every request that ends meanwhile leave together: one syscall and one reply read instead of one each.
  */
 const FIRE_DELAY_MS = 2;
 
@@ -123,9 +123,14 @@ export class RedisLink {
     return v;
   }
 
-  /** Fire and forget (after a request, or background sync); failures only open the breaker. */
-  fire(fn: (c: RedisClient) => Promise<unknown>): void {
+  /**
+   * Fire and forget (after a request, or background sync); failures only open the breaker. Held for
+   * FIRE_DELAY_MS to share a write, unless `now`: what other instances must see at once (cooldowns and
+   * call spacing, stops, revocations) goes in this tick.
+   */
+  fire(fn: (c: RedisClient) => Promise<unknown>, now = false): void {
     if (!this.available) return;
+    if (now) return this.send([fn]);
     this.deferred.push(fn);
     this.flushTimer ??= setTimeout(() => this.flush(), FIRE_DELAY_MS);
   }
@@ -138,9 +143,12 @@ export class RedisLink {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const fns = this.deferred;
-    if (fns.length === 0) return;
     this.deferred = [];
-    if (!this.available) return;
+    this.send(fns);
+  }
+
+  private send(fns: ReadonlyArray<(c: RedisClient) => Promise<unknown>>): void {
+    if (fns.length === 0 || !this.available) return;
     for (const fn of fns)
       fn(this.client!).then(
         () => {
@@ -152,7 +160,7 @@ export class RedisLink {
 
   /** Publishes `msg` (with this instance's id) to the prefixed channel. */
   publish(channel: string, msg: Record<string, unknown>): void {
-    this.fire((c) => c.publish(this.key(channel), JSON.stringify({ ...msg, from: this.instanceId })));
+    this.fire((c) => c.publish(this.key(channel), JSON.stringify({ ...msg, from: this.instanceId })), true);
   }
 
   /** Messages other instances publish on `channel` (never our own). */
