@@ -24,7 +24,7 @@ import type { Db } from '../store/db.js';
 import type { ClaimedLine, LineOutcome, LineRef } from '../store/batch-lines.js';
 import type { BatchRow, BatchStatus } from '../store/batch-store.js';
 import { filesDir, jobStores, type JobStores } from './jobs-stores.js';
-import { openForLines, readLineAt } from './read-lines.js';
+import { openForLines, readRange } from './read-lines.js';
 import type { FileHandle } from 'node:fs/promises';
 import { validateBatchFile, type BatchLineError } from './validate-batch-lines.js';
 
@@ -69,7 +69,7 @@ interface InFlight {
   ctl: AbortController;
 }
 
-/** A claimed line waiting for a free slot; batch lines read their text from one read of their chunk. */
+/** A claimed line waiting for a free slot; a batch line's text comes from one read of its chunk of the file. */
 interface ReadyLine extends ClaimedLine {
   chunk?: { from: number; bytes: Promise<Buffer> };
 }
@@ -120,7 +120,7 @@ export class BatchRunner {
   private readonly inFlight = new Map<string, InFlight>();
   /** Claimed (leased to this runner), not started yet. */
   private ready: ReadyLine[] = [];
-  /** Finished lines whose outcomes are committed together on the next turn of the event loop. */
+  /** Finished lines whose outcomes are committed together (COMMIT_EVERY_MS). */
   private done: Array<{ line: ClaimedLine; outcome: LineOutcome }> = [];
   private commitTimer: NodeJS.Timeout | undefined;
   /** Moving average of a line's time, for how far ahead to claim. */
@@ -193,11 +193,11 @@ export class BatchRunner {
     try {
       if (!this.hold(Date.now())) return;
       const { batches } = this.stores;
-      for (const b of batches.withStatus(['validating'])) await this.validate(b);
-      for (const b of batches.withStatus(['cancelling'])) await this.windDown(b);
-      for (const b of batches.withStatus(['in_progress'])) if (b.completed + b.failed >= b.total) await this.finalize(b, 'in_progress');
+      for (const b of batches.withStatus('validating')) await this.validate(b);
+      for (const b of batches.withStatus('cancelling')) await this.windDown(b);
+      for (const b of batches.withStatus('in_progress')) if (b.completed + b.failed >= b.total) await this.finalize(b, 'in_progress');
       // A crash while writing the results: write them again.
-      for (const b of batches.withStatus(['finalizing'])) await this.finalize(b, 'finalizing');
+      for (const b of batches.withStatus('finalizing')) await this.finalize(b, 'finalizing');
       this.fill();
       const now = Date.now();
       if (now - this.lastRenew > this.leaseMs / 3) this.renew(now);
@@ -225,32 +225,33 @@ export class BatchRunner {
     const want = Math.max(free, Math.min(CLAIM_MAX, Math.ceil((max * CLAIM_AHEAD_MS) / this.lineMs)));
     const lines: ReadyLine[] = this.stores.batches.leases.claim(this.owner, want, this.leaseMs);
     if (lines.length === 0) return false;
-    // Claimed lines come in line order, i.e. in file order: lines that sit together are read together.
+    // Claimed lines come in line order, i.e. in file order: the lines of a batch that follow each
+    // other are read in one go (up to CHUNK_READ_MAX bytes). /api/chat jobs carry their body inline.
     for (let i = 0; i < lines.length; ) {
       const first = lines[i]!;
       let j = i + 1;
-      if (first.body === null)
-        while (j < lines.length && lines[j]!.batchId === first.batchId && lines[j]!.body === null && lines[j]!.offset + lines[j]!.length - first.offset <= CHUNK_READ_MAX && lines[j]!.offset >= first.offset) j++;
-      if (j - i > 1) {
-        const last = lines[j - 1]!;
-        const chunk = { from: first.offset, bytes: this.readRange(first.batchId, first.offset, last.offset + last.length - first.offset) };
-        // A failed read is seen (and reported) by each line; no unhandled rejection meanwhile.
-        chunk.bytes.catch(() => undefined);
-        for (let k = i; k < j; k++) lines[k]!.chunk = chunk;
+      if (first.body !== null) {
+        i = j;
+        continue;
       }
+      const fits = (l: ReadyLine) => l.batchId === first.batchId && l.body === null && l.offset >= first.offset && l.offset + l.length - first.offset <= CHUNK_READ_MAX;
+      while (j < lines.length && fits(lines[j]!)) j++;
+      const last = lines[j - 1]!;
+      const chunk = { from: first.offset, bytes: this.readChunk(first.batchId, first.offset, last.offset + last.length - first.offset) };
+      // A failed read is seen (and reported) by each line; no unhandled rejection meanwhile.
+      chunk.bytes.catch(() => undefined);
+      for (let k = i; k < j; k++) lines[k]!.chunk = chunk;
       i = j;
     }
     this.ready.push(...lines);
     return true;
   }
 
-  private async readRange(batchId: string, offset: number, length: number): Promise<Buffer> {
+  private async readChunk(batchId: string, offset: number, length: number): Promise<Buffer> {
     const ctx = this.contextOf(batchId);
     if (!ctx?.inputPath) throw new Error('no input file');
     ctx.input ??= openForLines(ctx.inputPath);
-    const buf = Buffer.allocUnsafe(length);
-    const { bytesRead } = await (await ctx.input).read(buf, 0, length, offset);
-    return buf.subarray(0, bytesRead);
+    return readRange(await ctx.input, offset, length);
   }
 
   /** Gives claimed lines that have not started back to the queue (shutdown, a cancelled batch). */
@@ -343,9 +344,6 @@ export class BatchRunner {
         const at = line.offset - line.chunk.from;
         const bytes = await line.chunk.bytes;
         if (at + line.length <= bytes.length) text = bytes.toString('utf8', at, at + line.length);
-      } else if (ctx?.inputPath) {
-        ctx.input ??= openForLines(ctx.inputPath);
-        text = await readLineAt(await ctx.input, line.offset, line.length);
       }
     } catch {
       text = undefined;

@@ -53,11 +53,14 @@ export async function* readLines(path: string, maxLineBytes = Number.MAX_SAFE_IN
   }
 }
 
-/** Reads one line back by its byte range, from a file opened once (positional reads may overlap). */
-export async function readLineAt(fh: FileHandle, offset: number, length: number): Promise<string> {
+/**
+ * Reads a byte range back (one line, or several that follow each other), from a file opened once
+ * (positional reads may overlap). Shorter than asked when the file is.
+ */
+export async function readRange(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   const { bytesRead } = await fh.read(buf, 0, length, offset);
-  return buf.subarray(0, bytesRead).toString('utf8');
+  return buf.subarray(0, bytesRead);
 }
 
 export function openForLines(path: string): Promise<FileHandle> {

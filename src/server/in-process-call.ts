@@ -37,14 +37,14 @@ export interface InProcessAnswer {
 
 /**
  * The symbol under which @hono/node-server's Response keeps [status, body, headers] until someone
- * needs the real WHATWG Response. Looked up on the first answer (the server installs that Response
- * when it starts listening); absent (not served by node, another version), answers are read the
+ * needs the real WHATWG Response. Found on the first such answer (the server installs that Response
+ * when it starts listening); until then (not served by node, another version), answers are read the
  * standard way.
  */
-let bodyCacheKey: symbol | null | undefined;
+let bodyCacheKey: symbol | undefined;
 
 async function textOf(res: Response): Promise<string> {
-  bodyCacheKey ??= Object.getOwnPropertySymbols(res).find((s) => s.description === 'cache') ?? null;
+  bodyCacheKey ??= Object.getOwnPropertySymbols(res).find((s) => s.description === 'cache');
   const cached = bodyCacheKey ? (res as unknown as Record<symbol, [number, unknown, unknown] | undefined>)[bodyCacheKey] : undefined;
   if (cached && typeof cached[1] === 'string') return cached[1];
   return res.text();

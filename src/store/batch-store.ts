@@ -109,12 +109,14 @@ export class BatchStore implements RunnableBatches {
   private readonly getStmt;
   private readonly runnableStmt;
   private readonly countStmt;
+  private readonly withStatusStmt;
 
   constructor(private readonly db: Db) {
     migrate(db, BATCH_MIGRATIONS);
     this.getStmt = db.prepare('SELECT * FROM batches WHERE id = ?');
     this.runnableStmt = db.prepare(`SELECT id FROM batches WHERE status = 'in_progress' ORDER BY rank, created_at, id`);
     this.countStmt = db.prepare('UPDATE batches SET completed = completed + ?, failed = failed + ? WHERE id = ?');
+    this.withStatusStmt = db.prepare('SELECT * FROM batches WHERE status = ? ORDER BY rank, created_at');
     this.lines = new BatchLineRows(db);
     this.leases = new SqliteBatchLines(db, this);
   }
@@ -144,8 +146,9 @@ export class BatchStore implements RunnableBatches {
     return this.db.prepare(`UPDATE batches SET ${sets.join(', ')} WHERE id = @id AND status IN (${marks})`).run(args).changes > 0;
   }
 
-  withStatus(statuses: readonly BatchStatus[]): BatchRow[] {
-    return this.db.prepare(`SELECT * FROM batches WHERE status IN (${statuses.map(() => '?').join(', ')}) ORDER BY rank, created_at`).all(...statuses) as BatchRow[];
+  /** The batches in `status`, best first (the runner asks every poll: one statement, prepared once). */
+  withStatus(status: BatchStatus): BatchRow[] {
+    return this.withStatusStmt.all(status) as BatchRow[];
   }
 
   runnable(): string[] {

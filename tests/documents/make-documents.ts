@@ -7,6 +7,23 @@ import { createDeflate } from 'node:zlib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 
+/** `count` copies of `row`, deflated as a stream (the inflated size never sits in memory). */
+async function deflateRows(row: Buffer, count: number): Promise<Buffer> {
+  const deflate = createDeflate({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (d: Buffer) => parts.push(d));
+  const done = new Promise<void>((resolve, reject) => {
+    deflate.on('end', resolve);
+    deflate.on('error', reject);
+  });
+  for (let y = 0; y < count; y++) {
+    if (!deflate.write(row)) await new Promise((r) => deflate.once('drain', r));
+  }
+  deflate.end();
+  await done;
+  return Buffer.concat(parts);
+}
+
 /** A PDF whose page i (1-based) reads `Page <i>: <text>` in large type. */
 export async function textPdf(pageTexts: string[], size: [number, number] = [612, 792]): Promise<Buffer> {
   const doc = await PDFDocument.create();
@@ -74,20 +91,7 @@ export function hugePagePdf(): Buffer {
  */
 export async function imageBombPdf(): Promise<Buffer> {
   const side = 30_000;
-  const row = Buffer.alloc(Math.ceil(side / 8));
-  const deflate = createDeflate({ level: 9 });
-  const parts: Buffer[] = [];
-  deflate.on('data', (d: Buffer) => parts.push(d));
-  const done = new Promise<void>((resolve, reject) => {
-    deflate.on('end', resolve);
-    deflate.on('error', reject);
-  });
-  for (let y = 0; y < side; y++) {
-    if (!deflate.write(row)) await new Promise((r) => deflate.once('drain', r));
-  }
-  deflate.end();
-  await done;
-  const data = Buffer.concat(parts).toString('latin1');
+  const data = (await deflateRows(Buffer.alloc(Math.ceil(side / 8)), side)).toString('latin1');
   const content = 'q 200 0 0 200 0 0 cm /Im1 Do Q';
   return rawPdf(
     [
@@ -142,21 +146,10 @@ export async function pngBomb(side = 30_000): Promise<Buffer> {
   ihdr.writeUInt32BE(side, 4);
   ihdr[8] = 1; // bit depth
   ihdr[9] = 0; // greyscale
-  const row = Buffer.alloc(1 + Math.ceil(side / 8)); // filter byte 0, then the bits
-  const deflate = createDeflate({ level: 9 });
-  const parts: Buffer[] = [];
-  deflate.on('data', (d: Buffer) => parts.push(d));
-  const done = new Promise<void>((resolve, reject) => {
-    deflate.on('end', resolve);
-    deflate.on('error', reject);
-  });
-  for (let y = 0; y < side; y++) {
-    if (!deflate.write(row)) await new Promise((r) => deflate.once('drain', r));
-  }
-  deflate.end();
-  await done;
+  // Each row: filter byte 0, then the bits.
+  const idat = await deflateRows(Buffer.alloc(1 + Math.ceil(side / 8)), side);
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(parts)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }
 
 export function webpImage(width: number, height: number): Promise<Buffer> {

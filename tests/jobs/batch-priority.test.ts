@@ -3,11 +3,14 @@
  * (batches.max_concurrent_lines) and wait in the admission queue at `low` priority, so an interactive
  * request is admitted ahead of them. Asserted on the order and slots seen at the upstream.
  */
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
+import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatedOpenAI, type GatedOpenAI } from '../fakes/gated-openai-upstream.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import type { GatedOpenAI } from '../fakes/gated-openai-upstream.js';
+import type { TestServer } from '../helpers/aisbf-server.js';
+import { startGatedBatchServer, until, type GatedBatchServer } from './gated-batch-server.js';
 
+let server: GatedBatchServer;
 let up: GatedOpenAI;
 let aisbf: TestServer;
 let client: OpenAI;
@@ -15,29 +18,12 @@ let client: OpenAI;
 async function queue(id: string): Promise<{ processing: number; waiting: number }> {
   return (await fetch(`${aisbf.url}/admin/queue/${encodeURIComponent(id)}`)).json() as never;
 }
-async function until<T>(what: string, get: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = await get();
-    if (ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never: ${what}`);
-}
 
 beforeAll(async () => {
-  up = await startGatedOpenAI();
-  aisbf = await startAisbf({
-    providers: { local: { type: 'openai', endpoint: up.baseURL, api_key: 'sk-up', models: [{ name: 'm', max_concurrent: 1, max_waiting: 10 }] } },
-    aisbf: { batches: { max_concurrent_lines: 2 } },
-  });
-  client = new OpenAI({ baseURL: `${aisbf.url}/v1`, apiKey: 'k', maxRetries: 0 });
+  server = await startGatedBatchServer({ model: { max_concurrent: 1, max_waiting: 10 }, batches: { max_concurrent_lines: 2 } });
+  ({ up, aisbf, client } = server);
 });
-afterAll(async () => {
-  up.passThrough = true;
-  for (const h of [...up.held]) h.release();
-  await aisbf.close();
-  await up.close();
-});
+afterAll(() => server.close());
 
 describe('a batch next to interactive traffic', () => {
   it('admits an interactive request ahead of waiting batch lines, and never runs more lines than max_concurrent_lines', async () => {

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readLineAt, readLines } from '../../src/jobs/read-lines.js';
+import { readLines, readRange } from '../../src/jobs/read-lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aisbf-lines-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ describe('reading a batch file line by line', () => {
     expect(got.map((l) => [l.lineNo, l.text])).toEqual(lines.map((t, i) => [i + 1, t]));
     const fh = await open(path, 'r');
     try {
-      for (const l of got) expect(await readLineAt(fh, l.offset, l.length)).toBe(l.text);
+      for (const l of got) expect((await readRange(fh, l.offset, l.length)).toString('utf8')).toBe(l.text);
     } finally {
       await fh.close();
     }

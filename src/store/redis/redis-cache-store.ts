@@ -29,7 +29,7 @@ export class RedisCacheStore implements CacheStoreLike {
     if (!this.link.available) return this.fallback.set(key, value, ttlMs);
     // A refused write (Redis at maxmemory with noeviction) only loses this entry: it must not open
     // the breaker and send every limit to local state.
-    this.link.fire((c) => c.set(this.link.key(`c:${key}`), value, 'PX', Math.max(1, Math.round(ttlMs))).catch((err: Error) => {
+    this.link.fireBatched((c) => c.set(this.link.key(`c:${key}`), value, 'PX', Math.max(1, Math.round(ttlMs))).catch((err: Error) => {
       if (!/OOM|maxmemory/i.test(err.message)) throw err;
     }));
   }

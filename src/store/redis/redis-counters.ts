@@ -115,7 +115,7 @@ export class RedisCounterStore implements CounterStore {
   async add(key: string, windowMs: number, amount: number, now: number): Promise<void> {
     if (!(amount > 0)) return;
     if (!this.link.available) return this.local.add(key, windowMs, amount, now);
-    this.link.fire((c) => ADD.run(c, [this.k(key)], [Math.max(1, windowMs / BUCKETS), windowMs, now, amount]));
+    this.link.fireBatched((c) => ADD.run(c, [this.k(key)], [Math.max(1, windowMs / BUCKETS), windowMs, now, amount]));
   }
 
   acquireSlot(key: string, limit: number): Promise<boolean> {
@@ -141,7 +141,7 @@ export class RedisCounterStore implements CounterStore {
     if (member === undefined) return;
     if (member === LOCAL) return this.local.releaseSlot(key);
     // Redis away: the lease expires by itself within LEASE_MS.
-    this.link.fire((c) => c.zrem(this.k(key), member));
+    this.link.fireBatched((c) => c.zrem(this.k(key), member));
   }
 
   spent(key: string, period: string): Promise<number> {
@@ -158,7 +158,7 @@ export class RedisCounterStore implements CounterStore {
     this.local.addSpend(key, period, usd);
     const hash = this.link.key(`spend:${period}`);
     // A script, not MULTI: it joins the other writes of the moment in one auto-pipelined write.
-    this.link.fire((c) => SPEND.run(c, [hash], [key, String(before), usd, SPEND_TTL_S]));
+    this.link.fireBatched((c) => SPEND.run(c, [hash], [key, String(before), usd, SPEND_TTL_S]));
   }
 
   admitAll(plan: AdmitPlan): Promise<AdmitResult> {

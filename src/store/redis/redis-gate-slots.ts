@@ -81,7 +81,7 @@ export class RedisGateSlots {
 
   release(token: string, ids: readonly string[]): void {
     this.held.delete(token);
-    this.link.fire((c) =>
+    this.link.fireBatched((c) =>
       RELEASE_ALL.run(c, [...ids.map((id) => this.k(id)), ...ids.map((id) => this.k(`wait:${id}`))], [token, Date.now(), this.link.key(CHANNEL), JSON.stringify({ from: this.link.instanceId, ids })]),
     );
   }

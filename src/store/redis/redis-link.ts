@@ -123,21 +123,24 @@ export class RedisLink {
     return v;
   }
 
+  /** Fire and forget (background sync, what other instances must see at once); failures only open the breaker. */
+  fire(fn: (c: RedisClient) => Promise<unknown>): void {
+    this.send([fn]);
+  }
+
   /**
-   * Fire and forget (after a request, or background sync); failures only open the breaker. Held for
-   * FIRE_DELAY_MS to share a write, unless `now`: what other instances must see at once (cooldowns and
-   * call spacing, stops, revocations) goes in this tick.
+   * Fire and forget, held for FIRE_DELAY_MS: for a request's counting writes (slot releases, tokens,
+   * spend, cache entries), so those of every request that ends meanwhile share one write.
    */
-  fire(fn: (c: RedisClient) => Promise<unknown>, now = false): void {
+  fireBatched(fn: (c: RedisClient) => Promise<unknown>): void {
     if (!this.available) return;
-    if (now) return this.send([fn]);
     this.deferred.push(fn);
     this.flushTimer ??= setTimeout(() => this.flush(), FIRE_DELAY_MS);
   }
 
   /**
-   * Sends what `fire` queued, all in one tick: auto-pipelining makes that one write and one read,
-   * however many requests finished meanwhile (a slot release, spend and tokens of each).
+   * Sends what `fireBatched` queued, all in one tick: auto-pipelining makes that one write and one
+   * read, however many requests finished meanwhile.
    */
   private flush(): void {
     clearTimeout(this.flushTimer);
@@ -160,7 +163,7 @@ export class RedisLink {
 
   /** Publishes `msg` (with this instance's id) to the prefixed channel. */
   publish(channel: string, msg: Record<string, unknown>): void {
-    this.fire((c) => c.publish(this.key(channel), JSON.stringify({ ...msg, from: this.instanceId })), true);
+    this.fire((c) => c.publish(this.key(channel), JSON.stringify({ ...msg, from: this.instanceId })));
   }
 
   /** Messages other instances publish on `channel` (never our own). */

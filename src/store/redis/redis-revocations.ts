@@ -28,7 +28,7 @@ export class RedisRevocations {
       for (const h of fresh) this.hashes.add(h);
       // Everything known goes back (a restarted Redis starts empty); then what others know comes in.
       const all = [...this.hashes];
-      if (all.length) link.fire((c) => c.sadd(key, ...all), true);
+      if (all.length) link.fire((c) => c.sadd(key, ...all));
       if (fresh.length) link.publish(CHANNEL, { hashes: fresh });
       void link.run((c) => c.smembers(key), () => [] as string[]).then((got) => this.merge(got));
     });
@@ -41,7 +41,7 @@ export class RedisRevocations {
     const send = [...this.unsent];
     this.unsent.clear();
     for (const h of send) this.hashes.add(h);
-    this.link.fire((c) => c.sadd(this.link.key(CHANNEL), ...send), true);
+    this.link.fire((c) => c.sadd(this.link.key(CHANNEL), ...send));
     this.link.publish(CHANNEL, { hashes: send });
   }
 

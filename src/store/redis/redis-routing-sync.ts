@@ -34,7 +34,7 @@ export function shareRoutingState(link: RedisLink, routing: SharedRouting): void
       for (const ch of changes) p.hset(ch.kind === 'health' ? healthKey : limitKey, ch.record.key, JSON.stringify(ch.record));
       p.publish(link.key(CHANNEL), JSON.stringify({ from: link.instanceId, changes }));
       return p.exec();
-    }, true);
+    });
   };
   const flush = () => {
     scheduled = false;

@@ -19,7 +19,7 @@ export interface SharedModelGate {
 export function shareStoppedModels(link: RedisLink, gate: SharedModelGate): void {
   const key = link.key(CHANNEL);
   gate.onChange = (id, stopped, at) => {
-    link.fire((c) => (stopped ? c.hset(key, id, String(at)) : c.hdel(key, id)), true);
+    link.fire((c) => (stopped ? c.hset(key, id, String(at)) : c.hdel(key, id)));
     link.publish(CHANNEL, { id, stopped, at });
   };
   link.subscribe(CHANNEL, (msg) => {
@@ -32,7 +32,7 @@ export function shareStoppedModels(link: RedisLink, gate: SharedModelGate): void
         if (!remote) return;
         for (const [id, at] of Object.entries(remote)) gate.applyRemote(id, true, Number(at) || Date.now());
         const missing = [...gate.entries()].filter(([id]) => !(id in remote));
-        if (missing.length) link.fire((c) => c.hset(key, Object.fromEntries(missing.map(([id, at]) => [id, String(at)]))), true);
+        if (missing.length) link.fire((c) => c.hset(key, Object.fromEntries(missing.map(([id, at]) => [id, String(at)]))));
       });
   });
 }
