@@ -1,7 +1,10 @@
 /**
  * @module CounterStore on Redis: a key's rpm/tpm windows, parallel slots and budget spend shared by
  * every instance. Each check-and-add is one Lua script (atomic: two instances racing can never both
- * take the last unit), and `admitAll` makes every check of a request one script — one round trip.
+ * take the last unit), and `admitAll` makes every check of a request one script — one round trip,
+ * and for a key without a parallel limit usually none: the script reserves rpm permits ahead and
+ * answers the tpm and spend it saw, which admit the next moments' requests locally (key-allowance.ts
+ * says why that never passes rpm).
  * Windows are hashes of 60 buckets (as the local store); slots are leases in a sorted set (score =
  * expiry) that this instance renews while it holds them, so a crashed instance's slots free
  * themselves. While Redis is away every call answers from the local store at once: limits then hold
@@ -9,10 +12,13 @@
  */
 import type { AdmitPlan, AdmitResult, ConsumeResult, CounterStore, LocalCounterStore } from '../counters.js';
 import { admitStepByStep } from '../counters.js';
+import { KeyAllowance, ROOM_SHARE } from './key-allowance.js';
 import type { RedisLink } from './redis-link.js';
 import { LUA_LIB, redisScript } from './redis-script.js';
 
 const BUCKETS = 60;
+/** The limits stage's window (rpm, tpm). */
+const MINUTE = 60_000;
 /** A slot lease lives this long unless renewed (renewed every third of it). */
 const LEASE_MS = 30_000;
 /** Spend hashes outlive the longest budget period (a month) with room to spare. */
@@ -41,10 +47,13 @@ return 1`);
 /**
  * KEYS: spend hash, tpm window, slot set, rpm window. ARGV: now, bucketMs, windowMs, budget limit
  * ('' = none), spend field, local spend (seeds a missing field), tpm limit, slot limit, lease
- * member, lease ms, rpm limit. Returns {0} | {1, spent} | {2, retryMs} | {3} | {4, retryMs}.
+ * member, lease ms, rpm limit, rpm permits wanted. Returns {0, granted, tpm sum, spent} | {1, spent}
+ * | {2, retryMs} | {3} | {4, retryMs}; sums as strings (a Lua number reply is cut to an integer).
+ * Granted: between 1 and what was wanted, at most an eighth of the rpm room left.
  */
 const ADMIT = redisScript(`${LUA_LIB}
 local now, bucketMs, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local spent = 0
 if ARGV[4] ~= '' then
   local s = redis.call('HGET', KEYS[1], ARGV[5])
   if not s then
@@ -53,30 +62,51 @@ if ARGV[4] ~= '' then
     redis.call('EXPIRE', KEYS[1], ${SPEND_TTL_S})
   end
   if tonumber(s) >= tonumber(ARGV[4]) then return {1, tostring(s)} end
+  spent = tonumber(s)
 end
+local tsum = 0
 if ARGV[7] ~= '' then
-  local r = wconsume(KEYS[2], bucketMs, windowMs, tonumber(ARGV[7]), 0, now)
-  if r > 0 then return {2, r} end
+  local limit = tonumber(ARGV[7])
+  local sum, cur, live = wsum(KEYS[2], bucketMs, now)
+  if sum >= limit then return {2, wretry(live, bucketMs, now, sum - limit + 1e-9, windowMs)} end
+  tsum = sum
 end
 local took = false
 if ARGV[8] ~= '' then
   if not ltake(KEYS[3], tonumber(ARGV[8]), ARGV[9], now, tonumber(ARGV[10])) then return {3} end
   took = true
 end
+local granted = 0
 if ARGV[11] ~= '' then
-  local r = wconsume(KEYS[4], bucketMs, windowMs, tonumber(ARGV[11]), 1, now)
-  if r > 0 then
+  local limit = tonumber(ARGV[11])
+  local sum, cur, live = wsum(KEYS[4], bucketMs, now)
+  local room = limit - sum
+  if room < 1 then
     if took then redis.call('ZREM', KEYS[3], ARGV[9]) end
-    return {4, r}
+    if limit < 1 then return {4, windowMs} end
+    return {4, wretry(live, bucketMs, now, 1 - room, windowMs)}
   end
+  granted = math.min(tonumber(ARGV[12]), math.max(1, math.floor(room / ${ROOM_SHARE})))
+  wadd(KEYS[4], cur, granted, windowMs)
 end
-return {0}`);
+return {0, granted, tostring(tsum), tostring(spent)}`);
+
+/** KEYS: rpm window. ARGV: bucket id, permits reserved there and never used. */
+const GIVE_BACK = redisScript(`local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v then redis.call('HSET', KEYS[1], ARGV[1], tostring(math.max(0, tonumber(v) - tonumber(ARGV[2])))) end
+return 1`);
+
+const OK: Promise<AdmitResult> = Promise.resolve({ ok: true });
 
 export class RedisCounterStore implements CounterStore {
   /** Slot key → lease members this instance holds ('' = taken on the local store). */
   private readonly held = new Map<string, string[]>();
   private seq = 0;
   private readonly renewer: NodeJS.Timeout;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly allowance = new KeyAllowance((key, bucket, n) => this.link.fireBatched((c) => GIVE_BACK.run(c, [this.k(key)], [bucket, n])));
+  /** One reservation at a time per key: requests arriving meanwhile share what it brings. */
+  private readonly reserving = new Map<string, Promise<AdmitResult>>();
 
   constructor(
     private readonly link: RedisLink,
@@ -85,7 +115,13 @@ export class RedisCounterStore implements CounterStore {
   ) {
     this.renewer = setInterval(() => this.renew(), LEASE_MS / 3);
     this.renewer.unref();
-    link.onUp(() => link.fire((c) => Promise.all([CONSUME, ADD, TAKE, ADMIT, SPEND].map((s) => s.load(c)))));
+    // Once a second: permits of a second that ended go back, so an idle key's leftovers count no longer.
+    this.sweeper = setInterval(() => this.allowance.sweep(Date.now(), MINUTE), 1000);
+    this.sweeper.unref();
+    link.onUp(() => {
+      this.allowance.clear();
+      link.fire((c) => Promise.all([CONSUME, ADD, TAKE, ADMIT, SPEND, GIVE_BACK].map((s) => s.load(c))));
+    });
   }
 
   private k(key: string): string {
@@ -115,6 +151,7 @@ export class RedisCounterStore implements CounterStore {
   async add(key: string, windowMs: number, amount: number, now: number): Promise<void> {
     if (!(amount > 0)) return;
     if (!this.link.available) return this.local.add(key, windowMs, amount, now);
+    this.allowance.addedTokens(key, amount);
     this.link.fireBatched((c) => ADD.run(c, [this.k(key)], [Math.max(1, windowMs / BUCKETS), windowMs, now, amount]));
   }
 
@@ -156,12 +193,31 @@ export class RedisCounterStore implements CounterStore {
     if (!(usd > 0)) return;
     const before = this.local.spent(key, period);
     this.local.addSpend(key, period, usd);
+    this.allowance.addedSpend(key, period, usd);
     const hash = this.link.key(`spend:${period}`);
     // A script, not MULTI: it joins the other writes of the moment in one auto-pipelined write.
     this.link.fireBatched((c) => SPEND.run(c, [hash], [key, String(before), usd, SPEND_TTL_S]));
   }
 
   admitAll(plan: AdmitPlan): Promise<AdmitResult> {
+    if (!this.link.available) return this.reserve(plan, 1);
+    if (this.allowance.tryLocal(plan)) return OK;
+    const one = plan.rpm?.key ?? plan.tpm?.key ?? plan.budget?.key;
+    if (plan.slot || one === undefined) return this.reserve(plan, 1);
+    // One reservation in flight per key: requests arriving meanwhile take from what it brings, or
+    // queue for the next (sized by then to the pace seen), and share a refusal — so a burst never
+    // reserves more than one request's worth beyond its pace.
+    const pending = this.reserving.get(one);
+    if (pending) return pending.then((res) => (!res.ok ? res : this.allowance.tryLocal(plan) ? OK : this.admitAll(plan)));
+    const r = this.reserve(plan, this.allowance.want(plan));
+    this.reserving.set(one, r);
+    // link.run never rejects (it answers from the local store on any failure).
+    void r.then(() => this.reserving.delete(one));
+    return r;
+  }
+
+  /** One ADMIT script asking for `want` rpm permits; its answer is recorded in the allowance. */
+  private reserve(plan: AdmitPlan, want: number): Promise<AdmitResult> {
     const member = plan.slot ? this.member() : '';
     const { budget, tpm, slot, rpm } = plan;
     return this.link.run(
@@ -179,11 +235,14 @@ export class RedisCounterStore implements CounterStore {
           member,
           LEASE_MS,
           rpm ? rpm.limit : '',
+          want,
         ];
-        const r = (await ADMIT.run(c, keys, args)) as [number, (string | number)?];
+        const r = (await ADMIT.run(c, keys, args)) as [number, (string | number)?, string?, string?];
+        if (Number(r[0]) !== 0) this.allowance.refused(plan);
         switch (Number(r[0])) {
           case 0:
             if (slot) this.hold(slot.key, member);
+            else this.allowance.reserved(plan, Number(r[1]), Number(r[2]), Number(r[3]));
             return { ok: true };
           case 1:
             return { ok: false, refused: 'budget', spent: Number(r[1]) };
@@ -230,6 +289,7 @@ export class RedisCounterStore implements CounterStore {
 
   close(): void {
     clearInterval(this.renewer);
+    clearInterval(this.sweeper);
     this.local.close();
   }
 }

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { LocalCounterStore } from '../../../src/store/counters.js';
+import { LocalCounterStore, type AdmitPlan } from '../../../src/store/counters.js';
 import { RedisLink } from '../../../src/store/redis/redis-link.js';
 import { RedisCounterStore } from '../../../src/store/redis/redis-counters.js';
 import { RedisGateSlots } from '../../../src/store/redis/redis-gate-slots.js';
@@ -72,6 +72,95 @@ describe('RedisCounterStore', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(await b.spent('spend:k', '2026-12')).toBe(1.5);
     expect(await b.admitAll({ ...plan, tpm: undefined })).toEqual({ ok: false, refused: 'budget', spent: 1.5 });
+    a.close();
+    b.close();
+  });
+
+  /** Every instance admits in loops of `workers` for `ms`; returns how many were admitted. */
+  async function hammer(stores: RedisCounterStore[], workers: number, ms: number, plan: () => AdmitPlan): Promise<number> {
+    let admitted = 0;
+    const until = Date.now() + ms;
+    await Promise.all(
+      Array.from({ length: workers * stores.length }, async (_, i) => {
+        while (Date.now() < until) {
+          const r = await stores[i % stores.length]!.admitAll(plan());
+          if (r.ok) admitted++;
+          // Refused (or admitted from permits, which needs no I/O): let the others and timers run.
+          await new Promise((res) => setImmediate(res));
+        }
+      }),
+    );
+    return admitted;
+  }
+  const evalshaCalls = async (c: RedisLink) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await c.redis.info('commandstats'))?.[1] ?? 0);
+
+  it('admits most requests from rpm permits reserved ahead: far fewer round trips than requests', async () => {
+    const [la, lb] = [await link('t6:'), await link('t6:')];
+    const [a, b] = [new RedisCounterStore(la, new LocalCounterStore()), new RedisCounterStore(lb, new LocalCounterStore())];
+    const calls0 = await evalshaCalls(la);
+    const plan = () => ({ now: Date.now(), windowMs: 60_000, rpm: { key: 'rpm:fast', limit: 1e9 }, tpm: { key: 'tpm:fast', limit: 1e12 }, budget: { key: 'spend:fast', period: '2026-12', limit: 1e9 } });
+    const admitted = await hammer([a, b], 8, 1500, plan);
+    const calls = (await evalshaCalls(la)) - calls0;
+    expect(admitted).toBeGreaterThan(1000);
+    // Round trips: about one per instance per second plus the first ones, not one per request.
+    expect(calls).toBeLessThan(admitted / 10);
+    a.close();
+    b.close();
+  });
+
+  it('meets a burst with one reservation at a time, each sized to the pace so far: few round trips, and what was held beyond it given back', async () => {
+    const l = await link('t9:');
+    const a = new RedisCounterStore(l, new LocalCounterStore());
+    const calls0 = await evalshaCalls(l);
+    const now = Date.now();
+    const results = await Promise.all(Array.from({ length: 100 }, () => a.admitAll({ now, windowMs: 60_000, rpm: { key: 'rpm:burst', limit: 1e9 } })));
+    expect(results.every((r) => r.ok)).toBe(true);
+    const calls = (await evalshaCalls(l)) - calls0;
+    // 1, 2, 4, 9, 20, 45, 102 permits (1.25 × those admitted so far): 7 round trips for 100 requests.
+    expect(calls).toBeLessThanOrEqual(8);
+    const counted = async () => Object.values(await l.redis.hgetall(l.key('n:rpm:burst'))).reduce((n, v) => n + Number(v), 0);
+    expect(await counted()).toBeLessThanOrEqual(100 * 2.25);
+    // What was held beyond the burst goes back once its second has ended.
+    await new Promise((r) => setTimeout(r, 2200));
+    expect(await counted()).toBe(100);
+    a.close();
+  });
+
+  it('never lets two instances together pass rpm with permits reserved ahead, and the window counts exactly what was admitted', async () => {
+    const [la, lb] = [await link('t7:'), await link('t7:')];
+    const [a, b] = [new RedisCounterStore(la, new LocalCounterStore()), new RedisCounterStore(lb, new LocalCounterStore())];
+    const plan = () => ({ now: Date.now(), windowMs: 60_000, rpm: { key: 'rpm:edge', limit: 400 } });
+    // 2 instances × 50 racing loops for 2.5 s: every second's leftovers are given back and taken again.
+    const admitted = await hammer([a, b], 50, 2500, plan);
+    expect(admitted).toBeLessThanOrEqual(400);
+    // Leftovers of the last second go back once it has ended (the once-a-second sweep).
+    await new Promise((r) => setTimeout(r, 2200));
+    const window = await la.redis.hgetall(la.key('n:rpm:edge'));
+    const counted = Object.values(window).reduce((n, v) => n + Number(v), 0);
+    expect(counted).toBe(admitted);
+    expect(admitted).toBeGreaterThanOrEqual(390);
+    const refused = await a.admitAll(plan());
+    expect(refused).toMatchObject({ ok: false, refused: 'rpm' });
+    a.close();
+    b.close();
+  });
+
+  it("sees another instance's tokens by the next second, and asks Redis on every request once the view is near the limit", async () => {
+    const [la, lb] = [await link('t8:'), await link('t8:')];
+    const [a, b] = [new RedisCounterStore(la, new LocalCounterStore()), new RedisCounterStore(lb, new LocalCounterStore())];
+    const plan = () => ({ now: Date.now(), windowMs: 60_000, tpm: { key: 'tpm:view', limit: 1000 } });
+    expect(await a.admitAll(plan())).toEqual({ ok: true });
+    await b.add('tpm:view', 60_000, 1000, Date.now());
+    // Within at most a second (the view's age) A refuses; then every request asks Redis.
+    let refusedAt = -1;
+    for (let i = 0; i < 150 && refusedAt < 0; i++) {
+      if (!(await a.admitAll(plan())).ok) refusedAt = i;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(refusedAt).toBeGreaterThanOrEqual(0);
+    const calls0 = await evalshaCalls(la);
+    for (let i = 0; i < 5; i++) expect((await a.admitAll(plan())).ok).toBe(false);
+    expect((await evalshaCalls(la)) - calls0).toBe(5);
     a.close();
     b.close();
   });
