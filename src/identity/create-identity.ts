@@ -25,6 +25,7 @@ export interface IdentityParts {
 
 export function createIdentity(opts: { db: Db; auth(): AuthConfig; configDir: string; clock?: () => number; counters?: CounterStore }): IdentityParts {
   const revision = new AuthRevision(opts.db);
+  revision.watchWrites(opts.db.name);
   const keys = new ApiKeyStore(opts.db, revision);
   const users = new UserStore(opts.db, revision);
   const cache = new AuthCache(keys, users, revision);
@@ -35,6 +36,7 @@ export function createIdentity(opts: { db: Db; auth(): AuthConfig; configDir: st
     identityStage: createIdentityStage(service),
     limitsStage: createLimitsStage({ cache, counters, clock: opts.clock }),
     close: async () => {
+      revision.close();
       await counters.close();
     },
   };

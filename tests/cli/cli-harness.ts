@@ -41,8 +41,16 @@ function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/** The last few KB of each spawned CLI's stderr, so a process that died says why in the failure. */
+const stderrTails = new WeakMap<ChildProcess, string>();
+
 export function spawnCli(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  stderrTails.set(child, '');
+  child.stderr!.on('data', (d: Buffer) => stderrTails.set(child, (stderrTails.get(child)! + d.toString()).slice(-4096)));
+  // Drained: a long-running server's request lines must never fill the pipe and block it.
+  child.stdout!.on('data', () => {});
+  return child;
 }
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
@@ -140,7 +148,10 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (child && child.exitCode !== null) throw new Error(`gave up waiting for ${what}: the process exited with code ${child.exitCode}`);
+    if (child && child.exitCode !== null) {
+      const tail = stderrTails.get(child)?.trim();
+      throw new Error(`gave up waiting for ${what}: the process exited with code ${child.exitCode}${tail ? `; its stderr ended with:\n${tail}` : ''}`);
+    }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
