@@ -78,6 +78,9 @@ export class KeyAllowance {
   want(plan: AdmitPlan): number {
     if (!plan.rpm || plan.slot) return 1;
     const p = this.roll(plan.rpm.key, bucketOf(plan));
+    // Permits held but not usable (the tpm or spend view is near its limit, so every request asks
+    // Redis): ask for this request's one only, or each round trip would pile up more.
+    if (p.left >= 1) return 1;
     const pace = Math.max(p.usedBefore, p.used);
     return Math.min(MAX_WANT, Math.max(1, Math.ceil(pace * 1.25)));
   }
@@ -94,11 +97,14 @@ export class KeyAllowance {
     if (plan.budget) this.spend.set(spendField(plan.budget), { bucket: b, value: spent });
   }
 
-  /** A refusal: nothing held for this plan's counters is trusted until the next answer. */
+  /** A refusal: nothing held for this plan's counters is trusted until the next answer; held permits go back. */
   refused(plan: AdmitPlan): void {
     if (plan.rpm) {
       const p = this.permits.get(plan.rpm.key);
-      if (p) this.roll(plan.rpm.key, bucketOf(plan)).left = 0;
+      if (p && p.left > 0) {
+        this.giveBack(plan.rpm.key, p.bucket, p.left);
+        p.left = 0;
+      }
     }
     if (plan.tpm) this.tpm.delete(plan.tpm.key);
     if (plan.budget) this.spend.delete(spendField(plan.budget));

@@ -61,14 +61,24 @@ describe('a key allowance between Redis round trips', () => {
     expect(a.tryLocal({ ...p, budget: { key: 'spend:k', period: '2027-01', limit: 10 } })).toBe(false);
   });
 
-  it('trusts no view from another second, and none after a refusal', () => {
-    const { a } = allowance();
+  it('trusts no view from another second, and none after a refusal (its held permits go back)', () => {
+    const { a, given } = allowance();
     a.reserved(plan(T0), 10, 0, 0);
     expect(a.tryLocal(plan(T0 + 999))).toBe(true);
     expect(a.tryLocal(plan(T0 + 1000))).toBe(false);
     a.reserved(plan(T0 + 1000), 10, 0, 0);
+    given.length = 0;
     a.refused(plan(T0 + 1000));
+    expect(given).toEqual([['rpm:k', T0 / 1000 + 1, 9]]);
     expect(a.tryLocal(plan(T0 + 1001))).toBe(false);
+  });
+
+  it('asks one permit at a time while it holds permits it may not use (tpm near its limit)', () => {
+    const { a } = allowance();
+    for (let i = 0; i < 40; i++) a.reserved(plan(T0 - 1000 + i), 1, 0, 0); // a pace of 40 the second before
+    a.reserved(plan(T0), 20, 10_000, 0); // 19 permits held, but the tpm view is at the limit
+    expect(a.tryLocal(plan(T0 + 1))).toBe(false);
+    expect(a.want(plan(T0 + 1))).toBe(1);
   });
 
   it('leaves a parallel slot to Redis: a plan with one is never admitted locally and asks one permit', () => {
