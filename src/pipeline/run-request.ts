@@ -27,6 +27,7 @@
  * member down and none rate-limited becomes a 503 with Retry-After (AISBF's report stays on the
  * `/api/rotations` and `/api/autoselect` bases, and whenever notifyerrors is on).
  */
+import { afterResponse } from '../after-response.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { CallContext } from '../providers/provider-adapter.js';
@@ -288,7 +289,8 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
       completion.usage = withEffectiveContext(completion.usage, r.value.effectiveContext, req, r.candidate.model);
       r.settle({ usage: completion.usage });
       if (cacheable) stages.cache.store(meta, resolved.name, req, { kind: 'json', completion });
-      run.settle(200, completion.usage, undefined, false);
+      // Accounting, the key's counters and the request line: after the answer is handed to the socket.
+      afterResponse(() => run.settle(200, completion.usage, undefined, false));
       const result: ChatJsonResult = { kind: 'json', completion, served: run.served(), cacheHit: false };
       return result;
     }
@@ -323,7 +325,7 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
 function cachedAnswer(run: RequestRun, hit: CachedChat): ChatResult {
   run.cacheHit = true;
   if (hit.kind === 'json') {
-    run.settle(200, hit.completion.usage, undefined, false);
+    afterResponse(() => run.settle(200, hit.completion.usage, undefined, false));
     return { kind: 'json', completion: hit.completion, served: undefined, cacheHit: true };
   }
   const stream = new ChatStream(run, undefined, undefined, undefined);
@@ -415,7 +417,7 @@ async function runCapability<T>(deps: PipelineDeps, meta: RequestMeta, call: Cap
     }
     const usage = call.usageOf?.(r.value);
     r.settle({ usage });
-    run.settle(200, usage, undefined, false);
+    afterResponse(() => run.settle(200, usage, undefined, false));
     return result;
   } catch (err) {
     throw run.fail(err, call.target);

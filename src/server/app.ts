@@ -38,6 +38,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerAdminStateRoutes } from './routes/admin-state.js';
 import { registerUiRoutes } from './routes/ui.js';
+import { afterResponse, onAfterResponseError } from '../after-response.js';
 
 const REQUEST_ID_RE = /^[\w.:@-]{1,128}$/;
 
@@ -45,6 +46,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   const requestLines = plainSibling(deps.log);
+  // A failing after-response job (our own bug: accounting never throws) is reported as onError would.
+  onAfterResponseError((err) => {
+    deps.log.error({ err: { name: (err as Error)?.name, message: redactText(String((err as Error)?.message)) } }, 'after-response job failed');
+    deps.accounting?.crashes.record(err, { route: 'after response' });
+  });
   app.use('*', async function requestContext(c, next) {
     const incoming = headerOf(c, 'x-request-id');
     const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -60,7 +66,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (inProcess?.identity) c.set('identity', inProcess.identity);
     await next();
     if (!outgoing && !inProcess) c.res.headers.set('x-request-id', id);
-    if (!reqLog.deferred) reqLog.finish(c.res.status);
+    // The line is written once the answer is on its way (it then also times the write).
+    if (!reqLog.deferred) {
+      const status = c.res.status;
+      afterResponse(() => reqLog.finish(status));
+    }
   });
 
   const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'x-aisbf-cache', 'retry-after', 'content-disposition', 'x-video-model', 'x-generation-time'] });

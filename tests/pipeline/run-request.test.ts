@@ -71,12 +71,19 @@ beforeEach(() => {
   fake.setModelBehavior('b', undefined);
 });
 
+
+/** A successful answer is recorded just after it is handed back (src/after-response.ts). */
+const afterTheAnswer = () => new Promise((res) => setImmediate(res));
+
 describe('accounting: one SettledRequest per request', () => {
-  it('JSON: settled once at return, with target, served candidate, usage by type and cost; the ticket gets the same record', async () => {
+  it('JSON: settled once, just after the answer is handed back (not before it), with target, served candidate, usage by type and cost; the ticket gets the same record', async () => {
     const t = recording();
     const r = await runRequest(t.deps, meta(), { kind: 'chat', target: { scope: { base: 'v1' }, model: 'r' }, req: { model: 'r', messages: hi } });
     expect(r.kind).toBe('json');
     expect(t.admitted).toEqual(['r']);
+    // The route renders and writes the answer in this turn; the record follows in the next Immediate.
+    expect(t.settled).toHaveLength(0);
+    await afterTheAnswer();
     expect(t.settled).toHaveLength(1);
     const s = t.settled[0]!;
     expect(s).toMatchObject({ target: 'r', providerId: 'up', model: 'a', attempts: 1, status: 200, stream: false, cacheHit: false, failovers: 0 });
@@ -209,6 +216,7 @@ describe('cache', () => {
     const r = await runRequest(t.deps, meta(), { kind: 'chat', target: { scope: { base: 'v1' }, model: 'r' }, req: { model: 'r', messages: hi } });
     expect(r).toMatchObject({ kind: 'json', cacheHit: true, served: undefined });
     expect(fake.chatRequests().length).toBe(before);
+    await afterTheAnswer();
     expect(t.settled[0]).toMatchObject({ cacheHit: true, costUsd: 0, status: 200 });
   });
 
@@ -266,6 +274,7 @@ describe('capability and internal calls', () => {
       usageOf: (v) => (v.usage ? { prompt_tokens: v.usage.prompt_tokens, completion_tokens: 0, total_tokens: v.usage.total_tokens } : undefined),
     });
     expect(r.served).toMatchObject({ providerId: 'up', model: 'e', attempts: 1 });
+    await afterTheAnswer();
     expect(t.settled[0]).toMatchObject({ status: 200, target: 'up/e' });
   });
 
@@ -274,6 +283,7 @@ describe('capability and internal calls', () => {
     const parent = meta();
     await runRequest(t.deps, internalMeta(parent, 'internal:judge'), { kind: 'capability', target: { name: 'r' }, call: (c, ctx) => c.adapter.chat({ model: c.model, messages: hi }, ctx) });
     expect(t.admitted).toEqual([]);
+    await afterTheAnswer();
     expect(t.settled).toHaveLength(1);
     expect(t.settled[0]!.meta).toMatchObject({ route: 'internal:judge', parent: parent.requestId });
   });
