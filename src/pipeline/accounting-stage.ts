@@ -1,7 +1,8 @@
 /**
  * @module accounting: the one SettledRequest of a request, built when it settles (a JSON answer just
- * after it was handed back, see after-response.ts; streams when they end; errors too), with token usage by type and its cost. Nothing is built when
- * neither the accounting stage nor the limits ticket wants it.
+ * after it was handed back, see after-response.ts; streams when they end; errors too), with token
+ * usage by type and its cost. Nothing is built when neither the accounting stage nor the limits
+ * ticket wants it.
  */
 import type { Usage } from '../providers/openai-types.js';
 import type { RequestMeta } from './request-meta.js';

@@ -194,6 +194,14 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
     this.observer?.settled(this);
   }
 
+  /**
+   * Settles a success once its answer is handed back: the record, the key's counters and the request
+   * line wait for the next Immediate (after-response.ts), never the response itself.
+   */
+  settleOk(usage: Usage | undefined): void {
+    afterResponse(() => this.settle(200, usage, undefined, false));
+  }
+
   /** Settles a failure and returns the error the client should get. */
   fail(err: unknown, ref: TargetRef): unknown {
     const out = clientFacing(err, ref);
@@ -289,8 +297,7 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
       completion.usage = withEffectiveContext(completion.usage, r.value.effectiveContext, req, r.candidate.model);
       r.settle({ usage: completion.usage });
       if (cacheable) stages.cache.store(meta, resolved.name, req, { kind: 'json', completion });
-      // Accounting, the key's counters and the request line: after the answer is handed to the socket.
-      afterResponse(() => run.settle(200, completion.usage, undefined, false));
+      run.settleOk(completion.usage);
       const result: ChatJsonResult = { kind: 'json', completion, served: run.served(), cacheHit: false };
       return result;
     }
@@ -325,7 +332,7 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
 function cachedAnswer(run: RequestRun, hit: CachedChat): ChatResult {
   run.cacheHit = true;
   if (hit.kind === 'json') {
-    afterResponse(() => run.settle(200, hit.completion.usage, undefined, false));
+    run.settleOk(hit.completion.usage);
     return { kind: 'json', completion: hit.completion, served: undefined, cacheHit: true };
   }
   const stream = new ChatStream(run, undefined, undefined, undefined);
@@ -417,7 +424,7 @@ async function runCapability<T>(deps: PipelineDeps, meta: RequestMeta, call: Cap
     }
     const usage = call.usageOf?.(r.value);
     r.settle({ usage });
-    afterResponse(() => run.settle(200, usage, undefined, false));
+    run.settleOk(usage);
     return result;
   } catch (err) {
     throw run.fail(err, call.target);

@@ -85,8 +85,11 @@ export const SPEND_MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Buckets per window: a minute is counted to the second. */
-const BUCKETS = 60;
+/** Buckets per window: a minute is counted to the second (the Redis scripts' LUA_LIB counts 60 too). */
+export const WINDOW_BUCKETS = 60;
+const BUCKETS = WINDOW_BUCKETS;
+/** One bucket's length in ms for a window of `windowMs` (every store, local or shared, the same). */
+export const bucketMsOf = (windowMs: number): number => Math.max(1, windowMs / WINDOW_BUCKETS);
 
 /** A sliding window as a ring of buckets; old buckets are cleared as time moves on. */
 class SlidingWindow {
@@ -96,7 +99,7 @@ class SlidingWindow {
   private readonly bucketMs: number;
 
   constructor(readonly windowMs: number) {
-    this.bucketMs = Math.max(1, windowMs / BUCKETS);
+    this.bucketMs = bucketMsOf(windowMs);
   }
 
   sum(now: number): number {

@@ -68,4 +68,16 @@ describe('AuthRevision watching the WAL file', () => {
     db.close();
     expect(() => r.changed()).toThrow(/not open/);
   });
+
+  it('falls back to asking on every call when the WAL file cannot be watched (none there)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aisbf-authrev-'));
+    dirs.push(dir);
+    const db = openDatabase(':memory:');
+    open.push(db);
+    const r = new AuthRevision(db);
+    expect(() => r.watchWrites(join(dir, 'no-such.db'))).not.toThrow();
+    r.changed();
+    db.close();
+    expect(() => r.changed()).toThrow(/not open/);
+  });
 });

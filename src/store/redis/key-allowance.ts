@@ -15,7 +15,7 @@
  * most one bucket old and is only trusted while more than `VIEW_MARGIN` of the limit is left; past
  * that every request asks Redis.
  */
-import type { AdmitPlan } from '../counters.js';
+import { bucketMsOf, type AdmitPlan } from '../counters.js';
 
 /** A reservation takes at most this fraction of an rpm window's room. */
 export const ROOM_SHARE = 8;
@@ -23,8 +23,6 @@ export const ROOM_SHARE = 8;
 export const VIEW_MARGIN = 1 / 8;
 /** The most permits asked for at once. */
 const MAX_WANT = 1024;
-/** The window is counted in 60 buckets (as both stores do): a minute, to the second. */
-const BUCKETS = 60;
 
 interface Permits {
   bucket: number;
@@ -45,8 +43,9 @@ interface View {
 /** Permits reserved in `bucket` of `key`'s window and never used: give them back. */
 export type GiveBack = (key: string, bucket: number, n: number) => void;
 
-export const bucketOf = (plan: Pick<AdmitPlan, 'now' | 'windowMs'>): number => Math.floor(plan.now / Math.max(1, plan.windowMs / BUCKETS));
-const spendField = (b: NonNullable<AdmitPlan['budget']>) => `${b.key}\n${b.period}`;
+/** The window bucket (a second of the minute, as both stores count) that `now` falls in. */
+const bucketOf = (plan: Pick<AdmitPlan, 'now' | 'windowMs'>): number => Math.floor(plan.now / bucketMsOf(plan.windowMs));
+const spendField = (key: string, period: string) => `${key}\n${period}`;
 
 export class KeyAllowance {
   private readonly permits = new Map<string, Permits>();
@@ -66,7 +65,7 @@ export class KeyAllowance {
       if (!p || p.bucket !== b || p.left < 1) return false;
     }
     if (plan.tpm && !under(this.tpm.get(plan.tpm.key), b, plan.tpm.limit)) return false;
-    if (plan.budget && !under(this.spend.get(spendField(plan.budget)), b, plan.budget.limit)) return false;
+    if (plan.budget && !under(this.spend.get(spendField(plan.budget.key, plan.budget.period)), b, plan.budget.limit)) return false;
     if (p) {
       p.left--;
       p.used++;
@@ -94,7 +93,7 @@ export class KeyAllowance {
       p.used++;
     }
     if (plan.tpm) this.tpm.set(plan.tpm.key, { bucket: b, value: tpmSum });
-    if (plan.budget) this.spend.set(spendField(plan.budget), { bucket: b, value: spent });
+    if (plan.budget) this.spend.set(spendField(plan.budget.key, plan.budget.period), { bucket: b, value: spent });
   }
 
   /** A refusal: nothing held for this plan's counters is trusted until the next answer; held permits go back. */
@@ -107,7 +106,7 @@ export class KeyAllowance {
       }
     }
     if (plan.tpm) this.tpm.delete(plan.tpm.key);
-    if (plan.budget) this.spend.delete(spendField(plan.budget));
+    if (plan.budget) this.spend.delete(spendField(plan.budget.key, plan.budget.period));
   }
 
   /** Tokens this instance counted on `key`: its view moves at once. */
@@ -117,7 +116,7 @@ export class KeyAllowance {
   }
 
   addedSpend(key: string, period: string, usd: number): void {
-    const v = this.spend.get(`${key}\n${period}`);
+    const v = this.spend.get(spendField(key, period));
     if (v) v.value += usd;
   }
 

@@ -11,12 +11,11 @@
  * per instance. Spend is also written to the local store (SQLite), which seeds Redis after a restart.
  */
 import type { AdmitPlan, AdmitResult, ConsumeResult, CounterStore, LocalCounterStore } from '../counters.js';
-import { admitStepByStep } from '../counters.js';
+import { admitStepByStep, bucketMsOf } from '../counters.js';
 import { KeyAllowance, ROOM_SHARE } from './key-allowance.js';
 import type { RedisLink } from './redis-link.js';
 import { LUA_LIB, redisScript } from './redis-script.js';
 
-const BUCKETS = 60;
 /** The limits stage's window (rpm, tpm). */
 const MINUTE = 60_000;
 /** A slot lease lives this long unless renewed (renewed every third of it). */
@@ -141,7 +140,7 @@ export class RedisCounterStore implements CounterStore {
   tryConsume(key: string, windowMs: number, limit: number, amount: number, now: number): Promise<ConsumeResult> {
     return this.link.run(
       async (c) => {
-        const r = Number(await CONSUME.run(c, [this.k(key)], [Math.max(1, windowMs / BUCKETS), windowMs, limit, amount, now]));
+        const r = Number(await CONSUME.run(c, [this.k(key)], [bucketMsOf(windowMs), windowMs, limit, amount, now]));
         return r > 0 ? { ok: false as const, retryAfterMs: r } : { ok: true as const };
       },
       () => this.local.tryConsume(key, windowMs, limit, amount, now),
@@ -152,7 +151,7 @@ export class RedisCounterStore implements CounterStore {
     if (!(amount > 0)) return;
     if (!this.link.available) return this.local.add(key, windowMs, amount, now);
     this.allowance.addedTokens(key, amount);
-    this.link.fireBatched((c) => ADD.run(c, [this.k(key)], [Math.max(1, windowMs / BUCKETS), windowMs, now, amount]));
+    this.link.fireBatched((c) => ADD.run(c, [this.k(key)], [bucketMsOf(windowMs), windowMs, now, amount]));
   }
 
   acquireSlot(key: string, limit: number): Promise<boolean> {
@@ -225,7 +224,7 @@ export class RedisCounterStore implements CounterStore {
         const keys = [budget ? this.link.key(`spend:${budget.period}`) : this.k('-'), this.k(tpm?.key ?? '-'), this.k(slot?.key ?? '-'), this.k(rpm?.key ?? '-')];
         const args = [
           plan.now,
-          Math.max(1, plan.windowMs / BUCKETS),
+          bucketMsOf(plan.windowMs),
           plan.windowMs,
           budget ? budget.limit : '',
           budget?.key ?? '',
