@@ -5,4 +5,6 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
-await import('../dist/cli/main.js');
+// The bundled build (scripts/build-bundle.ts): a few files instead of ~450 modules, so a start is
+// ~1/3 faster and ~9 MB smaller. `npm run build` writes it after tsc's dist/.
+await import('../dist/bundle/main.js');

@@ -5,9 +5,9 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
+import { PACKAGE_ROOT } from '../package-info.js';
 import { closestName } from './did-you-mean.js';
 import { parseJsonText } from './json-errors.js';
 import { knownKeysAt } from './schema-keys.js';
@@ -21,8 +21,8 @@ import {
   type RotationsFile,
 } from './schema.js';
 
-/** The package root: two levels above this file both in src/config and dist/config. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root (see package-info.ts), re-exported where the CLI already took it from. */
+export { PACKAGE_ROOT };
 export const SHIPPED_CONFIG_DIR = join(PACKAGE_ROOT, 'config');
 
 export interface ConfigProblem {

@@ -24,6 +24,9 @@ export function assertBuilt(): void {
       throw new Error(`dist is older than src/cli/${f}: run "npm run build" first`);
     }
   }
+  // bin/aisbf.js runs the bundle, made from dist/ by the same build.
+  const bundle = join(ROOT, 'dist', 'bundle', 'main.js');
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < statSync(main).mtimeMs) throw new Error('dist/bundle is missing or older than dist/: run "npm run build" first');
 }
 
 export interface CliResult {

@@ -71,10 +71,11 @@ describe('npm pack → npm install -g → aisbf', () => {
     const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = join(work, info!.filename);
     const files = info!.files.map((f) => f.path);
-    for (const f of ['bin/aisbf.js', 'dist/cli/main.js', 'dist/server/serve.js', 'config/aisbf.json', 'config/providers.json', 'docs/cli.md', 'README.md', 'LICENSE', 'package.json']) {
+    for (const f of ['bin/aisbf.js', 'dist/bundle/main.js', 'dist/bundle/pdf-render-worker.js', 'dist/ui/index.html', 'config/aisbf.json', 'config/providers.json', 'docs/cli.md', 'README.md', 'LICENSE', 'package.json']) {
       expect(files, f).toContain(f);
     }
-    expect(files.filter((f) => /^(src|tests|scripts)\/|\.map$|tsbuildinfo|^\.ci\//.test(f))).toEqual([]);
+    // Only the bundled build ships: tsc's per-module output is what the bundle was made from.
+    expect(files.filter((f) => /^(src|tests|scripts)\/|\.map$|tsbuildinfo|^\.ci\/|^dist\/(?!bundle\/|ui\/)/.test(f))).toEqual([]);
 
     const prefix = join(work, 'prefix');
     const home = join(work, 'home');

@@ -1,0 +1,76 @@
+/**
+ * @module `node --import tsx scripts/bench/ab.ts <root> [<root> …]`: alternating A/B rounds of built
+ * checkouts (each a directory with bin/aisbf.js and dist/), against one mock upstream. Each round starts
+ * every root in turn (everything off), reads its idle RSS two seconds after /health answers, drives it
+ * at each CONCURRENCY for SECONDS after a one-second warm-up, and prints req/s, p50/p99, CPU µs per
+ * request and the peak RSS (VmHWM). On a noisy 2-core host only figures that separate across ROUNDS (3)
+ * are findings. NODE_FLAGS adds node flags to every root; `<root>::<flags>` adds them to one, so
+ * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { closedLoop, median, percentile } from './load.js';
+import { cpuMs, rssMb } from './proc-stats.js';
+import { freePort, waitUp } from './spawned.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const SECONDS = Number(process.env.SECONDS ?? 4);
+const LEVELS = (process.env.CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const NODE = process.env.NODE_BIN || process.execPath;
+const roots = process.argv.slice(2).map((arg) => {
+  const [root = '', flags = ''] = arg.split('::');
+  return { label: arg, root: resolve(root), flags: flags.split(' ').filter(Boolean) };
+});
+if (roots.length === 0) {
+  process.stderr.write('usage: ab.ts <root> [<root>[::<node flags>] …]\n');
+  process.exit(2);
+}
+
+const hwmMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function one(root: (typeof roots)[number], mockPort: number): Promise<string> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'aisbf-ab-'));
+  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' } }));
+  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: { type: 'openai', endpoint: `http://127.0.0.1:${mockPort}/v1`, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini', capabilities: ['chat'] }] } } }));
+  writeFileSync(join(dir, 'rotations.json'), '{}');
+  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  const flags = [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...root.flags];
+  const child = spawn(NODE, [...flags, join(root.root, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });
+  try {
+    await waitUp(`http://127.0.0.1:${port}/health`, child);
+    await sleep(2000);
+    const cells = [`idle ${rssMb(child.pid!).toFixed(0)} MB`];
+    const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }] }) };
+    for (const c of LEVELS) {
+      await closedLoop(target, c, 1);
+      const cpu0 = cpuMs(child.pid!);
+      const s = await closedLoop(target, c, SECONDS);
+      const cpu = ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok;
+      cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${s.errors ? ` err ${s.errors}` : ''}`);
+    }
+    cells.push(`peak ${hwmMb(child.pid!).toFixed(0)} MB`);
+    return cells.join(' | ');
+  } finally {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const mockPort = await freePort();
+const mock = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname ?? '.', 'mock-upstream.ts'), String(mockPort), '20'], { stdio: 'ignore' });
+try {
+  await waitUp(`http://127.0.0.1:${mockPort}/health`, mock);
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Alternate the order each round so neither side always runs first on a warming host.
+    const order = round % 2 ? roots : [...roots].reverse();
+    for (const r of order) process.stdout.write(`round ${round} ${r.label}: ${await one(r, mockPort)}\n`);
+  }
+} finally {
+  mock.kill('SIGTERM');
+}

@@ -1,0 +1,43 @@
+/**
+ * Bundles the daemon and CLI (tsc's dist/ → dist/bundle/) with esbuild: aisbf's own ~200 modules and
+ * the pure-JS packages every start loads (zod, hono, @hono/node-server, pino) become a few files,
+ * split at each dynamic import so what loads on first use still does. Measured on 2 cores, Node 20
+ * (docs/performance.md "Start-up"): the foreground start to its first 200 goes ~360 → ~240 ms and idle
+ * RSS ~84 → ~75 MB, because node's ESM loader pays per file (a module record, its source kept for lazy
+ * compilation, a resolve) and zod alone is ~240 files. Everything else stays a plain package import:
+ * native addons, the provider SDKs and the rest load from node_modules on first use, as with tsc's output.
+ * bin/aisbf.js runs dist/bundle/main.js. Run by `npm run build` after tsc.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+const OUT = join(DIST, 'bundle');
+
+/** Packages bundled in: pure JS, loaded by every start. */
+const BUNDLED = new Set(['zod', 'hono', '@hono/node-server', 'pino']);
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+// A package and its subpaths (`hono/cors`) stay external unless bundled; their own dependencies
+// follow them (bundled packages pull theirs in, external ones resolve theirs from node_modules).
+const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name)).flatMap((name) => [name, `${name}/*`]);
+
+rmSync(OUT, { recursive: true, force: true });
+await build({
+  // The PDF worker is its own entry: render-pdf-pages starts it by a URL next to the calling file.
+  entryPoints: { main: join(DIST, 'cli', 'main.js'), 'pdf-render-worker': join(DIST, 'documents', 'pdf-render-worker.js') },
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  external,
+  // pino is CommonJS: its require() of node built-ins needs a real require inside an ES module.
+  banner: { js: "import { createRequire as __aisbfRequire } from 'node:module'; const require = __aisbfRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
