@@ -96,12 +96,19 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
     const slotKey = `parallel:${keyId}`;
     const spendKey = spendKeyOf(keyId);
     let settled = false;
+    let released = lim.maxParallel === undefined;
+    const release = () => {
+      if (released) return;
+      released = true;
+      // Fire and forget: the counters never throw into the request's end.
+      void counters.releaseSlot(slotKey);
+    };
     return {
+      release,
       settle(outcome: SettledRequest) {
         if (settled) return;
         settled = true;
-        // Fire and forget: the counters never throw into the request's end.
-        if (lim.maxParallel !== undefined) void counters.releaseSlot(slotKey);
+        release();
         const u = outcome.usage;
         // A cache hit asked no upstream: its tokens are recorded, not counted against tpm.
         if (lim.tpm !== undefined && u && !outcome.cacheHit) void counters.add(tpmKey, MINUTE, u.prompt + u.completion, now());

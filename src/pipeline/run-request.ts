@@ -196,9 +196,12 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
 
   /**
    * Settles a success once its answer is handed back: the record, the key's counters and the request
-   * line wait for the next Immediate (after-response.ts), never the response itself.
+   * line wait for the next Immediate (after-response.ts), never the response itself. The key's
+   * parallel slot is freed now, before the answer is written: a client that sends its next request
+   * as soon as it has this answer must not find the slot still taken.
    */
   settleOk(usage: Usage | undefined): void {
+    this.ticket?.release?.();
     afterResponse(() => this.settle(200, usage, undefined, false));
   }
 

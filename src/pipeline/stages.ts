@@ -60,8 +60,14 @@ export interface IdentityStage {
 
 /** What the limits stage holds for a request until it settles (a parallel slot, a pending spend). */
 export interface LimitTicket {
-  /** Called exactly once when the request settled: release slots, add tokens and spend. */
+  /** Called exactly once when the request settled: release slots (if `release` has not), add tokens and spend. */
   settle(outcome: SettledRequest): void;
+  /**
+   * Frees what the request holds (its parallel slot) at once, when the answer is handed back: the
+   * rest of `settle` may run after the response is sent, but a client's next request must find the
+   * slot free. Idempotent; `settle` calls it too.
+   */
+  release?(): void;
   /** True for a ticket that holds nothing (no limits): the pipeline may skip building the record. */
   readonly inactive?: boolean;
 }

@@ -2,7 +2,6 @@
  * @module Starts and stops the HTTP server: load config, build the runtime, listen, and close
  * gracefully (stop accepting, let in-flight requests and streams finish up to a grace period).
  */
-import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
@@ -24,8 +23,9 @@ import { buildStages } from './build-stages.js';
 import { BatchRunner } from '../jobs/index.js';
 import { uploadedFiles } from '../jobs/uploaded-files.js';
 
-const require = createRequire(import.meta.url);
-export const VERSION: string = (require('../../package.json') as { version: string }).version;
+import { VERSION } from '../package-info.js';
+
+export { VERSION };
 
 export interface StartOptions {
   configDir?: string;

@@ -15,6 +15,7 @@ const KEY_A = 'sk-aisbf-multiinstance-key-aaaaaaaaaaaa';
 const KEY_B = 'sk-aisbf-multiinstance-key-bbbbbbbbbbbb';
 const KEY_RPM = 'sk-aisbf-multiinstance-key-rpm-30-xxxxx';
 const KEY_REVOKE = 'sk-aisbf-multiinstance-key-to-revoke-zz';
+const KEY_PAR = 'sk-aisbf-multiinstance-key-one-at-a-time';
 
 /** An OpenAI-wire upstream that counts calls per model and the most calls one model had at once. */
 interface Upstream extends FakeServer {
@@ -36,7 +37,7 @@ async function startUpstream(): Promise<Upstream> {
     const n = (inFlight.get(model) ?? 0) + 1;
     inFlight.set(model, n);
     maxInFlight.set(model, Math.max(maxInFlight.get(model) ?? 0, n));
-    await new Promise((r) => setTimeout(r, model === 'solo' ? 5 : model === 'slow' ? 1500 : 1));
+    await new Promise((r) => setTimeout(r, model === 'solo' ? 5 : model === 'slow' ? 1500 : model === 'held' ? 300 : 1));
     inFlight.set(model, inFlight.get(model)! - 1);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
@@ -67,7 +68,7 @@ function config(): TestConfig {
         type: 'openai',
         endpoint: `${upstream.origin}/v1`,
         api_key: 'sk-upstream-000000',
-        models: [{ name: 'm1' }, { name: 'flaky' }, { name: 'solo', max_concurrent: 1 }, { name: 'other' }, { name: 'spaced', rate_limit: 120 }, { name: 'slow', max_concurrent: 1, max_waiting: 1 }],
+        models: [{ name: 'm1' }, { name: 'flaky' }, { name: 'solo', max_concurrent: 1 }, { name: 'other' }, { name: 'spaced', rate_limit: 120 }, { name: 'slow', max_concurrent: 1, max_waiting: 1 }, { name: 'held' }],
       },
     },
     rotations: {
@@ -89,7 +90,7 @@ async function startInstance(): Promise<TestServer> {
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
   const s = await startAisbf(config(), {}, { log });
   instances.push(s);
-  for (const [key, extra] of [[KEY_A, {}], [KEY_B, {}], [KEY_RPM, { rpm: 30 }], [KEY_REVOKE, {}]] as const) {
+  for (const [key, extra] of [[KEY_A, {}], [KEY_B, {}], [KEY_RPM, { rpm: 30 }], [KEY_REVOKE, {}], [KEY_PAR, { max_parallel: 1 }]] as const) {
     const res = await admin(s, 'POST', '/admin/keys', { name: key.slice(-6), key, ...extra });
     expect(res.status).toBe(201);
   }
@@ -159,6 +160,16 @@ describe('several instances on one Redis', () => {
     const all = await Promise.all(Array.from({ length: 100 }, (_, i) => statusOf(ask(i % 2 ? a : b, 'up/m1', KEY_RPM, `rpm ${i}`))));
     expect(all.filter((s) => s === 200)).toHaveLength(30);
     expect(all.filter((s) => s === 429)).toHaveLength(70);
+  });
+
+  it("a key's max_parallel slot is free again as soon as its answer arrives, on either instance", async () => {
+    const [a, b] = instances as [TestServer, TestServer];
+    // One at a time, each sent the moment the last answer arrived, alternating instances: the slot
+    // must be given back before the answer leaves, not after it (nor in a batch of Redis writes).
+    for (let i = 0; i < 30; i++) expect(await statusOf(ask(i % 2 ? a : b, 'up/m1', KEY_PAR, `one at a time ${i}`)), `request ${i}`).toBe(200);
+    // And it still holds: two at once (each held 300 ms upstream), one is refused.
+    const both = await Promise.all([statusOf(ask(a, 'up/held', KEY_PAR, 'par 1')), statusOf(ask(b, 'up/held', KEY_PAR, 'par 2'))]);
+    expect(both.sort()).toEqual([200, 429]);
   });
 
   it('max_concurrent: 1 holds across instances (2 × 50 parallel; the upstream never sees two at once)', async () => {

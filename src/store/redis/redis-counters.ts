@@ -176,8 +176,10 @@ export class RedisCounterStore implements CounterStore {
     if (list && list.length === 0) this.held.delete(key);
     if (member === undefined) return;
     if (member === LOCAL) return this.local.releaseSlot(key);
-    // Redis away: the lease expires by itself within LEASE_MS.
-    this.link.fireBatched((c) => c.zrem(this.k(key), member));
+    // Sent at once, never held for a batch: the key's next request (the client may send it the
+    // moment it has this answer, to any instance) must find the slot free. Redis away: the lease
+    // expires by itself within LEASE_MS.
+    this.link.fire((c) => c.zrem(this.k(key), member));
   }
 
   spent(key: string, period: string): Promise<number> {

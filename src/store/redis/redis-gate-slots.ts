@@ -81,7 +81,9 @@ export class RedisGateSlots {
 
   release(token: string, ids: readonly string[]): void {
     this.held.delete(token);
-    this.link.fireBatched((c) =>
+    // At once, never held for a batch: a request sent the moment this one's answer arrived must
+    // find the slot free, on any instance.
+    this.link.fire((c) =>
       RELEASE_ALL.run(c, [...ids.map((id) => this.k(id)), ...ids.map((id) => this.k(`wait:${id}`))], [token, Date.now(), this.link.key(CHANNEL), JSON.stringify({ from: this.link.instanceId, ids })]),
     );
   }
