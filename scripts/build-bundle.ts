@@ -2,8 +2,8 @@
  * Bundles the daemon and CLI (tsc's dist/ → dist/bundle/) with esbuild: aisbf's own ~200 modules and
  * the pure-JS packages every start loads (zod, hono, @hono/node-server, pino) become a few files,
  * split at each dynamic import so what loads on first use still does. Measured on 2 cores, Node 20
- * (docs/performance.md "Start-up"): the foreground start to its first 200 goes ~360 → ~240 ms and idle
- * RSS ~84 → ~75 MB, because node's ESM loader pays per file (a module record, its source kept for lazy
+ * (docs/performance.md "Start-up"): the foreground start to its first 200 goes ~360 → ~240 ms and RSS
+ * after start ~84 → ~76 MB, because node's ESM loader pays per file (a module record, its source kept for lazy
  * compilation, a resolve) and zod alone is ~240 files. Everything else stays a plain package import:
  * native addons, the provider SDKs and the rest load from node_modules on first use, as with tsc's output.
  * bin/aisbf.js runs dist/bundle/main.js. Run by `npm run build` after tsc.
