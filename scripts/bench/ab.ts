@@ -8,12 +8,11 @@
  * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { closedLoop, median, percentile } from './load.js';
-import { cpuMs, rssMb } from './proc-stats.js';
-import { freePort, waitUp } from './spawned.js';
+import { cpuMs, peakRssMb, rssMb } from './proc-stats.js';
+import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp } from './spawned.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
@@ -28,16 +27,11 @@ if (roots.length === 0) {
   process.exit(2);
 }
 
-const hwmMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function one(root: (typeof roots)[number], mockPort: number): Promise<string> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'aisbf-ab-'));
-  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' } }));
-  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: { type: 'openai', endpoint: `http://127.0.0.1:${mockPort}/v1`, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini', capabilities: ['chat'] }] } } }));
-  writeFileSync(join(dir, 'rotations.json'), '{}');
-  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  const dir = benchConfigDir('aisbf-ab-', { server: { port }, logging: { level: 'info' } }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
   const flags = [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...root.flags];
   const child = spawn(NODE, [...flags, join(root.root, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });
   try {
@@ -52,7 +46,7 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
       const cpu = ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok;
       cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${s.errors ? ` err ${s.errors}` : ''}`);
     }
-    cells.push(`peak ${hwmMb(child.pid!).toFixed(0)} MB`);
+    cells.push(`peak ${peakRssMb(child.pid!).toFixed(0)} MB`);
     return cells.join(' | ');
   } finally {
     const gone = new Promise((r) => child.once('exit', r));
@@ -63,7 +57,7 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
 }
 
 const mockPort = await freePort();
-const mock = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname ?? '.', 'mock-upstream.ts'), String(mockPort), '20'], { stdio: 'ignore' });
+const mock = spawnMock(mockPort, 20);
 try {
   await waitUp(`http://127.0.0.1:${mockPort}/health`, mock);
   for (let round = 1; round <= ROUNDS; round++) {

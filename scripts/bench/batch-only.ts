@@ -4,12 +4,11 @@
  * SERVER_NODE_OPTIONS as in bench.ts, SERVER_NODE_ARGS (node flags NODE_OPTIONS refuses, e.g. --cpu-prof).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBatch } from './batch-bench.js';
-import { freePort, waitUp } from './spawned.js';
+import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LINES = Number(process.env.BATCH_LINES ?? 10_000);
@@ -17,13 +16,9 @@ const CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
 
 const mockPort = await freePort();
 const port = await freePort();
-const dir = mkdtempSync(join(tmpdir(), 'aisbf-batch-bench-'));
 const mockBase = `http://127.0.0.1:${mockPort}`;
-writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' }, batches: { max_concurrent_lines: CONCURRENCY } }));
-writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: { type: 'openai', endpoint: `${mockBase}/v1`, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini', capabilities: ['chat'] }] } } }));
-writeFileSync(join(dir, 'rotations.json'), '{}');
-writeFileSync(join(dir, 'autoselect.json'), '{}');
-const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort)], { stdio: 'ignore' });
+const dir = benchConfigDir('aisbf-batch-bench-', { server: { port }, logging: { level: 'info' }, batches: { max_concurrent_lines: CONCURRENCY } }, { mock: benchProvider(`${mockBase}/v1`) });
+const mock = spawnMock(mockPort);
 const env = { ...process.env, AISBF_CONFIG_DIR: dir, ...(process.env.SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SERVER_NODE_OPTIONS } : {}) };
 const aisbf = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'bin/aisbf.js')], { env, stdio: ['ignore', process.env.SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'], cwd: dir });
 try {

@@ -11,15 +11,14 @@
  * Knobs: FEED_SECONDS=120 (feed phase), BASE_SECONDS=60 (no-dashboard phase), RATE=150 (requests/s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { closedLoop, openLoop, type LoadTarget } from './load.js';
 import { cpuMs, rssMb } from './proc-stats.js';
-import { freePort, waitUp as waitFor } from './spawned.js';
+import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp as waitFor } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SECONDS = Number(process.env.FEED_SECONDS ?? 120);
@@ -47,14 +46,10 @@ async function phase(name: string, pid: number, t: LoadTarget, seconds: number, 
 async function main(): Promise<void> {
   const mockPort = await freePort();
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'aisbf-dash-bench-'));
-  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'warn' } }));
-  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: { type: 'openai', endpoint: `http://127.0.0.1:${mockPort}/v1`, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini' }] } } }));
-  writeFileSync(join(dir, 'rotations.json'), '{}');
-  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  const dir = benchConfigDir('aisbf-dash-bench-', { server: { port }, logging: { level: 'warn' } }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`, [{ name: 'gpt-4o-mini' }]) });
   const children: ChildProcess[] = [];
   process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM')));
-  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort)], { stdio: 'ignore' });
+  const mock = spawnMock(mockPort);
   children.push(mock);
   await waitFor(`http://127.0.0.1:${mockPort}/health`, mock);
   const aisbf = spawn(process.execPath, [join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });

@@ -52,3 +52,8 @@ export function rssMb(pid: number): number {
   }
   return kb / 1024;
 }
+
+/** The highest RSS the process reached (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}

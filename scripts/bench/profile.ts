@@ -8,8 +8,7 @@
  * PROFILE_REDIS_URL=redis://… puts the shared state on that Redis (storage.redis); CONCURRENCY (4).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median } from './load.js';
@@ -18,7 +17,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { createApiKey } from '../../src/identity/api-keys.js';
 import { ApiKeyStore } from '../../src/store/api-keys.js';
 import { UserStore } from '../../src/store/users.js';
-import { freePort, waitUp as up } from './spawned.js';
+import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = process.argv[2] === 'on' ? 'on' : 'off';
@@ -56,13 +55,10 @@ const pkgOf = (f: { functionName: string; url: string }) => {
 
 async function main(): Promise<void> {
   const mockPort = await freePort(), port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'aisbf-prof-'));
   const on = mode === 'on';
   const redis = process.env.PROFILE_REDIS_URL ? { storage: { redis: { url: process.env.PROFILE_REDIS_URL } } } : {};
-  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' }, ...redis, ...(on ? { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } : {}) }));
-  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: { type: 'openai', endpoint: `http://127.0.0.1:${mockPort}/v1`, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini', capabilities: ['chat'] }] } } }));
-  writeFileSync(join(dir, 'rotations.json'), '{}');
-  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  const aisbfJson = { server: { port }, logging: { level: 'info' }, ...redis, ...(on ? { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } : {}) };
+  const dir = benchConfigDir('aisbf-prof-', aisbfJson, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
   let key = '';
   if (on) {
     const db = openDatabase(join(dir, 'aisbf.db'));
@@ -71,7 +67,7 @@ async function main(): Promise<void> {
   }
   rmSync(PROF_DIR, { recursive: true, force: true });
   mkdirSync(PROF_DIR, { recursive: true });
-  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort), '20'], { stdio: 'ignore' });
+  const mock = spawnMock(mockPort, 20);
   const flags = ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`, ...(process.env.HEAP === '1' ? ['--heap-prof', `--heap-prof-dir=${PROF_DIR}`] : [])];
   const spawnedAt = Date.now();
   const aisbf = spawn(NODE, [...flags, ...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });

@@ -7,13 +7,12 @@
  * preload, gc-on-signal.mjs, with --expose-gc) and compares the RSS: target flat, ≤ +10%.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync, existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rssMb } from './proc-stats.js';
-import { freePort, waitUp as up } from './spawned.js';
+import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RATE = Number(process.env.RATE ?? 200);
@@ -55,15 +54,14 @@ function send(agent: Agent, port: number, kind: Kind): Promise<number | string> 
 
 async function main(): Promise<void> {
   const mockPort = await freePort(), port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'aisbf-soak-'));
   const mockBase = `http://127.0.0.1:${mockPort}`;
-  const entry = (endpoint: string) => ({ type: 'openai', endpoint, api_key: 'sk-bench', models: [{ name: 'gpt-4o-mini', capabilities: ['chat'] }] });
-  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify({ server: { port }, logging: { level: 'info' } }));
-  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers: { mock: entry(`${mockBase}/v1`), slow: entry(`${mockBase}/slow/v1`), broken: entry(`${mockBase}/nope/v1`) } }));
-  writeFileSync(join(dir, 'rotations.json'), '{}');
-  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  const dir = benchConfigDir('aisbf-soak-', { server: { port }, logging: { level: 'info' } }, {
+    mock: benchProvider(`${mockBase}/v1`),
+    slow: benchProvider(`${mockBase}/slow/v1`),
+    broken: benchProvider(`${mockBase}/nope/v1`),
+  });
   const gcOut = join(dir, 'gc.jsonl');
-  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort), '20'], { stdio: 'ignore' });
+  const mock = spawnMock(mockPort, 20);
   const nodeOptions = `--expose-gc --import ${join(ROOT, 'scripts/bench/gc-on-signal.mjs')} ${process.env.SERVER_NODE_OPTIONS ?? ''}`.trim();
   const aisbf = spawn(NODE, [join(process.env.AISBF_ROOT || ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir, NODE_OPTIONS: nodeOptions, SOAK_GC_OUT: gcOut } });
   type Mem = { rss: number; heapUsed: number; heapTotal: number; external: number };

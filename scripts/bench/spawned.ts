@@ -1,6 +1,32 @@
-/** @module What every bench script needs to run servers of its own: a free port, and waiting until one answers. */
-import type { ChildProcess } from 'node:child_process';
+/**
+ * @module What every bench script needs to run servers of its own: a free port, a config dir, the
+ * mock upstream, and waiting until one answers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MOCK = fileURLToPath(new URL('./mock-upstream.ts', import.meta.url));
+
+/** An OpenAI-type provider on the mock (`endpoint` ends in /v1), with the bench's one model. */
+export const benchProvider = (endpoint: string, models: unknown[] = [{ name: 'gpt-4o-mini', capabilities: ['chat'] }]) => ({ type: 'openai', endpoint, api_key: 'sk-bench', models });
+
+/** A new temp config dir for one server: aisbf.json and providers.json as given, no rotations or autoselect. */
+export function benchConfigDir(prefix: string, aisbf: Record<string, unknown>, providers: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'aisbf.json'), JSON.stringify(aisbf));
+  writeFileSync(join(dir, 'providers.json'), JSON.stringify({ providers }));
+  writeFileSync(join(dir, 'rotations.json'), '{}');
+  writeFileSync(join(dir, 'autoselect.json'), '{}');
+  return dir;
+}
+
+/** The mock upstream (scripts/bench/mock-upstream.ts) on `port`, streaming `chunks` per answer when given. */
+export const spawnMock = (port: number, chunks?: number): ChildProcess =>
+  spawn(process.execPath, ['--import', 'tsx', MOCK, String(port), ...(chunks === undefined ? [] : [String(chunks)])], { stdio: 'ignore' });
 
 /** A port free on 127.0.0.1 right now. */
 export const freePort = (): Promise<number> =>

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { PACKAGE_ROOT } from '../config/load-config.js';
+import { PACKAGE_ROOT } from '../package-info.js';
 import { CliError, describeFsError } from './cli-error.js';
 import { defineCommand, serverOptionArgs, withServerOptions, type ServerArgs } from './cli-options.js';
 import { loadConfigOrExplain, prepareConfigDir, resolveConfigDir, resolveLogFile } from './config-dir.js';

@@ -21,8 +21,6 @@ import {
   type RotationsFile,
 } from './schema.js';
 
-/** The package root (see package-info.ts), re-exported where the CLI already took it from. */
-export { PACKAGE_ROOT };
 export const SHIPPED_CONFIG_DIR = join(PACKAGE_ROOT, 'config');
 
 export interface ConfigProblem {

@@ -9,15 +9,14 @@
 import { HttpError } from '../errors/http-error.js';
 import type { Identity, RequestMeta } from '../pipeline/request-meta.js';
 import type { LimitTicket, LimitsStage, SettledRequest } from '../pipeline/stages.js';
-import type { CounterStore } from '../store/counters.js';
+import { KEY_WINDOW_MS, type CounterStore } from '../store/counters.js';
 import type { AuthCache } from './auth-cache.js';
 import { PeriodClock } from './budget-period.js';
 
-const MINUTE = 60_000;
 
 /** The counter a key's spend is kept under (also read by GET /admin/keys). */
 export const spendKeyOf = (keyId: string) => `spend:${keyId}`;
-const NO_TICKET: LimitTicket = Object.freeze({ settle() {}, inactive: true });
+const NO_TICKET: LimitTicket = Object.freeze({ settle() {}, release() {}, inactive: true });
 
 export interface LimitsStageOptions {
   cache: AuthCache;
@@ -51,7 +50,7 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
     }
     const tpmKey = `tpm:${keyId}`;
     if (lim.tpm !== undefined) {
-      const r = await counters.tryConsume(tpmKey, MINUTE, lim.tpm, 0, t);
+      const r = await counters.tryConsume(tpmKey, KEY_WINDOW_MS, lim.tpm, 0, t);
       if (!r.ok) throw tooMany(`Rate limit reached for key ${name}: ${lim.tpm} tokens per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
     }
     const slotKey = `parallel:${keyId}`;
@@ -59,7 +58,7 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
       throw tooMany(`Rate limit reached for key ${name}: ${lim.maxParallel} requests at once.`, 'rate_limit_exceeded', 1000);
     }
     if (lim.rpm !== undefined) {
-      const r = await counters.tryConsume(`rpm:${keyId}`, MINUTE, lim.rpm, 1, t);
+      const r = await counters.tryConsume(`rpm:${keyId}`, KEY_WINDOW_MS, lim.rpm, 1, t);
       if (!r.ok) {
         if (lim.maxParallel !== undefined) await counters.releaseSlot(slotKey);
         throw tooMany(`Rate limit reached for key ${name}: ${lim.rpm} requests per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
@@ -74,7 +73,7 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
     const w = lim.budgetUsd !== undefined && lim.budgetPeriod ? periods.at(lim.budgetPeriod, t) : undefined;
     const r = await counters.admitAll!({
       now: t,
-      windowMs: MINUTE,
+      windowMs: KEY_WINDOW_MS,
       budget: w ? { key: spendKeyOf(keyId), period: w.id, limit: lim.budgetUsd! } : undefined,
       tpm: lim.tpm !== undefined ? { key: `tpm:${keyId}`, limit: lim.tpm } : undefined,
       slot: lim.maxParallel !== undefined ? { key: `parallel:${keyId}`, limit: lim.maxParallel } : undefined,
@@ -111,7 +110,7 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
         release();
         const u = outcome.usage;
         // A cache hit asked no upstream: its tokens are recorded, not counted against tpm.
-        if (lim.tpm !== undefined && u && !outcome.cacheHit) void counters.add(tpmKey, MINUTE, u.prompt + u.completion, now());
+        if (lim.tpm !== undefined && u && !outcome.cacheHit) void counters.add(tpmKey, KEY_WINDOW_MS, u.prompt + u.completion, now());
         if (lim.budgetUsd !== undefined && lim.budgetPeriod && outcome.costUsd) {
           void counters.addSpend(spendKey, periods.at(lim.budgetPeriod, now()).id, outcome.costUsd);
         }

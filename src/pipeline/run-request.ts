@@ -201,7 +201,7 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
    * as soon as it has this answer must not find the slot still taken.
    */
   settleOk(usage: Usage | undefined): void {
-    this.ticket?.release?.();
+    this.ticket?.release();
     afterResponse(() => this.settle(200, usage, undefined, false));
   }
 

@@ -67,7 +67,7 @@ export interface LimitTicket {
    * rest of `settle` may run after the response is sent, but a client's next request must find the
    * slot free. Idempotent; `settle` calls it too.
    */
-  release?(): void;
+  release(): void;
   /** True for a ticket that holds nothing (no limits): the pipeline may skip building the record. */
   readonly inactive?: boolean;
 }
@@ -162,7 +162,7 @@ export interface PipelineStages {
   modelGate: ModelGate;
 }
 
-const NO_TICKET: LimitTicket = { settle() {}, inactive: true };
+const NO_TICKET: LimitTicket = { settle() {}, release() {}, inactive: true };
 const FREE_SLOT: AdmissionSlot = { release() {} };
 
 /** Every stage off: anonymous callers, no limits, no queue, no cache, nothing recorded. */

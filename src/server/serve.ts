@@ -25,8 +25,6 @@ import { uploadedFiles } from '../jobs/uploaded-files.js';
 
 import { VERSION } from '../package-info.js';
 
-export { VERSION };
-
 export interface StartOptions {
   configDir?: string;
   host?: string;

@@ -87,15 +87,16 @@ export const SPEND_MIGRATIONS: readonly Migration[] = [
 
 /** Buckets per window: a minute is counted to the second (the Redis scripts' LUA_LIB counts 60 too). */
 export const WINDOW_BUCKETS = 60;
-const BUCKETS = WINDOW_BUCKETS;
+/** The window of a key's rpm and tpm (the limits stage's), which the Redis store's sweeper also steps by. */
+export const KEY_WINDOW_MS = 60_000;
 /** One bucket's length in ms for a window of `windowMs` (every store, local or shared, the same). */
 export const bucketMsOf = (windowMs: number): number => Math.max(1, windowMs / WINDOW_BUCKETS);
 
 /** A sliding window as a ring of buckets; old buckets are cleared as time moves on. */
 class SlidingWindow {
-  private readonly sums = new Float64Array(BUCKETS);
+  private readonly sums = new Float64Array(WINDOW_BUCKETS);
   /** The absolute bucket number each slot holds. */
-  private readonly ids = new Float64Array(BUCKETS).fill(-Infinity);
+  private readonly ids = new Float64Array(WINDOW_BUCKETS).fill(-Infinity);
   private readonly bucketMs: number;
 
   constructor(readonly windowMs: number) {
@@ -105,13 +106,13 @@ class SlidingWindow {
   sum(now: number): number {
     const current = Math.floor(now / this.bucketMs);
     let s = 0;
-    for (let i = 0; i < BUCKETS; i++) if (this.ids[i]! > current - BUCKETS) s += this.sums[i]!;
+    for (let i = 0; i < WINDOW_BUCKETS; i++) if (this.ids[i]! > current - WINDOW_BUCKETS) s += this.sums[i]!;
     return s;
   }
 
   add(now: number, amount: number): void {
     const current = Math.floor(now / this.bucketMs);
-    const slot = current % BUCKETS;
+    const slot = current % WINDOW_BUCKETS;
     if (this.ids[slot] !== current) {
       this.ids[slot] = current;
       this.sums[slot] = 0;
@@ -124,12 +125,12 @@ class SlidingWindow {
     const current = Math.floor(now / this.bucketMs);
     let excess = this.sum(now) + amount - limit;
     if (amount === 0) excess += 1e-9; // "still under": at least something must expire
-    for (let age = BUCKETS - 1; age >= 0; age--) {
+    for (let age = WINDOW_BUCKETS - 1; age >= 0; age--) {
       const id = current - age;
-      const slot = ((id % BUCKETS) + BUCKETS) % BUCKETS;
+      const slot = ((id % WINDOW_BUCKETS) + WINDOW_BUCKETS) % WINDOW_BUCKETS;
       if (this.ids[slot] !== id) continue;
       excess -= this.sums[slot]!;
-      if (excess <= 0) return Math.max(1, (id + BUCKETS) * this.bucketMs - now);
+      if (excess <= 0) return Math.max(1, (id + WINDOW_BUCKETS) * this.bucketMs - now);
     }
     return this.windowMs;
   }

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, STACK_LINE, assertBuilt, runCli } from './cli-harness.js';
+import { BIN, ROOT, STACK_LINE, assertBuilt, runCli } from './cli-harness.js';
 
 const COMMANDS = ['serve', 'daemon', 'status', 'stop', 'restart', 'reload', 'config'];
 
@@ -37,5 +39,23 @@ describe('aisbf --help / --version', () => {
     expect(port.stderr).toContain('--port needs a number from 0 to 65535 (got "http")');
     expect(port.stderr).not.toContain('NaN');
     for (const r of [cmd, port]) expect(r.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('a checkout that was never built says to run the build, in one line, exit 1', () => {
+    // bin/aisbf.js as a clone has it: beside package.json, with no dist/ yet.
+    const dir = mkdtempSync(join(tmpdir(), 'aisbf-unbuilt-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      copyFileSync(BIN, join(dir, 'bin', 'aisbf.js'));
+      copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+      const r = spawnSync(process.execPath, [join(dir, 'bin', 'aisbf.js'), '--version'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^aisbf: not built \(.*dist\/bundle\/main\.js is missing\): run "npm run build"/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(STACK_LINE);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

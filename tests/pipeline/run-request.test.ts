@@ -42,6 +42,8 @@ afterAll(async () => {
 function recording(over: Partial<PipelineStages> = {}) {
   const settled: SettledRequest[] = [];
   const tickets: SettledRequest[] = [];
+  /** Tickets released (their slot freed) ahead of their settle. */
+  let released = 0;
   const admitted: string[] = [];
   const stages: PipelineStages = {
     ...noopStages(),
@@ -49,14 +51,14 @@ function recording(over: Partial<PipelineStages> = {}) {
     limits: {
       admit: (_m, target) => {
         admitted.push(target);
-        return { settle: (s) => void tickets.push(s) };
+        return { settle: (s) => void tickets.push(s), release: () => void released++ };
       },
     },
     prices: { cost: (_p, _m, u) => (u.prompt + u.completion) / 1e6 },
     ...over,
   };
   const deps: PipelineDeps = { runtime: () => rt, log: silentLogger, routing: new RoutingState(), stages };
-  return { deps, settled, tickets, admitted };
+  return { deps, settled, tickets, admitted, released: () => released };
 }
 
 let n = 0;
@@ -83,6 +85,8 @@ describe('accounting: one SettledRequest per request', () => {
     expect(t.admitted).toEqual(['r']);
     // The route renders and writes the answer in this turn; the record follows in the next Immediate.
     expect(t.settled).toHaveLength(0);
+    // The key's slot is already free, before the answer is written.
+    expect(t.released()).toBe(1);
     await afterTheAnswer();
     expect(t.settled).toHaveLength(1);
     const s = t.settled[0]!;

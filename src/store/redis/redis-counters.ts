@@ -11,13 +11,11 @@
  * per instance. Spend is also written to the local store (SQLite), which seeds Redis after a restart.
  */
 import type { AdmitPlan, AdmitResult, ConsumeResult, CounterStore, LocalCounterStore } from '../counters.js';
-import { admitStepByStep, bucketMsOf } from '../counters.js';
+import { admitStepByStep, bucketMsOf, KEY_WINDOW_MS } from '../counters.js';
 import { KeyAllowance, ROOM_SHARE } from './key-allowance.js';
 import type { RedisLink } from './redis-link.js';
 import { LUA_LIB, redisScript } from './redis-script.js';
 
-/** The limits stage's window (rpm, tpm). */
-const MINUTE = 60_000;
 /** A slot lease lives this long unless renewed (renewed every third of it). */
 const LEASE_MS = 30_000;
 /** Spend hashes outlive the longest budget period (a month) with room to spare. */
@@ -115,7 +113,7 @@ export class RedisCounterStore implements CounterStore {
     this.renewer = setInterval(() => this.renew(), LEASE_MS / 3);
     this.renewer.unref();
     // Once a second: permits of a second that ended go back, so an idle key's leftovers count no longer.
-    this.sweeper = setInterval(() => this.allowance.sweep(Date.now(), MINUTE), 1000);
+    this.sweeper = setInterval(() => this.allowance.sweep(Date.now(), KEY_WINDOW_MS), 1000);
     this.sweeper.unref();
     link.onUp(() => {
       this.allowance.clear();

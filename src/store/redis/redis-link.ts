@@ -129,8 +129,9 @@ export class RedisLink {
   }
 
   /**
-   * Fire and forget, held for FIRE_DELAY_MS: for a request's counting writes (slot releases, tokens,
-   * spend, cache entries), so those of every request that ends meanwhile share one write.
+   * Fire and forget, held for FIRE_DELAY_MS: for a request's counting writes (tokens, spend, cache
+   * entries, permits given back), so those of every request that ends meanwhile share one write.
+   * Never for what a client's next request depends on (a slot release): that goes through `fire`.
    */
   fireBatched(fn: (c: RedisClient) => Promise<unknown>): void {
     if (!this.available) return;
