@@ -14,13 +14,37 @@ export interface Migration {
   sql: string;
 }
 
+/** How long a statement waits for a lock another process holds. */
+const BUSY_TIMEOUT_MS = 5000;
+/** For a synchronous sleep between tries (openDatabase runs at start, before anything is served). */
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Switches the file to WAL. On a fresh file that takes an exclusive lock, and when several processes
+ * open it together (cluster workers starting) SQLite answers SQLITE_BUSY at once: it skips the busy
+ * handler where waiting could deadlock. So this tries again for as long as a busy wait would; the
+ * mode is kept in the file, so once one process has switched it the others find it done.
+ */
+function switchToWal(db: Db): void {
+  const until = Date.now() + BUSY_TIMEOUT_MS;
+  for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= until) throw err;
+    }
+    Atomics.wait(SLEEP, 0, 0, pause);
+  }
+}
+
 export function openDatabase(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
-  // First: every later statement, the switch to WAL included, waits for a lock another process
-  // (a cluster worker starting beside this one, a CLI command) holds instead of failing at once.
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
+  // First: every later statement waits for a lock another process (a cluster worker starting beside
+  // this one, a CLI command) holds instead of failing at once — all but the switch to WAL, below.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  switchToWal(db);
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime(\'now\')))');
