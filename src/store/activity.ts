@@ -161,7 +161,7 @@ export class ActivityStore {
       const imageFiles = this.filesBefore.all(cutoff).flatMap((r) => (r.image_file ? [r.image_file] : []));
       const rows = this.delBefore.run(cutoff).changes;
       return { rows, imageFiles };
-    })();
+    }).immediate();
   }
 
   /** For each profile over `maxBytes`, deletes its oldest rows until it is within the budget. */
@@ -179,7 +179,7 @@ export class ActivityStore {
         }
       }
       return out;
-    })();
+    }).immediate();
   }
 
   deleteForProfile(username: string): Deleted {
@@ -187,6 +187,6 @@ export class ActivityStore {
       const imageFiles = this.filesFor.all(username).flatMap((r) => (r.image_file ? [r.image_file] : []));
       const rows = this.delFor.run(username).changes;
       return { rows, imageFiles };
-    })();
+    }).immediate();
   }
 }

@@ -123,7 +123,7 @@ export class SqliteBatchLines implements BatchLineLeases {
         }
       }
       return out;
-    })();
+    }).immediate();
   }
 
   renew(owner: string, lines: readonly LineRef[], leaseMs: number, now = Date.now()): LineRef[] {

@@ -200,6 +200,6 @@ export class BatchStore implements RunnableBatches {
         this.db.prepare('DELETE FROM batches WHERE id = ?').run(id);
       }
       return ids.length;
-    })();
+    }).immediate();
   }
 }

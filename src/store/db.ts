@@ -1,6 +1,12 @@
 /**
  * @module The embedded SQLite database (better-sqlite3, WAL) shared by every table family, and a tiny
  * migration runner: each family (health state, jobs, profiles …) owns its own ordered migrations.
+ *
+ * A transaction that reads before it writes runs `.immediate()`: it takes the write lock at BEGIN,
+ * where the busy timeout applies. Deferred, its read takes a snapshot, and when it then writes while
+ * another process (a cluster worker writing usage rows) holds or has moved past that snapshot, SQLite
+ * answers SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT at once, with no busy wait (waiting could deadlock).
+ * Transactions that write first need nothing: their first statement waits for the lock.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';

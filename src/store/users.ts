@@ -81,7 +81,7 @@ export class UserStore {
       this.insertStmt.run(name, role, passwordHash, now, now);
       this.revision.bump();
       return true;
-    })();
+    }).immediate();
   }
 
   /** false when there is no such user. */
