@@ -3,6 +3,7 @@
  * reads. Built once at the edge by the route (or by an internal caller, with `parent` set).
  */
 import type { ClientKeys } from '../routing/candidate.js';
+import type { AbortLike } from '../providers/lite-abort.js';
 
 export type Priority = 'high' | 'normal' | 'low';
 export const PRIORITIES: readonly Priority[] = ['high', 'normal', 'low'];
@@ -57,8 +58,8 @@ export interface RequestMeta {
   credentials?: Credentials;
   /** Provider keys the client brought (x-aisbf-provider-key, forwarded bearer). */
   keys: ClientKeys;
-  /** The client's abort signal. */
-  signal: AbortSignal;
+  /** Aborts when the client goes away (lite-abort.ts: `toAbortSignal` where an API needs a real one). */
+  signal: AbortLike;
   /** Set on internal calls: the request id that caused this one. */
   parent?: string;
   /** Cache-Control: no-cache / no-store on the request. */

@@ -61,6 +61,7 @@ import type {
 } from './pipeline-request.js';
 import type { RequestMeta } from './request-meta.js';
 import type { CachedChat, LimitTicket } from './stages.js';
+import { LiteAbort, type AbortLike } from '../providers/lite-abort.js';
 
 export type * from './pipeline-request.js';
 
@@ -150,7 +151,7 @@ class RequestRun implements AttemptTrace, AttemptAdmission, InternalCaller, Sett
   }
 
   /** The attempt loop's options for this request and plan. */
-  attemptOptions(plan: Plan, call: { keys?: RequestMeta['keys']; noHealth?: boolean }, signal: AbortSignal): AttemptOptions {
+  attemptOptions(plan: Plan, call: { keys?: RequestMeta['keys']; noHealth?: boolean }, signal: AbortLike): AttemptOptions {
     const { stages } = this.deps;
     return {
       runtime: this.rt,
@@ -306,7 +307,7 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
     }
 
     // Our own abort too: the writer cancels the upstream call when the client's socket closes.
-    const abort = new AbortController();
+    const abort = new LiteAbort();
     if (meta.signal.aborted) throw new ClientGoneError();
     const stream = new ChatStream(run, abort, cacheable ? [] : undefined, req);
     meta.signal.addEventListener('abort', stream, { once: true });
@@ -318,7 +319,7 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
           const c = await streamChatCall(rt, cand, req, ctx, run);
           return { parts: await primeStream(c.value, isEmptyChatPart), effectiveContext: c.effectiveContext };
         },
-        { ...run.attemptOptions(plan, call, abort.signal), deferSuccess: true },
+        { ...run.attemptOptions(plan, call, abort), deferSuccess: true },
       );
     } catch (err) {
       meta.signal.removeEventListener('abort', stream);
@@ -355,7 +356,7 @@ class ChatStream implements ChatStreamResult {
 
   constructor(
     private readonly run: RequestRun,
-    private readonly abort: AbortController | undefined,
+    private readonly abort: LiteAbort | undefined,
     /** Parts kept for the cache (only while it is on). */
     private readonly collected: ChatStreamPart[] | undefined,
     private readonly req: ChatRequest | undefined,

@@ -5,6 +5,7 @@
  * our own code is never a provider failure: it leaves unchanged (provider-error.ts `transportErrorKind`).
  */
 import type { CallContext } from './provider-adapter.js';
+import { LiteAbort, type AbortLike } from './lite-abort.js';
 import { ProviderError, clientKeyRejected, transportErrorKind } from './provider-error.js';
 
 /** The client went away: not a provider failure, nothing to fail over to. */
@@ -34,28 +35,30 @@ export interface DeadlineOptions {
 }
 
 export class Deadline {
-  private readonly controller = new AbortController();
+  /** Aborts the upstream call: a LiteAbort, so a call on our own transport builds no AbortSignal. */
+  readonly lite = new LiteAbort();
   private timer: NodeJS.Timeout | undefined;
-  private readonly onParentAbort = () => this.controller.abort(this.parent.reason);
+  private readonly onParentAbort = () => this.lite.abort(this.parent.reason);
   private readonly onTimeout = () => {
     this.timedOut = true;
-    this.controller.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
+    this.lite.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
   };
   private readonly timed: boolean;
   timedOut = false;
 
   constructor(
-    private readonly parent: AbortSignal,
+    private readonly parent: AbortLike,
     private readonly timeoutMs: number,
   ) {
     this.timed = timeoutMs > 0 && Number.isFinite(timeoutMs);
-    if (parent.aborted) this.controller.abort(parent.reason);
+    if (parent.aborted) this.lite.abort(parent.reason);
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
     this.arm();
   }
 
+  /** A real AbortSignal for an SDK or fetch (made on first use). */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.lite.signal;
   }
 
   /** Restarts the clock (a stream chunk arrived). Per chunk: no allocation, the timer is reused. */
@@ -78,7 +81,7 @@ export class Deadline {
   /** Aborts the upstream request (the consumer stopped reading). */
   abort(): void {
     this.clear();
-    this.controller.abort(new ClientGoneError());
+    this.lite.abort(new ClientGoneError());
   }
 
   /**
@@ -94,7 +97,7 @@ export class Deadline {
     }
     let out: unknown = err;
     if (!(err instanceof ProviderError)) {
-      if (this.parent.aborted || this.controller.signal.reason instanceof ClientGoneError) return new ClientGoneError();
+      if (this.parent.aborted || this.lite.reason instanceof ClientGoneError) return new ClientGoneError();
       const mapped = mapError?.(err);
       if (mapped) out = mapped;
       else {
@@ -111,10 +114,22 @@ export class Deadline {
 /**
  * Runs one non-streamed upstream call under a deadline and classifies whatever it throws.
  */
-export async function withDeadline<T>(ctx: DeadlineContext, opts: DeadlineOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function withDeadline<T>(ctx: DeadlineContext, opts: DeadlineOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return underDeadline(ctx, opts, (d) => run(d.signal));
+}
+
+/**
+ * As withDeadline, for a call on our own transport (node-http-fetch.ts reads only an AbortLike):
+ * no AbortSignal is built for it (lite-abort.ts says why that matters per request).
+ */
+export function withLiteDeadline<T>(ctx: DeadlineContext, opts: DeadlineOptions, run: (signal: AbortLike) => Promise<T>): Promise<T> {
+  return underDeadline(ctx, opts, (d) => run(d.lite));
+}
+
+async function underDeadline<T>(ctx: DeadlineContext, opts: DeadlineOptions, run: (d: Deadline) => Promise<T>): Promise<T> {
   const d = new Deadline(ctx.signal, ctx.timeoutMs);
   try {
-    return await run(d.signal);
+    return await run(d);
   } catch (err) {
     throw d.classify(err, opts.provider, opts.model ?? ctx.model, opts.mapError, ctx.keySource);
   } finally {
@@ -137,7 +152,17 @@ export function guardStream<E, P>(
   open: (signal: AbortSignal) => Promise<AsyncIterable<E>>,
   convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
 ): AsyncIterableIterator<P> {
-  return new GuardedStream(ctx, opts, open, convert);
+  return new GuardedStream(ctx, opts, (d) => open(d.signal), convert);
+}
+
+/** As guardStream, for a stream opened on our own transport (an AbortLike, no AbortSignal built). */
+export function guardLiteStream<E, P>(
+  ctx: DeadlineContext,
+  opts: DeadlineOptions,
+  open: (signal: AbortLike) => Promise<AsyncIterable<E>>,
+  convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
+): AsyncIterableIterator<P> {
+  return new GuardedStream(ctx, opts, (d) => open(d.lite), convert);
 }
 
 class GuardedStream<E, P> implements AsyncIterableIterator<P> {
@@ -151,7 +176,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
   constructor(
     private readonly ctx: DeadlineContext,
     private readonly opts: DeadlineOptions,
-    private readonly open: (signal: AbortSignal) => Promise<AsyncIterable<E>>,
+    private readonly open: (d: Deadline) => Promise<AsyncIterable<E>>,
     private readonly convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
   ) {}
 
@@ -179,7 +204,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
 
   private async start(): Promise<AsyncIterator<P>> {
     const d = (this.d = new Deadline(this.ctx.signal, this.ctx.timeoutMs));
-    const src = (await this.open(d.signal))[Symbol.asyncIterator]();
+    const src = (await this.open(d))[Symbol.asyncIterator]();
     const armed: AsyncIterableIterator<E> = {
       next: () => src.next().then((r) => (r.done || d.arm(), r)),
       return: (v?: unknown) => (src.return ? src.return(v) : Promise.resolve({ done: true, value: v as E })),
@@ -204,7 +229,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
     }
     // The SDKs end a stream quietly when its request is aborted: a timeout or a departed client
     // must not look like a complete answer.
-    if (d.signal.aborted) return this.onError(d.signal.reason ?? new Error('aborted'));
+    if (d.lite.aborted) return this.onError(d.lite.reason ?? new Error('aborted'));
     this.finished = true;
     d.clear();
     return r;

@@ -8,6 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ProviderError } from './provider-error.js';
 import { sniffImageMime } from '../media/image-check.js';
+import { toAbortSignal, type AbortLike } from './lite-abort.js';
 
 export interface ImageBytes {
   mediaType: string;
@@ -15,7 +16,7 @@ export interface ImageBytes {
 }
 
 export interface FetchImageOptions {
-  signal: AbortSignal;
+  signal: AbortLike;
   timeoutMs?: number;
   maxBytes?: number;
   allowPrivate?: boolean;
@@ -81,7 +82,7 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
   let res: Response;
   try {
     // redirect: 'error' so a public URL cannot bounce the fetch to a private address.
-    res = await fetch(parsed, { signal: AbortSignal.any([opts.signal, timeout]), redirect: 'error' });
+    res = await fetch(parsed, { signal: AbortSignal.any([toAbortSignal(opts.signal), timeout]), redirect: 'error' });
   } catch (err) {
     if (opts.signal.aborted) throw err;
     throw bad(`image_url could not be fetched: ${timeout.aborted ? 'timed out' : (err as Error).message}`, opts);

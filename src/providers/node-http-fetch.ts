@@ -10,6 +10,13 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { toAbortSignal, type AbortLike } from './lite-abort.js';
+
+/**
+ * fetch, whose `signal` may also be an AbortLike (lite-abort.ts): this transport reads only that part
+ * of it, so the request path's calls build no AbortSignal.
+ */
+export type NodeHttpFetch = typeof fetch & ((input: string | URL, init?: Omit<RequestInit, 'signal'> & { signal?: AbortLike | null }) => Promise<Response>);
 
 class LiteHeaders {
   constructor(private readonly raw: IncomingHttpHeaders) {}
@@ -86,7 +93,7 @@ class LiteResponse {
   }
 }
 
-function abortError(signal: AbortSignal): Error {
+function abortError(signal: AbortLike): Error {
   const reason = signal.reason;
   if (reason instanceof Error && reason.name === 'AbortError') return reason;
   return new DOMException('This operation was aborted', 'AbortError');
@@ -121,7 +128,7 @@ export interface NodeHttpFetchOptions {
 }
 
 /** Builds a fetch with its own keep-alive agents (one per provider pool keeps their sockets apart). */
-export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): typeof fetch {
+export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): NodeHttpFetch {
   // `timeout` caps how long a free socket idles before we close it. Without it node's agent keeps
   // idle sockets forever and ignores the upstream's `Keep-Alive: timeout=N` hint (it only lowers a
   // non-zero timeout), so a socket the upstream idle-closed gets reused and the call fails with
@@ -132,9 +139,9 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): typeof fet
   const httpAgent = new HttpAgent(agentOpts);
   const httpsAgent = new HttpsAgent(agentOpts);
 
-  return function nodeHttpFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  return function nodeHttpFetch(input: string | URL | Request, init?: Omit<RequestInit, 'signal'> & { signal?: AbortLike | null }): Promise<Response> {
     const body = init?.body;
-    if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) return fetch(input, init);
+    if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) return fetch(input, init?.signal ? { ...init, signal: toAbortSignal(init.signal) } : (init as RequestInit | undefined));
     const url = typeof input === 'string' ? new URL(input) : input;
     const signal = init?.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -179,5 +186,5 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): typeof fet
       signal?.addEventListener('abort', onAbort, { once: true });
       send(MAX_STALE_RETRIES);
     });
-  } as typeof fetch;
+  } as NodeHttpFetch;
 }

@@ -4,6 +4,7 @@
  * from openai-types.ts.
  */
 import type { Logger } from 'pino';
+import type { AbortLike } from './lite-abort.js';
 import type {
   AudioResult,
   ChatCompletion,
@@ -43,8 +44,12 @@ export interface CallContext {
    * the client's key, answers 401 and is not a provider failure.
    */
   keySource?: KeySource;
-  /** Aborts when the client goes away or the call times out; adapters pass it to every upstream call. */
-  signal: AbortSignal;
+  /**
+   * Aborts when the client goes away. Adapters do not pass it upstream themselves: withDeadline /
+   * guardStream give each call its own signal (client gone or timed out). An AbortLike (lite-abort.ts):
+   * `toAbortSignal` where a real AbortSignal is needed.
+   */
+  signal: AbortLike;
   /** Bounds one upstream call; for streams, the wait for the first and each next chunk. */
   timeoutMs: number;
   log: Logger;

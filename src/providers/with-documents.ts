@@ -11,6 +11,7 @@ import { HttpError } from '../errors/http-error.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, ModelInfo, ProviderAdapter } from './provider-adapter.js';
 import { ClientGoneError } from './deadline.js';
 import { CHAT_PAGE_LONG_SIDE, hasFileParts, prepareFileParts } from './render-file-parts.js';
+import { toAbortSignal } from './lite-abort.js';
 
 export type DocumentMode = 'native' | 'render' | 'refuse';
 
@@ -88,7 +89,7 @@ class DocumentsAdapter implements ProviderAdapter {
       maxPages: limits.max_pages,
       maxPixels: limits.max_pixels,
       longSide: CHAT_PAGE_LONG_SIDE,
-      signal: ctx.signal,
+      signal: toAbortSignal(ctx.signal),
       resolveFile: ctx.resolveFile,
       textAsDocument,
       keepUnknownFileIds,

@@ -11,11 +11,12 @@ import type { Runtime } from '../runtime.js';
 import type { Logger } from 'pino';
 import type { ClientKeys } from './candidate.js';
 import type { InternalCaller } from './internal-call.js';
+import type { AbortLike } from '../providers/lite-abort.js';
 
 /** The request's keys, signal and logger. */
 export interface EmbedderContext {
   keys: ClientKeys;
-  signal: AbortSignal;
+  signal: AbortLike;
   log: Logger;
 }
 

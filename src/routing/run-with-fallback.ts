@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { RotationConfig } from '../config/schema.js';
 import type { CallContext, ChatStreamPart, FileResolver, Usage } from '../providers/provider-adapter.js';
+import type { AbortLike } from '../providers/lite-abort.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { Runtime } from '../runtime.js';
@@ -25,7 +26,7 @@ export interface AttemptOptions {
   runtime: Runtime;
   keys: ClientKeys;
   /** The client's signal (aborts when it goes away). */
-  signal: AbortSignal;
+  signal: AbortLike;
   log: Logger;
   /** The request's id, put on every upstream-attempt warning (falls back to the log's own bindings). */
   requestId?: string;

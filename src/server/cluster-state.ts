@@ -18,6 +18,7 @@ import type { Candidate } from '../routing/candidate.js';
 import { admitStepByStep, LocalCounterStore, type AdmitPlan } from '../store/counters.js';
 import type { Db } from '../store/db.js';
 import type { IpcCall, IpcCast, IpcError, IpcReply } from '../store/ipc-rpc.js';
+import type { AbortLike } from '../providers/lite-abort.js';
 
 interface Held {
   worker: number;
@@ -150,7 +151,7 @@ export class ClusterState {
           const abort = new AbortController();
           const key = `${worker}:${call.id}`;
           this.waiters.set(key, abort);
-          const meta = { priority: a[1] as Priority, signal: abort.signal } as RequestMeta;
+          const meta = { priority: a[1] as Priority, signal: abort.signal as AbortLike } as RequestMeta;
           const candidates = wires as unknown as Candidate[];
           const got = this.admission.acquire(candidates, meta).then((g) => {
             const index = candidates.indexOf(g.candidate);

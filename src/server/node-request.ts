@@ -3,8 +3,10 @@
  * @hono/node-server): header lookups on the plain object node already parsed, instead of building a
  * WHATWG Headers per request. Falls back to the Request when there is none (app.request in tests).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
+import { ClientGoneError } from '../providers/deadline.js';
+import { LiteAbort, type AbortLike } from '../providers/lite-abort.js';
 
 export function incomingOf(c: Context): IncomingMessage | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -16,4 +18,27 @@ export function headerOf(c: Context, name: string): string | undefined {
   if (!incoming) return c.req.header(name);
   const v = incoming.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
+}
+
+const CLIENT_SIGNAL = Symbol('aisbf.clientSignal');
+type WithSignal = ServerResponse & { [CLIENT_SIGNAL]?: LiteAbort };
+
+/**
+ * Aborts when the client goes away before its answer is written: the response closed unfinished, or
+ * the request errored (what @hono/node-server's own `c.req.raw.signal` does, which is a full
+ * AbortSignal built per request; lite-abort.ts says why not). One per request, however often asked.
+ */
+export function clientSignalOf(c: Context): AbortLike {
+  const incoming = incomingOf(c);
+  const outgoing = (c.env as { outgoing?: WithSignal } | undefined)?.outgoing;
+  if (!incoming || !outgoing) return c.req.raw.signal;
+  let s = outgoing[CLIENT_SIGNAL];
+  if (s) return s;
+  const signal = (s = outgoing[CLIENT_SIGNAL] = new LiteAbort());
+  const onClose = () => {
+    if (incoming.errored || !outgoing.writableFinished) signal.abort(new ClientGoneError());
+  };
+  if (outgoing.closed) onClose();
+  else outgoing.on('close', onClose);
+  return s;
 }

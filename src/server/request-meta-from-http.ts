@@ -11,7 +11,7 @@ import { ANONYMOUS, type Priority, type RequestMeta } from '../pipeline/request-
 import type { Runtime } from '../runtime.js';
 import type { AppEnv } from './app-env.js';
 import { clientKeys } from './client-keys.js';
-import { headerOf } from './node-request.js';
+import { clientSignalOf, headerOf } from './node-request.js';
 import { credentialsFrom } from './identity-middleware.js';
 
 const CLIENT_ID_RE = /^[\x20-\x7e]{1,128}$/;
@@ -50,7 +50,7 @@ export function requestMetaFromHttp(c: Context<AppEnv>, rt: Runtime, route: stri
     keys: clientKeys(c, rt),
     // An in-process call's own signal: given to the Request instead, undici would keep it (and its
     // listeners) alive in a FinalizationRegistry until the Request is collected, for every call.
-    signal: inProcessOf(c)?.inProcess.signal ?? c.req.raw.signal,
+    signal: inProcessOf(c)?.inProcess.signal ?? clientSignalOf(c),
     noCache: cacheControl !== undefined && NO_CACHE_RE.test(cacheControl),
     startedAt: Date.now(),
   };

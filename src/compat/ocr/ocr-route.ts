@@ -15,6 +15,7 @@ import { parseResolution, RESOLUTION_PLANS } from './ocr-resolution.js';
 import { ocrTarget } from './ocr-target.js';
 import { prepareOcrPages } from './prepare-ocr-pages.js';
 import { runOcr } from './run-ocr.js';
+import { toAbortSignal } from '../../providers/lite-abort.js';
 
 export function registerOcrRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post('/api/ocr', async function ocr(c) {
@@ -28,7 +29,7 @@ export function registerOcrRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const plan = RESOLUTION_PLANS[resolution];
     const out = await runOcr(deps, meta, {
       target,
-      pages: () => prepareOcrPages(input.documents, { plan, maxPages: cfg.max_pages, maxPixels: cfg.max_pixels, signal: meta.signal }),
+      pages: () => prepareOcrPages(input.documents, { plan, maxPages: cfg.max_pages, maxPixels: cfg.max_pixels, signal: toAbortSignal(meta.signal) }),
       prompt: rt.config.ocrPrompt,
       language: input.language,
       parallelism: cfg.parallelism,

@@ -14,6 +14,7 @@
  */
 import { ProviderError, clientKeyRejected, type ProviderErrorKind } from '../provider-error.js';
 import type { KeySource } from '../provider-adapter.js';
+import type { NodeHttpFetch } from '../node-http-fetch.js';
 import { huggingFaceErrorBodySchema, type OpenAIErrorEnvelope } from './huggingface-api.js';
 
 const TYPE_BY_STATUS: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'insufficient_quota', 403: 'permission_error', 404: 'not_found_error', 422: 'invalid_request_error', 429: 'rate_limit_error' };
@@ -53,18 +54,19 @@ export function normalizeHuggingFaceError(status: number, text: string): { envel
 }
 
 /** A fetch for the openai SDK talking to Hugging Face, over `base`: error bodies normalized (see the module doc). */
-export const createHuggingFaceFetch = (base: typeof fetch): typeof fetch => async (input, init) => {
-  const res = await base(input, init);
-  if (res.ok) return res;
-  const text = await res.text().catch(() => '');
-  const { envelope, retryAfterSeconds } = normalizeHuggingFaceError(res.status, text);
-  const headers = new Headers(res.headers);
-  headers.set('content-type', 'application/json');
-  headers.delete('content-length');
-  headers.delete('content-encoding');
-  if (retryAfterSeconds !== undefined && !headers.has('retry-after')) headers.set('retry-after', String(retryAfterSeconds));
-  return new Response(JSON.stringify(envelope), { status: res.status, statusText: res.statusText, headers });
-};
+export const createHuggingFaceFetch = (base: NodeHttpFetch): NodeHttpFetch =>
+  (async (input: string | URL, init?: Parameters<NodeHttpFetch>[1]) => {
+    const res = await base(input, init);
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    const { envelope, retryAfterSeconds } = normalizeHuggingFaceError(res.status, text);
+    const headers = new Headers(res.headers);
+    headers.set('content-type', 'application/json');
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    if (retryAfterSeconds !== undefined && !headers.has('retry-after')) headers.set('retry-after', String(retryAfterSeconds));
+    return new Response(JSON.stringify(envelope), { status: res.status, statusText: res.statusText, headers });
+  }) as NodeHttpFetch;
 
 const NOT_FOUND_CODES = new Set(['model_not_found', 'model_not_supported']);
 const NOT_FOUND_RE = /does not exist|not supported by any provider|model .*not found/i;

@@ -29,11 +29,11 @@ import type {
   VideoJob,
   VideoRequest,
 } from '../provider-adapter.js';
-import { guardStream, withDeadline, type DeadlineOptions } from '../deadline.js';
+import { guardLiteStream, withDeadline, withLiteDeadline, type DeadlineOptions } from '../deadline.js';
 import { ClientPool } from '../client-pool.js';
 import { floatsToBase64 } from '../float32-base64.js';
 import { mapOpenAIError } from './map-openai-error.js';
-import { createNodeHttpFetch } from '../node-http-fetch.js';
+import { createNodeHttpFetch, type NodeHttpFetch } from '../node-http-fetch.js';
 import { postChatJson, postChatStream } from './openai-chat-http.js';
 import { openaiResponsesPassthrough } from './openai-responses-passthrough.js';
 import type { PassthroughRequest, PassthroughResponse } from '../provider-adapter.js';
@@ -42,13 +42,14 @@ import { ProviderError } from '../provider-error.js';
 export const OPENAI_DEFAULT_ENDPOINT = 'https://api.openai.com/v1';
 
 export interface OpenAIClientOptions {
-  /** The transport; default: node:http keep-alive (see node-http-fetch.ts). */
-  fetch?: typeof fetch;
+  /** The transport; default: node:http keep-alive (node-http-fetch.ts), or a wrapper of it (Hugging Face's). */
+  fetch?: NodeHttpFetch;
 }
 
 /** The SDK clients of one OpenAI-compatible endpoint (client-pool.ts), and the transport they share. */
 export class OpenAIClientPool extends ClientPool<OpenAI> {
-  readonly fetch: typeof fetch;
+  /** Shared by the SDK clients and the chat calls (openai-chat-http.ts). */
+  readonly fetch: NodeHttpFetch;
   /** e.g. https://api.openai.com/v1 (no trailing slash); the chat calls' transport (openai-chat-http.ts). */
   readonly baseURL: string;
 
@@ -103,14 +104,14 @@ export class OpenAIAdapter implements ProviderAdapter {
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     const body = { ...req, model: ctx.model, stream: false };
     delete (body as { stream_options?: unknown }).stream_options;
-    return withDeadline(ctx, this.chatDeadline, (signal) => postChatJson(this.pool, ctx.apiKey, body, signal, this.id, ctx.model));
+    return withLiteDeadline(ctx, this.chatDeadline, (signal) => postChatJson(this.pool, ctx.apiKey, body, signal, this.id, ctx.model));
   }
 
   streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
     // Usage is always requested upstream: effective_context comes from it without counting tokens
     // here; the SSE writer shows the usage chunk only to clients that asked for it.
     const body = { ...req, model: ctx.model, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-    return guardStream(ctx, this.chatDeadline, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), passThrough);
+    return guardLiteStream(ctx, this.chatDeadline, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), passThrough);
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

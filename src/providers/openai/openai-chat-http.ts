@@ -9,14 +9,16 @@ import { RawChunkPart, type ChatCompletion, type ChatCompletionChunk, type ChatS
 import { ProviderError } from '../provider-error.js';
 import { upstreamError } from './map-openai-error.js';
 import { errorPayload } from '../error-payload.js';
+import type { AbortLike } from '../lite-abort.js';
+import type { NodeHttpFetch } from '../node-http-fetch.js';
 
 export interface ChatTransport {
-  fetch: typeof fetch;
+  fetch: NodeHttpFetch;
   /** e.g. https://api.openai.com/v1 (no trailing slash) */
   baseURL: string;
 }
 
-async function post(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortSignal, accept: string, provider: string, model: string): Promise<Response> {
+async function post(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, accept: string, provider: string, model: string): Promise<Response> {
   const url = `${t.baseURL}/chat/completions`;
   const res = await t.fetch(url, {
     method: 'POST',
@@ -34,7 +36,7 @@ function unreadable(err: unknown, what: string, provider: string, model: string)
   return new ProviderError(`${what} is not JSON: ${(err as Error).message}`, { kind: 'malformed', provider, model, cause: err });
 }
 
-export async function postChatJson(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortSignal, provider: string, model: string): Promise<ChatCompletion> {
+export async function postChatJson(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, provider: string, model: string): Promise<ChatCompletion> {
   const res = await post(t, apiKey, body, signal, 'application/json', provider, model);
   const text = await res.text();
   try {
@@ -49,7 +51,7 @@ export async function postChatJson(t: ChatTransport, apiKey: string | undefined,
  * object, no error) goes on as its raw JSON text, unparsed; the rest is parsed, and a chunk's usage is
  * lifted into a `usage` part so the SSE writer alone decides where usage goes.
  */
-export async function postChatStream(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortSignal, provider: string, model: string): Promise<AsyncIterable<ChatStreamPart>> {
+export async function postChatStream(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, provider: string, model: string): Promise<AsyncIterable<ChatStreamPart>> {
   const res = await post(t, apiKey, body, signal, 'text/event-stream', provider, model);
   const retryAfter = res.headers.get('retry-after');
   return (async function* parts(): AsyncGenerator<ChatStreamPart> {
