@@ -137,6 +137,16 @@ export function hasUsageTable(db: Db): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_records'").get() !== undefined;
 }
 
+/** usage_records' columns as the insert binds them, by position. Every UsageRow field, once. */
+const INSERT_COLUMNS = [
+  'ts', 'request_id', 'parent_id', 'client_id', 'key_id', 'user', 'route', 'target', 'provider', 'model',
+  'attempts', 'status', 'error_code', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'reasoning_tokens',
+  'cache_write_tokens', 'effective_context', 'cost_usd', 'latency_ms', 'ttft_ms', 'stream', 'cache_hit', 'aborted', 'failovers',
+] as const satisfies ReadonlyArray<keyof UsageRow>;
+/** A UsageRow field missing from INSERT_COLUMNS fails to compile here. */
+const EVERY_FIELD: [Exclude<keyof UsageRow, (typeof INSERT_COLUMNS)[number]>] extends [never] ? true : never = true;
+void EVERY_FIELD;
+
 export class UsageStore {
   private readonly insertOne;
   private readonly insertMany;
@@ -152,16 +162,16 @@ export class UsageStore {
     opts: { readonly?: boolean } = {},
   ) {
     if (!opts.readonly) migrate(db, USAGE_MIGRATIONS);
-    this.insertOne = db.prepare(
-      `INSERT INTO usage_records (ts, request_id, parent_id, client_id, key_id, user, route, target, provider, model,
-        attempts, status, error_code, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
-        cache_write_tokens, effective_context, cost_usd, latency_ms, ttft_ms, stream, cache_hit, aborted, failovers)
-       VALUES (@ts, @request_id, @parent_id, @client_id, @key_id, @user, @route, @target, @provider, @model,
-        @attempts, @status, @error_code, @prompt_tokens, @completion_tokens, @cached_tokens, @reasoning_tokens,
-        @cache_write_tokens, @effective_context, @cost_usd, @latency_ms, @ttft_ms, @stream, @cache_hit, @aborted, @failovers)`,
-    );
+    // Bound by position: measured at about half the cost of binding 26 named parameters (~4 µs a row).
+    this.insertOne = db.prepare(`INSERT INTO usage_records (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
     this.insertMany = db.transaction((rows: readonly UsageRow[]) => {
-      for (const r of rows) this.insertOne.run(r);
+      const stmt = this.insertOne;
+      // In INSERT_COLUMNS' order (the store's round-trip test checks every column).
+      for (const r of rows) {
+        stmt.run(r.ts, r.request_id, r.parent_id, r.client_id, r.key_id, r.user, r.route, r.target, r.provider, r.model,
+          r.attempts, r.status, r.error_code, r.prompt_tokens, r.completion_tokens, r.cached_tokens, r.reasoning_tokens,
+          r.cache_write_tokens, r.effective_context, r.cost_usd, r.latency_ms, r.ttft_ms, r.stream, r.cache_hit, r.aborted, r.failovers);
+      }
     });
     this.totalsStmt = db.prepare(`SELECT ${TOTALS_SQL} FROM usage_records WHERE ts >= ? AND ts < ?`);
     for (const g of USAGE_GROUPS) {

@@ -17,6 +17,22 @@ function row(over: Partial<UsageRow>): UsageRow {
   };
 }
 
+describe('usage insert', () => {
+  it('stores every field in its own column (the insert binds them by position)', () => {
+    const store = new UsageStore(openDatabase(':memory:'));
+    const distinct: UsageRow = {
+      ts: T0 + 1, request_id: 'req', parent_id: 'par', client_id: 'cli', key_id: 'key', user: 'usr', route: 'rte',
+      target: 'tgt', provider: 'prv', model: 'mdl', attempts: 2, status: 3, error_code: 'err',
+      prompt_tokens: 4, completion_tokens: 5, cached_tokens: 6, reasoning_tokens: 7, cache_write_tokens: 8,
+      effective_context: 9, cost_usd: 10.5, latency_ms: 11, ttft_ms: 12, stream: 13, cache_hit: 14, aborted: 15, failovers: 16,
+    };
+    store.insert([distinct]);
+    const { id, ...stored } = store.forRequest('req')[0] as UsageRow & { id: number };
+    expect(id).toBeGreaterThan(0);
+    expect(stored).toEqual(distinct);
+  });
+});
+
 describe('usage aggregates', () => {
   const db = openDatabase(':memory:');
   const store = new UsageStore(db);
