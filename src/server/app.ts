@@ -39,11 +39,12 @@ import { registerAdminEventRoutes } from './routes/admin-events.js';
 import { registerAdminStateRoutes } from './routes/admin-state.js';
 import { registerUiRoutes } from './routes/ui.js';
 import { afterResponse, onAfterResponseError } from '../after-response.js';
+import { MemoRouter } from './memo-router.js';
 
 const REQUEST_ID_RE = /^[\w.:@-]{1,128}$/;
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ router: new MemoRouter() });
 
   const requestLines = plainSibling(deps.log);
   // A failing after-response job (our own bug: accounting never throws) is reported as onError would.
