@@ -40,7 +40,8 @@ await build({
   // Without comments the output is ASCII, so V8 keeps each file's source (held for lazy compilation)
   // as a one-byte string: a comment's "—" made the two largest files two-byte, 2.7 MB of heap.
   // Identifiers keep their names, so a stack read with AISBF_DEBUG=1 stays readable.
-  minifyWhitespace: true,
+  // PROFILE_READABLE=1 keeps line breaks, so a CPU profile's line numbers point somewhere (profiling only).
+  minifyWhitespace: process.env.PROFILE_READABLE !== '1',
   minifySyntax: true,
   charset: 'ascii',
   sourcemap: 'linked',

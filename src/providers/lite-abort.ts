@@ -3,9 +3,10 @@
  *
  * Node builds an AbortSignal as an EventTarget: creating one and adding or removing a listener cost
  * microseconds and several objects each, and every request made two (the client's, read from
- * @hono/node-server, and its upstream call's deadline) with a listener pair on each. Measured
- * (scripts/bench/ab.ts, docs/performance.md "AbortSignals"): CPU per chat request −14% at c=16/64 and
- * a lower peak RSS without them. So the request path passes `AbortLike` — the part of AbortSignal it
+ * @hono/node-server, and its upstream call's deadline) with a listener pair on each. Without them
+ * (scripts/bench/ab.ts, four alternating rounds; docs/performance.md "AbortSignals"): CPU per chat
+ * request −20% at c=16 and −9% at c=64, peak RSS at c=64 139–180 → 125–132 MB, and a c=1 scavenge
+ * promotes 63 KB instead of 292. So the request path passes `AbortLike` — the part of AbortSignal it
  * uses, which a real AbortSignal also satisfies — and `LiteAbort` implements it with a flag and a
  * listener list. Where an API needs a real AbortSignal (an SDK, global fetch, AbortSignal.any),
  * `toAbortSignal` makes one on demand that aborts with it.
