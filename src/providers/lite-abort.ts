@@ -60,7 +60,18 @@ export class LiteAbort implements AbortLike {
     const listeners = this.more ?? (this.one ? [this.one] : []);
     this.one = this.more = undefined;
     this.real?.abort(reason);
-    for (const l of listeners) typeof l === 'function' ? l() : l.handleEvent();
+    // Every listener runs even if one throws (as with EventTarget); the first error then goes on to
+    // whoever aborted.
+    let failure: { err: unknown } | undefined;
+    for (const l of listeners) {
+      try {
+        if (typeof l === 'function') l();
+        else l.handleEvent();
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+    if (failure) throw failure.err;
   }
 
   /** A real AbortSignal that aborts with this one (made on first use). */

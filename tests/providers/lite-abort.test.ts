@@ -15,6 +15,18 @@ describe('LiteAbort', () => {
     expect(s.reason).toBe('why');
   });
 
+  it('runs every listener even when one throws, then throws the first error to whoever aborted', () => {
+    const s = new LiteAbort();
+    const seen: string[] = [];
+    s.addEventListener('abort', () => {
+      throw new Error('first');
+    });
+    s.addEventListener('abort', () => seen.push('second ran'));
+    expect(() => s.abort('x')).toThrow('first');
+    expect(seen).toEqual(['second ran']);
+    expect(s.aborted).toBe(true);
+  });
+
   it('forgets a removed listener, whether it was the only one or one of several', () => {
     const one = new LiteAbort();
     const f = () => {
