@@ -5,7 +5,8 @@
  * at each CONCURRENCY for SECONDS after a one-second warm-up, and prints req/s, p50/p99, CPU µs per
  * request and the peak RSS (VmHWM). On a noisy 2-core host only figures that separate across ROUNDS (3)
  * are findings. NODE_FLAGS adds node flags to every root; `<root>::<flags>` adds them to one, so
- * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build.
+ * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build. STREAM=1 drives
+ * streamed chat (the mock's 20 chunks) instead, and reports TTFB p50 and time to the last byte.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
 const LEVELS = (process.env.CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const NODE = process.env.NODE_BIN || process.execPath;
+const STREAM = process.env.STREAM === '1';
 const roots = process.argv.slice(2).map((arg) => {
   const [root = '', flags = ''] = arg.split('::');
   return { label: arg, root: resolve(root), flags: flags.split(' ').filter(Boolean) };
@@ -38,13 +40,14 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
     await waitUp(`http://127.0.0.1:${port}/health`, child);
     await sleep(2000);
     const cells = [`idle ${rssMb(child.pid!).toFixed(0)} MB`];
-    const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }] }) };
+    const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(STREAM ? { stream: true } : {}) }) };
     for (const c of LEVELS) {
-      await closedLoop(target, c, 1);
+      await closedLoop(target, c, 1, STREAM);
       const cpu0 = cpuMs(child.pid!);
-      const s = await closedLoop(target, c, SECONDS);
+      const s = await closedLoop(target, c, SECONDS, STREAM);
       const cpu = ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok;
-      cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${s.errors ? ` err ${s.errors}` : ''}`);
+      const ttfb = STREAM && s.ttfb.length ? ` ttfb ${median(s.ttfb).toFixed(2)}` : '';
+      cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${s.errors ? ` err ${s.errors}` : ''}`);
     }
     cells.push(`peak ${peakRssMb(child.pid!).toFixed(0)} MB`);
     return cells.join(' | ');
