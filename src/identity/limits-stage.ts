@@ -13,7 +13,6 @@ import { KEY_WINDOW_MS, type CounterStore } from '../store/counters.js';
 import type { AuthCache } from './auth-cache.js';
 import { PeriodClock } from './budget-period.js';
 
-
 /** The counter a key's spend is kept under (also read by GET /admin/keys). */
 export const spendKeyOf = (keyId: string) => `spend:${keyId}`;
 const NO_TICKET: LimitTicket = Object.freeze({ settle() {}, release() {}, inactive: true });

@@ -97,18 +97,21 @@ class LiteResponse {
       const onData = (chunk: Buffer) => chunks.push(chunk);
       const onError = (err: Error) => done(err);
       // Closed before its end (the connection dropped, or the call was aborted without an error).
-      const onClose = () => done(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      const onClose = () => done(prematureClose());
       const onEnd = () => done(undefined);
       const done = (err: Error | undefined) => {
         body.off('data', onData).off('error', onError).off('close', onClose).off('end', onEnd);
         if (err) reject(err);
         else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
       };
-      if (body.destroyed) return reject(body.errored ?? Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      if (body.destroyed) return reject(body.errored ?? prematureClose());
       body.on('data', onData).on('error', onError).on('close', onClose).on('end', onEnd);
     });
   }
 }
+
+/** A body that ended without its end: what node's own readers say (a network error, so ours maps it as one). */
+const prematureClose = (): Error => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
 
 function abortError(signal: AbortLike): Error {
   const reason = signal.reason;

@@ -5,11 +5,14 @@
  * re-armed by each chunk.
  */
 import type { CallContext, PassthroughRequest, PassthroughResponse } from './provider-adapter.js';
-import { guardStream, withDeadline } from './deadline.js';
+import { guardLiteStream, withLiteDeadline } from './deadline.js';
 import { errorPayload } from './error-payload.js';
+import type { AbortLike } from './lite-abort.js';
+import type { NodeHttpFetch } from './node-http-fetch.js';
 
 export interface PassthroughTarget {
-  fetch: typeof fetch;
+  /** Our node:http transport (it takes the deadline's AbortLike: no AbortSignal per call). */
+  fetch: NodeHttpFetch;
   url: string;
   /** Auth and API headers of this provider. */
   headers: Record<string, string>;
@@ -29,7 +32,7 @@ function keptHeaders(res: Response): Record<string, string> {
   return out;
 }
 
-async function open(t: PassthroughTarget, req: PassthroughRequest, ctx: CallContext, signal: AbortSignal): Promise<Response> {
+async function open(t: PassthroughTarget, req: PassthroughRequest, ctx: CallContext, signal: AbortLike): Promise<Response> {
   const body = JSON.stringify({ ...req.body, model: ctx.model });
   const res = await t.fetch(t.url, {
     method: 'POST',
@@ -45,13 +48,13 @@ async function open(t: PassthroughTarget, req: PassthroughRequest, ctx: CallCont
 export async function passthroughPost(t: PassthroughTarget, req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
   const opts = { provider: t.provider, mapError: undefined };
   if (!req.stream) {
-    return withDeadline(ctx, opts, async (signal) => {
+    return withLiteDeadline(ctx, opts, async (signal) => {
       const res = await open(t, req, ctx, signal);
       return { status: res.status, headers: keptHeaders(res), text: await res.text() };
     });
   }
   const out: PassthroughResponse = { status: 200, headers: {} };
-  out.bytes = guardStream(
+  out.bytes = guardLiteStream(
     ctx,
     opts,
     async (signal) => {

@@ -22,7 +22,6 @@ import { startDaemonGlassesCleanup } from '../glasses/cleanup.js';
 import { buildStages } from './build-stages.js';
 import { BatchRunner } from '../jobs/index.js';
 import { uploadedFiles } from '../jobs/uploaded-files.js';
-
 import { VERSION } from '../package-info.js';
 
 export interface StartOptions {

@@ -2,8 +2,9 @@
  * A client that leaves while its request waits on the upstream: the upstream call is cancelled (its
  * socket closes), the request is recorded as aborted with 499, and the provider is not blamed. The
  * client's side is a LiteAbort on node's response 'close' (server/node-request.ts), not an AbortSignal;
- * this checks it end to end on our own transport (an OpenAI-type provider) and through an SDK that
- * needs a real AbortSignal (an Anthropic-type provider, given one by the deadline on demand).
+ * this checks it end to end on our own transport (OpenAI chat, the Messages and Responses
+ * pass-throughs) and through an SDK that needs a real AbortSignal (chat translated for an
+ * Anthropic-type provider: the deadline makes one on demand).
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,7 @@ beforeAll(async () => {
     providers: {
       oa: { type: 'openai', endpoint: `${up.url}/v1`, api_key: 'sk-test-oa-1234567890', models: [{ name: 'slow', capabilities: ['chat'] }] },
       an: { type: 'anthropic', endpoint: up.url, api_key: 'sk-ant-test-1234567890', models: [{ name: 'slow', capabilities: ['chat'] }] },
+      oar: { type: 'openai', endpoint: `${up.url}/v1`, api_key: 'sk-test-oar-1234567890', responses_api: true, models: [{ name: 'slow', capabilities: ['chat'] }] },
     },
   });
 });
@@ -73,10 +75,19 @@ describe('a client that leaves while the upstream works', () => {
     expect(aisbf.running.deps.routing.health.get('oa/slow')?.failures ?? 0).toBe(0);
   });
 
-  it('cancels an SDK call (a real AbortSignal made on demand) from the Messages API the same way', async () => {
-    await leaveWhileWaiting('/v1/messages', { model: 'an/slow', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }, 'gone-an', '/v1/messages');
+  it('cancels an SDK call (a real AbortSignal made on demand): chat translated for Anthropic', async () => {
+    await leaveWhileWaiting('/v1/chat/completions', { model: 'an/slow', messages: [{ role: 'user', content: 'hi' }] }, 'gone-an', '/v1/messages');
     await expect.poll(() => record('gone-an'), { timeout: 5000 }).toMatchObject({ status: 499, aborted: 1, provider: 'an' });
     expect(aisbf.running.deps.routing.health.get('an/slow')?.failures ?? 0).toBe(0);
+  });
+
+  it('cancels the Messages and Responses pass-throughs (our transport) the same way', async () => {
+    await leaveWhileWaiting('/v1/messages', { model: 'an/slow', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }, 'gone-msg', '/v1/messages');
+    await expect.poll(() => record('gone-msg'), { timeout: 5000 }).toMatchObject({ aborted: 1, provider: 'an' });
+    await leaveWhileWaiting('/v1/responses', { model: 'oar/slow', input: 'hi' }, 'gone-resp', '/v1/responses');
+    await expect.poll(() => record('gone-resp'), { timeout: 5000 }).toMatchObject({ aborted: 1, provider: 'oar' });
+    expect(aisbf.running.deps.routing.health.get('an/slow')?.failures ?? 0).toBe(0);
+    expect(aisbf.running.deps.routing.health.get('oar/slow')?.failures ?? 0).toBe(0);
   });
 
   it('cancels a stream that has not started yet', async () => {

@@ -24,7 +24,6 @@ import { OLLAMA_DEFAULT_ENDPOINT, OllamaClientPool, type OllamaCall } from './ol
 import { ollamaLinesToParts } from './ollama-stream.js';
 import { toChatCompletion } from './ollama-response.js';
 import { mapOllamaError } from './map-ollama-error.js';
-import { toAbortSignal } from '../lite-abort.js';
 
 function malformed(what: string, provider: string, model: string): ProviderError {
   return new ProviderError(`Ollama answered ${what} in an unexpected shape`, { kind: 'malformed', provider, model });
@@ -48,7 +47,7 @@ export class OllamaAdapter implements ProviderAdapter {
 
   async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
     const client = this.pool.get(ctx.apiKey);
-    const call: OllamaCall = { signal: toAbortSignal(ctx.signal) };
+    const call: OllamaCall = {};
     return withDeadline(ctx, { provider: this.id, mapError: mapOllamaError(this.id, ctx.model, call) }, async (signal) => {
       call.signal = signal;
       const body = await convertToOllamaRequest(req, false, { provider: this.id, ctx: { ...ctx, signal } }, this.modelOptions.get(ctx.model));
@@ -59,7 +58,7 @@ export class OllamaAdapter implements ProviderAdapter {
 
   streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
     const client = this.pool.get(ctx.apiKey);
-    const call: OllamaCall = { signal: toAbortSignal(ctx.signal) };
+    const call: OllamaCall = {};
     return guardStream(
       ctx,
       { provider: this.id, mapError: mapOllamaError(this.id, ctx.model, call) },
@@ -74,7 +73,7 @@ export class OllamaAdapter implements ProviderAdapter {
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {
     const client = this.pool.get(ctx.apiKey);
-    const call: OllamaCall = { signal: toAbortSignal(ctx.signal) };
+    const call: OllamaCall = {};
     return withDeadline(ctx, { provider: this.id, model: '*', mapError: mapOllamaError(this.id, '*', call) }, async (signal) => {
       call.signal = signal;
       const parsed = ollamaTagsSchema.safeParse(await client.run(call, () => client.list()));
@@ -89,7 +88,7 @@ export class OllamaAdapter implements ProviderAdapter {
   async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
     const texts = embeddingTexts(req.input, this.id, ctx.model, 'Ollama');
     const client = this.pool.get(ctx.apiKey);
-    const call: OllamaCall = { signal: toAbortSignal(ctx.signal) };
+    const call: OllamaCall = {};
     return withDeadline(ctx, { provider: this.id, mapError: mapOllamaError(this.id, ctx.model, call) }, async (signal) => {
       call.signal = signal;
       const raw = await client.run(call, () =>

@@ -20,7 +20,8 @@ export const OLLAMA_DEFAULT_ENDPOINT = 'http://127.0.0.1:11434';
 
 /** What one upstream call carries into the SDK's fetch. */
 export interface OllamaCall {
-  signal: AbortSignal;
+  /** The deadline's signal, set when the call starts (the error mapper holds the object before). */
+  signal?: AbortSignal;
   /** The last HTTP response of this call (set by the fetch). */
   response?: Response;
 }
@@ -29,7 +30,7 @@ const currentCall = new AsyncLocalStorage<OllamaCall>();
 
 const fetchForCurrentCall: typeof fetch = async (input, init) => {
   const call = currentCall.getStore();
-  let res = await fetch(input, call ? { ...init, signal: call.signal } : init);
+  let res = await fetch(input, call?.signal ? { ...init, signal: call.signal } : init);
   if (call) call.response = res;
   if (!res.ok && !res.headers.get('content-type')?.includes('application/json')) {
     // Ollama's own errors are JSON; a proxy's page is not, and the SDK would console.log while reading

@@ -6,8 +6,9 @@
 import type { CallContext, PassthroughRequest, PassthroughResponse } from '../provider-adapter.js';
 import { passthroughPost } from '../passthrough-http.js';
 import { upstreamError } from './map-openai-error.js';
+import type { NodeHttpFetch } from '../node-http-fetch.js';
 
-export function openaiResponsesPassthrough(provider: string, t: { fetch: typeof fetch; baseURL: string }, req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
+export function openaiResponsesPassthrough(provider: string, t: { fetch: NodeHttpFetch; baseURL: string }, req: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse> {
   return passthroughPost(
     {
       fetch: t.fetch,
