@@ -57,3 +57,24 @@ export function rssMb(pid: number): number {
 export function peakRssMb(pid: number): number {
   return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
+
+/**
+ * Resident memory of one process by kind of mapping, in MB, from /proc/<pid>/smaps: `mainArena` is
+ * `[heap]` (glibc's main-thread malloc: SQLite, node's HTTP parser, most of node's C++), `anon` every
+ * other anonymous mapping (V8's heap, the other threads' malloc arenas), `file` the binary and libraries.
+ * Tells native growth from V8's when RSS creeps.
+ */
+export function rssByMapping(pid: number): { mainArena: number; anon: number; file: number; other: number } {
+  const out = { mainArena: 0, anon: 0, file: 0, other: 0 };
+  let kind: keyof typeof out = 'other';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[2] ?? '';
+      kind = name === '[heap]' ? 'mainArena' : name === '' ? 'anon' : name.startsWith('/') ? 'file' : 'other';
+      continue;
+    }
+    if (line.startsWith('Rss:')) out[kind] += Number(/(\d+)/.exec(line)?.[1] ?? 0) / 1024;
+  }
+  return out;
+}

@@ -5,13 +5,16 @@
  * errors (bad JSON, an unknown model) and upstream errors (a provider whose upstream answers 404).
  * After a warm-up (60 s, or a tenth of the run) and at the end it forces a full GC in aisbf (a bench-only
  * preload, gc-on-signal.mjs, with --expose-gc) and compares the RSS: target flat, ≤ +10%.
+ * Every 30 s it also reads /proc/<pid>/smaps, so native growth (glibc's main arena) shows apart from
+ * V8's. SOAK_TRIM=1 (needs gdb and ptrace) then calls glibc's malloc_trim(0) in aisbf at the end: what
+ * RSS falls by was free memory the allocator kept, not anything live.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rssMb } from './proc-stats.js';
+import { rssByMapping, rssMb } from './proc-stats.js';
 import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -64,7 +67,7 @@ async function main(): Promise<void> {
   const mock = spawnMock(mockPort, 20);
   const nodeOptions = `--expose-gc --import ${join(ROOT, 'scripts/bench/gc-on-signal.mjs')} ${process.env.SERVER_NODE_OPTIONS ?? ''}`.trim();
   const aisbf = spawn(NODE, [join(process.env.AISBF_ROOT || ROOT, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir, NODE_OPTIONS: nodeOptions, SOAK_GC_OUT: gcOut } });
-  type Mem = { rss: number; heapUsed: number; heapTotal: number; external: number };
+  type Mem = { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
   const forcedGc = async (): Promise<Mem> => {
     const before = existsSync(gcOut) ? readFileSync(gcOut, 'utf8').trim().split('\n').length : 0;
     aisbf.kill('SIGUSR2');
@@ -103,7 +106,10 @@ async function main(): Promise<void> {
         const s = Math.round((due - t0) / 1000);
         const rss = rssMb(aisbf.pid!);
         peak = Math.max(peak, rss);
-        if (s % 30 === 0) samples.push(`${s}s ${rss.toFixed(0)}MB`);
+        if (s % 30 === 0) {
+          const m = rssByMapping(aisbf.pid!);
+          samples.push(`${s}s ${rss.toFixed(0)}MB (main arena ${m.mainArena.toFixed(1)}, other anon ${m.anon.toFixed(0)})`);
+        }
         if (!afterWarm && s >= WARM) afterWarm = await forcedGc();
       }
     }
@@ -111,15 +117,27 @@ async function main(): Promise<void> {
     const end = await forcedGc();
     agent.destroy();
     const mb = (b: number) => (b / 1048576).toFixed(1);
+    const trimmed = process.env.SOAK_TRIM === '1' ? mallocTrim(aisbf.pid!) : '';
     const growth = afterWarm ? (100 * (end.rss - afterWarm.rss)) / afterWarm.rss : NaN;
     process.stdout.write(`soak: ${RATE} req/s for ${SECONDS} s, ${[...counts].map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
     process.stdout.write(`RSS over time (not GC'd): ${samples.join(', ')}; peak ${peak.toFixed(0)} MB\n`);
-    process.stdout.write(`after a forced GC: at ${WARM} s RSS ${mb(afterWarm!.rss)} MB (heap used/total ${mb(afterWarm!.heapUsed)}/${mb(afterWarm!.heapTotal)} MB, external ${mb(afterWarm!.external)} MB), at the end RSS ${mb(end.rss)} MB (heap ${mb(end.heapUsed)}/${mb(end.heapTotal)} MB, external ${mb(end.external)} MB): ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% (target ≤ +10%: ${growth <= 10 ? 'met' : 'NOT met'})\n`);
+    process.stdout.write(`after a forced GC: at ${WARM} s RSS ${mb(afterWarm!.rss)} MB (heap used/total ${mb(afterWarm!.heapUsed)}/${mb(afterWarm!.heapTotal)} MB, external ${mb(afterWarm!.external)} MB, array buffers ${mb(afterWarm!.arrayBuffers)} MB), at the end RSS ${mb(end.rss)} MB (heap ${mb(end.heapUsed)}/${mb(end.heapTotal)} MB, external ${mb(end.external)} MB, array buffers ${mb(end.arrayBuffers)} MB): ${growth >= 0 ? '+' : ''}${growth.toFixed(1)}% (target ≤ +10%: ${growth <= 10 ? 'met' : 'NOT met'})\n`);
+    if (trimmed) process.stdout.write(`${trimmed}\n`);
   } finally {
     if (aisbf.exitCode === null) aisbf.kill('SIGTERM');
     mock.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Asks glibc to hand free heap pages back (gdb attaches for a moment); reports RSS and the main arena around it. */
+function mallocTrim(pid: number): string {
+  const before = rssByMapping(pid);
+  const rss0 = rssMb(pid);
+  const gdb = spawnSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (int) malloc_trim(0)'], { encoding: 'utf8', timeout: 60_000 });
+  if (gdb.status !== 0) return `malloc_trim: gdb failed (${gdb.error?.message ?? gdb.stderr.trim().split('\n').at(-1)})`;
+  const after = rssByMapping(pid);
+  return `malloc_trim(0): RSS ${rss0.toFixed(1)} → ${rssMb(pid).toFixed(1)} MB, main arena ${before.mainArena.toFixed(1)} → ${after.mainArena.toFixed(1)} MB, other anon ${before.anon.toFixed(1)} → ${after.anon.toFixed(1)} MB`;
 }
 
 main().catch((err) => {

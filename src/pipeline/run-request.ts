@@ -33,7 +33,7 @@ import { ProviderError } from '../providers/provider-error.js';
 import type { CallContext } from '../providers/provider-adapter.js';
 import type { ChatCompletion, ChatRequest, ChatStreamPart, Usage } from '../providers/openai-types.js';
 import { HttpError } from '../errors/http-error.js';
-import { countRequestTokens } from '../tokens/count-tokens.js';
+import { estimateRequestTokens } from '../tokens/count-tokens.js';
 import { chatCall, streamChatCall } from '../context/chat-call.js';
 import type { Candidate } from '../routing/candidate.js';
 import type { InternalCallSpec, InternalCaller } from '../routing/internal-call.js';
@@ -261,7 +261,7 @@ function clientFacing(err: unknown, ref: TargetRef): unknown {
  */
 function withEffectiveContext(usage: Usage | undefined, effective: number | undefined, req: ChatRequest, model: string): Usage {
   if (!usage) {
-    const n = effective ?? countRequestTokens(req, model);
+    const n = effective ?? estimateRequestTokens(req, model);
     return { prompt_tokens: n, completion_tokens: 0, total_tokens: n, effective_context: n };
   }
   const u: Usage = { ...usage };

@@ -16,6 +16,7 @@ let tiktoken: typeof import('tiktoken') | undefined;
 const get_encoding = (name: TiktokenEncoding): Tiktoken => (tiktoken ??= require('tiktoken') as typeof import('tiktoken')).get_encoding(name);
 import type { ChatMessage, ChatRequest, ContentPart, ToolDefinition } from '../providers/provider-adapter.js';
 import { dataUriImageSize } from './image-size.js';
+import { estimateTextTokens, SCRIPT_COSTS } from './estimate-tokens.js';
 
 export type EncodingName = Extract<TiktokenEncoding, 'cl100k_base' | 'o200k_base'>;
 
@@ -227,4 +228,25 @@ export function countRequestTokens(req: Pick<ChatRequest, 'messages' | 'tools'>,
  */
 export function upperBoundTokens(req: Pick<ChatRequest, 'messages' | 'tools'>, model: string): number {
   return requestTokens(req.messages, req.tools, byteMeasure, encodingForModel(model));
+}
+
+/**
+ * Tokens for a figure the upstream did not report (a stream the client left, an endpoint without a
+ * usage chunk, message_start's input count): exact when this process already built the encoder (a
+ * config with condensation or `max_request_tokens` builds it at start-up), else estimated without a
+ * vocabulary (estimate-tokens.ts). Never loads tiktoken: that costs ~60–70 MB and blocks the event
+ * loop for 0.3–2.5 s, on the request path, for a number that is approximate for most models anyway.
+ */
+export function estimateRequestTokens(req: Pick<ChatRequest, 'messages' | 'tools'>, model: string): number {
+  const encoding = encodingForModel(model);
+  if (encoders.has(encoding)) return countMessageTokens(req.messages, model, req.tools);
+  const costs = SCRIPT_COSTS[encoding];
+  return Math.ceil(requestTokens(req.messages, req.tools, (s) => estimateTextTokens(s, costs), encoding));
+}
+
+/** Tokens of plain strings (embedding inputs) by the same rule: exact if the encoder is built, else estimated. */
+export function estimateTextsTokens(texts: readonly string[], encoding: EncodingName = 'cl100k_base'): number {
+  if (encoders.has(encoding)) return texts.reduce((n, t) => n + countTextTokens(t, encoding), 0);
+  const costs = SCRIPT_COSTS[encoding];
+  return Math.ceil(texts.reduce((n, t) => n + estimateTextTokens(t, costs), 0));
 }

@@ -13,7 +13,7 @@ import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { runRequest } from '../../pipeline/run-request.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
-import { countRequestTokens } from '../../tokens/count-tokens.js';
+import { countRequestTokens, estimateRequestTokens } from '../../tokens/count-tokens.js';
 import { headerOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
@@ -105,16 +105,16 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
     if (!chat.stream) {
       const r = await run;
       if (r.kind !== 'json') throw new Error('expected a JSON answer');
-      const inputTokens = r.completion.usage?.prompt_tokens ?? countRequestTokens(chat, model);
+      const inputTokens = r.completion.usage?.prompt_tokens ?? estimateRequestTokens(chat, model);
       return new Response(JSON.stringify(renderMessagesResponse(r.completion, { id, model, inputTokens })), {
         status: 200,
         headers: { 'content-type': 'application/json', ...servedHeaders(r.served), 'request-id': reqLog.id },
       });
     }
 
-    // message_start carries real input usage: counted here (counts of repeated system prompts and
-    // tools are cached by text), while the upstream is already being asked.
-    const inputTokens = countRequestTokens(chat, model);
+    // message_start carries input usage before the upstream has said anything: estimated here (exact
+    // when the encoder is already built), while the upstream is already being asked.
+    const inputTokens = estimateRequestTokens(chat, model);
     const pending = run.then((r) => {
       if (r.kind !== 'stream') throw new Error('expected a stream');
       return r;

@@ -9,7 +9,7 @@ import { guardStream, withDeadline } from '../deadline.js';
 import { ClientPool } from '../client-pool.js';
 import { floatsToBase64 } from '../float32-base64.js';
 import { fetchImage } from '../fetch-image.js';
-import { countTextTokens } from '../../tokens/count-tokens.js';
+import { estimateTextsTokens } from '../../tokens/count-tokens.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, EmbedRequest, EmbedResult, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
 import type { AudioResult, ImageEditRequest, ImageRequest, ImageResult, SpeechRequest, VideoContentVariant, VideoJob, VideoRequest } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
@@ -154,7 +154,7 @@ export class GeminiAdapter implements ProviderAdapter {
 
   /**
    * OpenAI embeddings via `batchEmbedContents` (what the SDK's embedContent calls on the Gemini API).
-   * Gemini reports no token counts for embeddings, so usage is a tiktoken estimate of the input.
+   * Gemini reports no token counts for embeddings, so usage is our estimate of the input (estimateTextsTokens).
    */
   embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
     const texts = embeddingTexts(req.input, this.id, ctx.model, 'Gemini');
@@ -176,7 +176,7 @@ export class GeminiAdapter implements ProviderAdapter {
         for (const e of got) vectors.push(e.values!);
       }
       const base64 = req.encoding_format === 'base64';
-      const tokens = texts.reduce((n, t) => n + countTextTokens(t), 0);
+      const tokens = estimateTextsTokens(texts);
       return {
         object: 'list',
         data: vectors.map((embedding, index) => ({ object: 'embedding', index, embedding: base64 ? floatsToBase64(embedding) : embedding })),

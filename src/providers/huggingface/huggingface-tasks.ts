@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { withDeadline } from '../deadline.js';
 import { floatsToBase64 } from '../float32-base64.js';
-import { countTextTokens } from '../../tokens/count-tokens.js';
+import { estimateTextsTokens } from '../../tokens/count-tokens.js';
 import type {
   AudioResult,
   CallContext,
@@ -221,7 +221,7 @@ export class HuggingFaceTasks {
       throw new ProviderError(`feature-extraction did not answer one vector per input (${texts.length} inputs)`, { kind: 'malformed', provider: this.id, model: ctx.model });
     }
     const base64Out = req.encoding_format === 'base64';
-    const tokens = texts.reduce((n, t) => n + countTextTokens(t), 0);
+    const tokens = estimateTextsTokens(texts);
     return {
       object: 'list',
       data: (vectors as number[][]).map((v, index) => ({ object: 'embedding', index, embedding: base64Out ? floatsToBase64(v) : v })),
