@@ -38,6 +38,9 @@ const WARMUP = Number(process.env.WARMUP ?? 1);
 const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const WORKERS = process.env.WORKERS ?? '1';
 const CHUNKS = Number(process.env.CHUNKS ?? 20);
+/** The mock's `/long/` streams carry LONG × (CHUNKS − 2) content chunks instead of CHUNKS − 2. */
+const LONG = 5;
+const LONG_EXTRA_CHUNKS = (LONG - 1) * (CHUNKS - 2);
 /** Batch lines in flight (batches.max_concurrent_lines), and the direct comparison's concurrency. */
 const BATCH_CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
 const baseArg = process.argv.indexOf('--base');
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
         mock: openaiEntry(),
         mock2: openaiEntry(),
         mock3: openaiEntry(),
+        long: { ...openaiEntry(), endpoint: `${mockBase}/long/v1` },
         claude: { type: 'anthropic', endpoint: mockBase, api_key: 'sk-ant-bench', models: [{ name: 'claude-bench', capabilities: ['chat'] }] },
         ocrmock: openaiEntry({ capabilities: ['ocr'] }),
       },
@@ -203,7 +207,7 @@ async function main(): Promise<void> {
   process.on('exit', stopAll);
   process.on('SIGINT', () => process.exit(130));
 
-  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort), String(CHUNKS)], { stdio: 'ignore' });
+  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort), String(CHUNKS), String(LONG)], { stdio: 'ignore' });
   children.push(mock);
   await waitFor(`${mockBase}/health`, mock, 'the mock upstream');
 
@@ -224,7 +228,7 @@ async function main(): Promise<void> {
   if (BASE && baseDir) {
     const basePort = await freePort();
     // Only what 0.1 knows too (no OCR capability); the chat/stream scenarios use `mock`.
-    writeFileSync(join(baseDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry() } }));
+    writeFileSync(join(baseDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry(), long: { ...openaiEntry(), endpoint: `${mockBase}/long/v1` } } }));
     for (const f of ['rotations.json', 'autoselect.json']) writeFileSync(join(baseDir, f), f === 'rotations.json' ? '{}' : readFileSync(join(dir, f)));
     writeFileSync(join(baseDir, 'aisbf.json'), JSON.stringify({ server: { port: basePort }, logging: { level: 'info' } }));
     base = spawn(BASE_NODE, [join(BASE, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: baseDir }) });
@@ -350,7 +354,23 @@ async function main(): Promise<void> {
   // Per chunk: the stream's CPU per request over the plain chat's, spread over its chunks.
   const perChunk = (s?: Measured, c?: Measured) => (s && c ? (s.cpuUsPerReq - c.cpuUsPerReq) / CHUNKS : undefined);
   const chunkA = perChunk(sa, c1a)!;
-  add(`stream c=1 (${CHUNKS} chunks)`, 'CPU µs per chunk (over chat)', undefined, chunkA, '≤ 3', chunkA <= 3, { floor: perChunk(sf, c1f), base: perChunk(sb, c1b) });
+  add(`stream c=1 (${CHUNKS} chunks)`, 'CPU µs per chunk (over chat)', undefined, chunkA, '', undefined, { floor: perChunk(sf, c1f), base: perChunk(sb, c1b) });
+  // The marginal cost of a chunk: the same stream with LONG times the content chunks, less the short
+  // one, over the extra chunks. The row above also holds what a streamed request costs over a JSON one.
+  const longBody = chatBody('gpt-4o-mini', { stream: true });
+  const [, la, lf, lb] = await measure(
+    'stream_long_c1',
+    [
+      { name: 'direct', origin: mockBase, path: '/long/v1/chat/completions', body: longBody, headers: { authorization: 'Bearer sk-bench' } },
+      via('/api/long/chat/completions', longBody),
+      { name: 'floor', origin: floorOrigin, path: '/long/v1/chat/completions', body: longBody },
+      ...(base ? [{ name: 'base', origin: baseOrigin, path: '/api/long/chat/completions', body: longBody }] : []),
+    ],
+    (t) => closedLoop(t, 1, DURATION, true),
+  );
+  const marginal = (l?: Measured, s?: Measured) => (l && s ? (l.cpuUsPerReq - s.cpuUsPerReq) / LONG_EXTRA_CHUNKS : undefined);
+  const chunkMarginal = marginal(la, sa)!;
+  add(`stream c=1 (+${LONG_EXTRA_CHUNKS} chunks)`, 'CPU µs per extra chunk', undefined, chunkMarginal, '≤ 3', chunkMarginal <= 3, { floor: marginal(lf, sf), base: marginal(lb, sb) });
 
   // 5. Memory.
   add('memory', 'RSS MB 0.5 s after start', undefined, startRss, '', undefined, { floor: startRssFloor, base: startRssBase });

@@ -5,7 +5,8 @@
  * at each CONCURRENCY for SECONDS after a one-second warm-up, and prints req/s, p50/p99, CPU µs per
  * request and the peak RSS (VmHWM). On a noisy 2-core host only figures that separate across ROUNDS (3)
  * are findings. NODE_FLAGS adds node flags to every root; `<root>::<flags>` adds them to one, so
- * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build. STREAM=1 drives
+ * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build; a `NAME=value` there
+ * sets an environment variable instead (`$PWD::MALLOC_ARENA_MAX=2`). STREAM=1 drives
  * streamed chat (the mock's 20 chunks) instead, and reports TTFB p50 and time to the last byte.
  */
 import { spawn } from 'node:child_process';
@@ -22,7 +23,10 @@ const NODE = process.env.NODE_BIN || process.execPath;
 const STREAM = process.env.STREAM === '1';
 const roots = process.argv.slice(2).map((arg) => {
   const [root = '', flags = ''] = arg.split('::');
-  return { label: arg, root: resolve(root), flags: flags.split(' ').filter(Boolean) };
+  const words = flags.split(' ').filter(Boolean);
+  const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
+  const env = Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { label: arg, root: resolve(root), flags: words.filter((w) => !isEnv(w)), env };
 });
 if (roots.length === 0) {
   process.stderr.write('usage: ab.ts <root> [<root>[::<node flags>] …]\n');
@@ -35,7 +39,7 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
   const port = await freePort();
   const dir = benchConfigDir('aisbf-ab-', { server: { port }, logging: { level: 'info' } }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
   const flags = [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...root.flags];
-  const child = spawn(NODE, [...flags, join(root.root, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, AISBF_CONFIG_DIR: dir } });
+  const child = spawn(NODE, [...flags, join(root.root, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...root.env, AISBF_CONFIG_DIR: dir } });
   try {
     await waitUp(`http://127.0.0.1:${port}/health`, child);
     await sleep(2000);

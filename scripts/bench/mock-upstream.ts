@@ -3,7 +3,7 @@
  * (chat JSON and SSE, embeddings, models) and Anthropic's Messages format (JSON and `event:` SSE),
  * as fast as it can, so what the bench measures is the proxy. Loopback only.
  *
- * Run: node --import tsx scripts/bench/mock-upstream.ts <port> [chunks]
+ * Run: node --import tsx scripts/bench/mock-upstream.ts <port> [chunks] [long factor]
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
@@ -17,6 +17,9 @@ const PIECES = Array.from({ length: CHUNKS - 2 }, (_, i) => {
   const to = Math.floor(((i + 1) * WORDS.length) / (CHUNKS - 2));
   return (i === 0 ? '' : ' ') + WORDS.slice(from, to).join(' ');
 });
+/** `/long/...`: streams LONG times as many content chunks, so a bench can take the marginal cost of a chunk. */
+const LONG = Math.max(1, Number(process.argv[4] ?? 5));
+const LONG_PIECES = Array.from({ length: LONG }, () => PIECES).flat();
 const EMBEDDING = Array.from({ length: 1536 }, (_, i) => Math.round(Math.sin(i) * 1e6) / 1e6);
 let seq = 0;
 
@@ -32,7 +35,7 @@ function promptTokens(body: { messages?: Array<{ content?: unknown }> }): number
   return Math.max(1, Math.ceil(chars / 4));
 }
 
-function openaiChat(res: ServerResponse, body: any): void {
+function openaiChat(res: ServerResponse, body: any, pieces: readonly string[]): void {
   const id = `chatcmpl-mock${++seq}`;
   const created = Math.floor(Date.now() / 1000);
   const prompt = promptTokens(body);
@@ -54,7 +57,7 @@ function openaiChat(res: ServerResponse, body: any): void {
   const u = includeUsage ? ',"usage":null' : '';
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   res.write(`data: ${head}"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]${u}}\n\n`);
-  for (const p of PIECES) res.write(`data: ${head}"choices":[{"index":0,"delta":{"content":${JSON.stringify(p)}},"logprobs":null,"finish_reason":null}]${u}}\n\n`);
+  for (const p of pieces) res.write(`data: ${head}"choices":[{"index":0,"delta":{"content":${JSON.stringify(p)}},"logprobs":null,"finish_reason":null}]${u}}\n\n`);
   res.write(`data: ${head}"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]${u}}\n\n`);
   if (includeUsage) res.write(`data: ${head}"choices":[],"usage":${JSON.stringify(usage)}}\n\n`);
   res.end('data: [DONE]\n\n');
@@ -110,7 +113,8 @@ function paced(res: ServerResponse): ServerResponse {
 
 function route(req: IncomingMessage, resIn: ServerResponse, raw: Buffer): void {
   const slow = req.url?.startsWith('/slow/') === true;
-  const url = slow ? req.url!.slice(5) : (req.url ?? '/');
+  const long = req.url?.startsWith('/long/') === true;
+  const url = slow || long ? req.url!.slice(5) : (req.url ?? '/');
   const res = slow ? paced(resIn) : resIn;
   if (req.method === 'GET') {
     if (url.startsWith('/v1/models')) return json(res, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 0, owned_by: 'mock' }] });
@@ -124,7 +128,7 @@ function route(req: IncomingMessage, resIn: ServerResponse, raw: Buffer): void {
     res.end('{"error":{"message":"bad json","type":"invalid_request_error"}}');
     return;
   }
-  if (url.startsWith('/v1/chat/completions')) return openaiChat(res, body);
+  if (url.startsWith('/v1/chat/completions')) return openaiChat(res, body, long ? LONG_PIECES : PIECES);
   if (url.startsWith('/v1/messages')) return anthropicMessages(res, body);
   if (url.startsWith('/v1/embeddings')) {
     const inputs = Array.isArray(body.input) ? body.input : [body.input];

@@ -7,7 +7,8 @@
  * preload, gc-on-signal.mjs, with --expose-gc) and compares the RSS: target flat, ≤ +10%.
  * Every 30 s it also reads /proc/<pid>/smaps, so native growth (glibc's main arena) shows apart from
  * V8's. SOAK_TRIM=1 (needs gdb and ptrace) then calls glibc's malloc_trim(0) in aisbf at the end: what
- * RSS falls by was free memory the allocator kept, not anything live.
+ * RSS falls by was free memory the allocator kept, not anything live; glibc's malloc_stats() before
+ * and after (on aisbf's stderr) gives each arena's system and in-use bytes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
@@ -25,7 +26,11 @@ const NODE = process.env.NODE_BIN || process.execPath;
 
 type Kind = 'chat' | 'stream' | 'aborted stream' | 'bad json' | 'unknown model' | 'upstream 404';
 /** The mix, in twentieths: 10 chat, 5 streams, 2 aborted streams, 1 of each error. */
-const MIX: Kind[] = [...Array<Kind>(10).fill('chat'), ...Array<Kind>(5).fill('stream'), 'aborted stream', 'aborted stream', 'bad json', 'unknown model', 'upstream 404'];
+const DEFAULT_MIX: Kind[] = [...Array<Kind>(10).fill('chat'), ...Array<Kind>(5).fill('stream'), 'aborted stream', 'aborted stream', 'bad json', 'unknown model', 'upstream 404'];
+/** SOAK_MIX=chat,stream narrows the mix to those kinds (in the default's proportions), to tell which one grows memory. */
+const ONLY = process.env.SOAK_MIX?.split(',').map((k) => k.trim());
+const MIX = ONLY ? DEFAULT_MIX.filter((k) => ONLY.includes(k)) : DEFAULT_MIX;
+if (!MIX.length) throw new Error(`SOAK_MIX names no kind of: ${[...new Set(DEFAULT_MIX)].join(', ')}`);
 const chat = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) });
 
 function send(agent: Agent, port: number, kind: Kind): Promise<number | string> {
@@ -134,7 +139,7 @@ async function main(): Promise<void> {
 function mallocTrim(pid: number): string {
   const before = rssByMapping(pid);
   const rss0 = rssMb(pid);
-  const gdb = spawnSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (int) malloc_trim(0)'], { encoding: 'utf8', timeout: 60_000 });
+  const gdb = spawnSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (void) malloc_stats()', '-ex', 'call (int) malloc_trim(0)', '-ex', 'call (void) malloc_stats()'], { encoding: 'utf8', timeout: 60_000 });
   if (gdb.status !== 0) return `malloc_trim: gdb failed (${gdb.error?.message ?? gdb.stderr.trim().split('\n').at(-1)})`;
   const after = rssByMapping(pid);
   return `malloc_trim(0): RSS ${rss0.toFixed(1)} → ${rssMb(pid).toFixed(1)} MB, main arena ${before.mainArena.toFixed(1)} → ${after.mainArena.toFixed(1)} MB, other anon ${before.anon.toFixed(1)} → ${after.anon.toFixed(1)} MB`;
