@@ -38,10 +38,15 @@ export const SCRIPT_COSTS: Record<'cl100k_base' | 'o200k_base', ScriptCosts> = {
   o200k_base: { cjk: 0.8, europeanLetter: 0.26, otherLetter: 0.33, astral: 1.5 },
 };
 
-const isAsciiLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-const isDigit = (c: number): boolean => c >= 48 && c <= 57;
-const isSpace = (c: number): boolean => c === 32 || c === 9;
-const isNewline = (c: number): boolean => c === 10 || c === 13;
+// ASCII character classes, looked up once per character (the loop below runs over whole prompts).
+const LETTER = 1;
+const DIGIT = 2;
+const SPACE = 3;
+const PUNCT_CLASS = 4;
+const ASCII_CLASS = new Uint8Array(128).map((_, c) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ? LETTER : c >= 48 && c <= 57 ? DIGIT : c === 32 || c === 9 || c === 10 || c === 13 ? SPACE : PUNCT_CLASS,
+);
+const classOf = (c: number): number => (c < 128 ? ASCII_CLASS[c]! : 0);
 const isCjk = (c: number): boolean =>
   (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3000 && c <= 0x30ff) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xff00 && c <= 0xffef);
 
@@ -52,40 +57,30 @@ export function estimateTextTokens(text: string, costs: ScriptCosts): number {
   let i = 0;
   while (i < len) {
     const c = text.charCodeAt(i);
-    if (isAsciiLetter(c)) {
-      let j = i + 1;
-      while (j < len && isAsciiLetter(text.charCodeAt(j))) j++;
+    const cls = classOf(c);
+    let j = i + 1;
+    if (cls === LETTER) {
+      while (j < len && classOf(text.charCodeAt(j)) === LETTER) j++;
       const l = j - i;
       n += l < WORD.length ? WORD[l]! : l / WORD_CHARS_PER_TOKEN;
-      i = j;
-    } else if (isDigit(c)) {
-      let j = i + 1;
-      while (j < len && isDigit(text.charCodeAt(j))) j++;
+    } else if (cls === DIGIT) {
+      while (j < len && classOf(text.charCodeAt(j)) === DIGIT) j++;
       n += Math.ceil((j - i) / 3);
-      i = j;
-    } else if (isSpace(c) || isNewline(c)) {
+    } else if (cls === SPACE) {
       // One space before a word or punctuation travels with it; any other whitespace run is one token.
-      let j = i + 1;
-      while (j < len && (isSpace(text.charCodeAt(j)) || isNewline(text.charCodeAt(j)))) j++;
+      while (j < len && classOf(text.charCodeAt(j)) === SPACE) j++;
       if (!(j - i === 1 && c === 32 && j < len)) n += 1;
-      i = j;
-    } else if (c < 128) {
-      let j = i + 1;
-      while (j < len) {
-        const d = text.charCodeAt(j);
-        if (d >= 128 || isAsciiLetter(d) || isDigit(d) || isSpace(d) || isNewline(d)) break;
-        j++;
-      }
+    } else if (cls === PUNCT_CLASS) {
+      while (j < len && classOf(text.charCodeAt(j)) === PUNCT_CLASS) j++;
       const l = j - i;
       n += l < PUNCT.length ? PUNCT[l]! : l * PUNCT_PER_CHAR;
-      i = j;
     } else if (c >= 0xd800 && c <= 0xdbff) {
       n += costs.astral;
-      i += 2;
+      j = i + 2;
     } else {
       n += isCjk(c) ? costs.cjk : c < 0x530 ? costs.europeanLetter : costs.otherLetter;
-      i++;
     }
+    i = j;
   }
   return n;
 }
