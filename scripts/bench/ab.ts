@@ -7,20 +7,28 @@
  * are findings. NODE_FLAGS adds node flags to every root; `<root>::<flags>` adds them to one, so
  * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build; a `NAME=value` there
  * sets an environment variable instead (`$PWD::MALLOC_ARENA_MAX=2`). STREAM=1 drives
- * streamed chat (the mock's 20 chunks) instead, and reports TTFB p50 and time to the last byte.
+ * streamed chat (the mock's 20 chunks) instead, and reports TTFB p50 and time to the last byte;
+ * STREAM=long also drives the same stream with 5× the chunks and reports the CPU of one extra chunk
+ * (long − short, over the 72 extra chunks). The root `floor` runs the floor proxy (floor-proxy.mjs)
+ * instead of a checkout, for the least any Node proxy costs in the same rounds.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { closedLoop, median, percentile } from './load.js';
 import { cpuMs, peakRssMb, rssMb } from './proc-stats.js';
 import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp } from './spawned.js';
 
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
 const LEVELS = (process.env.CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const NODE = process.env.NODE_BIN || process.execPath;
-const STREAM = process.env.STREAM === '1';
+const LONG = process.env.STREAM === 'long';
+const STREAM = process.env.STREAM === '1' || LONG;
+/** The mock's `/long/` streams: 5 × 18 content chunks instead of 18 (mock-upstream.ts). */
+const EXTRA_CHUNKS = (5 - 1) * (20 - 2);
 const roots = process.argv.slice(2).map((arg) => {
   const [root = '', flags = ''] = arg.split('::');
   const words = flags.split(' ').filter(Boolean);
@@ -37,21 +45,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function one(root: (typeof roots)[number], mockPort: number): Promise<string> {
   const port = await freePort();
-  const dir = benchConfigDir('aisbf-ab-', { server: { port }, logging: { level: 'info' } }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
+  const mockBase = `http://127.0.0.1:${mockPort}`;
+  const dir = benchConfigDir('aisbf-ab-', { server: { port }, logging: { level: 'info' } }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`) });
   const flags = [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...root.flags];
-  const child = spawn(NODE, [...flags, join(root.root, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...root.env, AISBF_CONFIG_DIR: dir } });
+  const isFloor = root.label === 'floor';
+  const args = isFloor ? [...flags, join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), mockBase] : [...flags, join(root.root, 'bin/aisbf.js')];
+  const child = spawn(NODE, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...root.env, AISBF_CONFIG_DIR: dir } });
   try {
     await waitUp(`http://127.0.0.1:${port}/health`, child);
     await sleep(2000);
     const cells = [`idle ${rssMb(child.pid!).toFixed(0)} MB`];
-    const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(STREAM ? { stream: true } : {}) }) };
-    for (const c of LEVELS) {
-      await closedLoop(target, c, 1, STREAM);
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(STREAM ? { stream: true } : {}) });
+    const origin = `http://127.0.0.1:${port}`;
+    const target = { name: 'aisbf', origin, path: '/api/mock/chat/completions', body };
+    // The floor maps /api/<provider>/… to /v1/…, so its long streams are asked for by the mock's own path.
+    const long = { name: 'aisbf', origin, path: isFloor ? '/long/v1/chat/completions' : '/api/long/chat/completions', body };
+    const cpuPerRequest = async (t: typeof target, c: number) => {
+      await closedLoop(t, c, 1, STREAM);
       const cpu0 = cpuMs(child.pid!);
-      const s = await closedLoop(target, c, SECONDS, STREAM);
-      const cpu = ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok;
+      const s = await closedLoop(t, c, SECONDS, STREAM);
+      return { s, cpu: ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok };
+    };
+    for (const c of LEVELS) {
+      const { s, cpu } = await cpuPerRequest(target, c);
       const ttfb = STREAM && s.ttfb.length ? ` ttfb ${median(s.ttfb).toFixed(2)}` : '';
-      cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${s.errors ? ` err ${s.errors}` : ''}`);
+      const perChunk = LONG ? ` per extra chunk ${(((await cpuPerRequest(long, c)).cpu - cpu) / EXTRA_CHUNKS).toFixed(2)} µs` : '';
+      cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${perChunk}${s.errors ? ` err ${s.errors}` : ''}`);
     }
     cells.push(`peak ${peakRssMb(child.pid!).toFixed(0)} MB`);
     return cells.join(' | ');
