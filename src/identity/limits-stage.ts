@@ -11,11 +11,11 @@ import type { Identity, RequestMeta } from '../pipeline/request-meta.js';
 import type { LimitTicket, LimitsStage, SettledRequest } from '../pipeline/stages.js';
 import { KEY_WINDOW_MS, type CounterStore } from '../store/counters.js';
 import type { AuthCache } from './auth-cache.js';
+import { NO_TICKET } from './no-ticket.js';
 import { PeriodClock } from './budget-period.js';
 
 /** The counter a key's spend is kept under (also read by GET /admin/keys). */
 export const spendKeyOf = (keyId: string) => `spend:${keyId}`;
-const NO_TICKET: LimitTicket = Object.freeze({ settle() {}, release() {}, inactive: true });
 
 export interface LimitsStageOptions {
   cache: AuthCache;

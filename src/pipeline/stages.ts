@@ -6,6 +6,7 @@
  */
 import type { Candidate } from '../routing/candidate.js';
 import type { ChatCompletion, ChatRequest, ChatStreamPart } from '../providers/provider-adapter.js';
+import { NO_TICKET } from '../identity/no-ticket.js';
 import { ANONYMOUS, type Identity, type RequestMeta } from './request-meta.js';
 
 /** Token counts of one settled request, by type (usage records, prices, key tpm windows). */
@@ -162,7 +163,6 @@ export interface PipelineStages {
   modelGate: ModelGate;
 }
 
-const NO_TICKET: LimitTicket = { settle() {}, release() {}, inactive: true };
 const FREE_SLOT: AdmissionSlot = { release() {} };
 
 /** Every stage off: anonymous callers, no limits, no queue, no cache, nothing recorded. */
