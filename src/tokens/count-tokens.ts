@@ -86,15 +86,20 @@ function encodeLength(enc: Tiktoken, text: string): number {
   return n;
 }
 
-function cachedCount(enc: Tiktoken, encoding: EncodingName, text: string): number {
-  if (text.length < CACHE_MIN_CHARS) return enc.encode_ordinary(text).length;
-  const key = encoding + createHash('sha1').update(text).digest('base64');
+/** A long string's figure from the cache, or computed and remembered (`kind` keeps counts and estimates apart). */
+function remembered(kind: string, text: string, compute: (text: string) => number): number {
+  const key = kind + createHash('sha1').update(text).digest('base64');
   const hit = countCache.get(key);
   if (hit !== undefined) return hit;
-  const n = encodeLength(enc, text);
+  const n = compute(text);
   if (countCache.size >= CACHE_MAX_ENTRIES) countCache.delete(countCache.keys().next().value as string);
   countCache.set(key, n);
   return n;
+}
+
+function cachedCount(enc: Tiktoken, encoding: EncodingName, text: string): number {
+  if (text.length < CACHE_MIN_CHARS) return enc.encode_ordinary(text).length;
+  return remembered(encoding, text, (t) => encodeLength(enc, t));
 }
 
 /** Tokens of a plain string. Special-token text (`<|endoftext|>`) is counted as ordinary text. */
@@ -240,13 +245,25 @@ export function upperBoundTokens(req: Pick<ChatRequest, 'messages' | 'tools'>, m
 export function estimateRequestTokens(req: Pick<ChatRequest, 'messages' | 'tools'>, model: string): number {
   const encoding = encodingForModel(model);
   if (encoders.has(encoding)) return countMessageTokens(req.messages, model, req.tools);
-  const costs = SCRIPT_COSTS[encoding];
-  return Math.ceil(requestTokens(req.messages, req.tools, (s) => estimateTextTokens(s, costs), encoding));
+  return Math.ceil(requestTokens(req.messages, req.tools, estimateMeasures[encoding], encoding));
 }
+
+/**
+ * The estimate as a Measure. Long strings go through the same hash-keyed cache as exact counts:
+ * agent clients resend a long system prompt, tools and history every turn, and hashing them
+ * (~1.3 ns a character) is several times cheaper than estimating them again.
+ */
+const estimateMeasure = (encoding: EncodingName): Measure => {
+  const costs = SCRIPT_COSTS[encoding];
+  const kind = `~${encoding}`;
+  const estimate = (t: string) => estimateTextTokens(t, costs);
+  return (s) => (s.length < CACHE_MIN_CHARS ? estimate(s) : remembered(kind, s, estimate));
+};
+const estimateMeasures: Record<EncodingName, Measure> = { cl100k_base: estimateMeasure('cl100k_base'), o200k_base: estimateMeasure('o200k_base') };
 
 /** Tokens of plain strings (embedding inputs) by the same rule: exact if the encoder is built, else estimated. */
 export function estimateTextsTokens(texts: readonly string[], encoding: EncodingName = 'cl100k_base'): number {
   if (encoders.has(encoding)) return texts.reduce((n, t) => n + countTextTokens(t, encoding), 0);
-  const costs = SCRIPT_COSTS[encoding];
-  return Math.ceil(texts.reduce((n, t) => n + estimateTextTokens(t, costs), 0));
+  const measure = estimateMeasures[encoding];
+  return Math.ceil(texts.reduce((n, t) => n + measure(t), 0));
 }

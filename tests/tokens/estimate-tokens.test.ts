@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { get_encoding } from 'tiktoken';
 import { describe, expect, it } from 'vitest';
 import { estimateTextTokens, SCRIPT_COSTS } from '../../src/tokens/estimate-tokens.js';
+import { countTextTokens, encoderFor, estimateTextsTokens } from '../../src/tokens/count-tokens.js';
 
 const DIR = new URL('./fixtures/', import.meta.url);
 const FIXTURES = readdirSync(DIR).sort();
@@ -32,5 +33,20 @@ describe.each(['cl100k_base', 'o200k_base'] as const)('estimateTextTokens vs %s'
     expect(estimateTextTokens('a\n\n    b', costs)).toBe(3);
     // One emoji is one surrogate pair, charged once.
     expect(estimateTextTokens('🙂', costs)).toBe(costs.astral);
+  });
+});
+
+describe('estimateTextsTokens', () => {
+  it('estimates until the encoder is built, then counts exactly; cached estimates and counts of one text stay apart', () => {
+    const text = readFileSync(new URL('en.txt', DIR), 'utf8').repeat(2);
+    expect(text.length).toBeGreaterThan(512); // long enough for the hash-keyed cache
+    const estimate = estimateTextsTokens([text], 'o200k_base');
+    expect(estimate).toBe(Math.ceil(estimateTextTokens(text, SCRIPT_COSTS.o200k_base)));
+    expect(estimateTextsTokens([text], 'o200k_base')).toBe(estimate); // the second time from the cache
+    encoderFor('o200k_base');
+    const exact = get_encoding('o200k_base').encode_ordinary(text).length;
+    expect(exact).not.toBe(estimate);
+    expect(countTextTokens(text, 'o200k_base')).toBe(exact);
+    expect(estimateTextsTokens([text], 'o200k_base')).toBe(exact);
   });
 });
