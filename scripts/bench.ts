@@ -30,7 +30,7 @@ import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/
 import { createApiKey } from '../src/identity/api-keys.js';
 import { ApiKeyStore } from '../src/store/api-keys.js';
 import { UserStore } from '../src/store/users.js';
-import { freePort, waitUp as waitFor } from './bench/spawned.js';
+import { freePort, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.DURATION ?? 4);
@@ -38,9 +38,7 @@ const WARMUP = Number(process.env.WARMUP ?? 1);
 const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const WORKERS = process.env.WORKERS ?? '1';
 const CHUNKS = Number(process.env.CHUNKS ?? 20);
-/** The mock's `/long/` streams carry LONG × (CHUNKS − 2) content chunks instead of CHUNKS − 2. */
-const LONG = 5;
-const LONG_EXTRA_CHUNKS = (LONG - 1) * (CHUNKS - 2);
+const LONG_EXTRA_CHUNKS = longExtraChunks(CHUNKS);
 /** Batch lines in flight (batches.max_concurrent_lines), and the direct comparison's concurrency. */
 const BATCH_CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
 const baseArg = process.argv.indexOf('--base');
@@ -207,7 +205,7 @@ async function main(): Promise<void> {
   process.on('exit', stopAll);
   process.on('SIGINT', () => process.exit(130));
 
-  const mock = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench/mock-upstream.ts'), String(mockPort), String(CHUNKS), String(LONG)], { stdio: 'ignore' });
+  const mock = spawnMock(mockPort, CHUNKS);
   children.push(mock);
   await waitFor(`${mockBase}/health`, mock, 'the mock upstream');
 
@@ -355,7 +353,7 @@ async function main(): Promise<void> {
   const perChunk = (s?: Measured, c?: Measured) => (s && c ? (s.cpuUsPerReq - c.cpuUsPerReq) / CHUNKS : undefined);
   const chunkA = perChunk(sa, c1a)!;
   add(`stream c=1 (${CHUNKS} chunks)`, 'CPU µs per chunk (over chat)', undefined, chunkA, '', undefined, { floor: perChunk(sf, c1f), base: perChunk(sb, c1b) });
-  // The marginal cost of a chunk: the same stream with LONG times the content chunks, less the short
+  // The marginal cost of a chunk: the same stream with MOCK_LONG_FACTOR times the content chunks, less the short
   // one, over the extra chunks. The row above also holds what a streamed request costs over a JSON one.
   const longBody = chatBody('gpt-4o-mini', { stream: true });
   const [, la, lf, lb] = await measure(

@@ -9,7 +9,7 @@
  * sets an environment variable instead (`$PWD::MALLOC_ARENA_MAX=2`). STREAM=1 drives
  * streamed chat (the mock's 20 chunks) instead, and reports TTFB p50 and time to the last byte;
  * STREAM=long also drives the same stream with 5× the chunks and reports the CPU of one extra chunk
- * (long − short, over the 72 extra chunks). The root `floor` runs the floor proxy (floor-proxy.mjs)
+ * (long − short, over the extra chunks). The root `floor` runs the floor proxy (floor-proxy.mjs)
  * instead of a checkout, for the least any Node proxy costs in the same rounds.
  */
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median, percentile } from './load.js';
 import { cpuMs, peakRssMb, rssMb } from './proc-stats.js';
-import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp } from './spawned.js';
+import { benchConfigDir, benchProvider, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -27,8 +27,9 @@ const LEVELS = (process.env.CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const NODE = process.env.NODE_BIN || process.execPath;
 const LONG = process.env.STREAM === 'long';
 const STREAM = process.env.STREAM === '1' || LONG;
-/** The mock's `/long/` streams: 5 × 18 content chunks instead of 18 (mock-upstream.ts). */
-const EXTRA_CHUNKS = (5 - 1) * (20 - 2);
+/** Chunks of the mock's ordinary stream; its `/long/` ones have EXTRA_CHUNKS more. */
+const CHUNKS = 20;
+const EXTRA_CHUNKS = longExtraChunks(CHUNKS);
 const roots = process.argv.slice(2).map((arg) => {
   const [root = '', flags = ''] = arg.split('::');
   const words = flags.split(' ').filter(Boolean);
@@ -83,7 +84,7 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
 }
 
 const mockPort = await freePort();
-const mock = spawnMock(mockPort, 20);
+const mock = spawnMock(mockPort, CHUNKS);
 try {
   await waitUp(`http://127.0.0.1:${mockPort}/health`, mock);
   for (let round = 1; round <= ROUNDS; round++) {

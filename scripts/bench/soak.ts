@@ -29,8 +29,12 @@ type Kind = 'chat' | 'stream' | 'aborted stream' | 'bad json' | 'unknown model' 
 const DEFAULT_MIX: Kind[] = [...Array<Kind>(10).fill('chat'), ...Array<Kind>(5).fill('stream'), 'aborted stream', 'aborted stream', 'bad json', 'unknown model', 'upstream 404'];
 /** SOAK_MIX=chat,stream narrows the mix to those kinds (in the default's proportions), to tell which one grows memory. */
 const ONLY = process.env.SOAK_MIX?.split(',').map((k) => k.trim());
+const unknownKinds = ONLY?.filter((k) => !DEFAULT_MIX.includes(k as Kind)) ?? [];
+if (unknownKinds.length) {
+  process.stderr.write(`SOAK_MIX: unknown kind ${unknownKinds.map((k) => JSON.stringify(k)).join(', ')}; the kinds are ${[...new Set(DEFAULT_MIX)].join(', ')}\n`);
+  process.exit(2);
+}
 const MIX = ONLY ? DEFAULT_MIX.filter((k) => ONLY.includes(k)) : DEFAULT_MIX;
-if (!MIX.length) throw new Error(`SOAK_MIX names no kind of: ${[...new Set(DEFAULT_MIX)].join(', ')}`);
 const chat = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) });
 
 function send(agent: Agent, port: number, kind: Kind): Promise<number | string> {

@@ -24,9 +24,14 @@ export function benchConfigDir(prefix: string, aisbf: Record<string, unknown>, p
   return dir;
 }
 
-/** The mock upstream (scripts/bench/mock-upstream.ts) on `port`, streaming `chunks` per answer when given. */
-export const spawnMock = (port: number, chunks?: number): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', MOCK, String(port), ...(chunks === undefined ? [] : [String(chunks)])], { stdio: 'ignore' });
+/** The mock's `/long/` streams carry this many times the content chunks of its ordinary ones. */
+export const MOCK_LONG_FACTOR = 5;
+/** Content chunks a `/long/` stream has beyond an ordinary one of `chunks` (2 of which carry no content). */
+export const longExtraChunks = (chunks: number): number => (MOCK_LONG_FACTOR - 1) * (chunks - 2);
+
+/** The mock upstream (scripts/bench/mock-upstream.ts) on `port`, streaming `chunks` (default 20) per answer. */
+export const spawnMock = (port: number, chunks = 20): ChildProcess =>
+  spawn(process.execPath, ['--import', 'tsx', MOCK, String(port), String(chunks), String(MOCK_LONG_FACTOR)], { stdio: 'ignore' });
 
 /** A port free on 127.0.0.1 right now. */
 export const freePort = (): Promise<number> =>

@@ -244,8 +244,18 @@ export function upperBoundTokens(req: Pick<ChatRequest, 'messages' | 'tools'>, m
  */
 export function estimateRequestTokens(req: Pick<ChatRequest, 'messages' | 'tools'>, model: string): number {
   const encoding = encodingForModel(model);
-  if (encoders.has(encoding)) return countMessageTokens(req.messages, model, req.tools);
-  return Math.ceil(requestTokens(req.messages, req.tools, estimateMeasures[encoding], encoding));
+  return Math.ceil(requestTokens(req.messages, req.tools, unreportedMeasure(encoding), encoding));
+}
+
+/** Tokens of plain strings (embedding inputs) by the same rule. */
+export function estimateTextsTokens(texts: readonly string[], encoding: EncodingName = 'cl100k_base'): number {
+  const measure = unreportedMeasure(encoding);
+  return Math.ceil(texts.reduce((n, t) => n + measure(t), 0));
+}
+
+/** Exact when the encoder is already built, else the estimate: never builds one. */
+function unreportedMeasure(encoding: EncodingName): Measure {
+  return encoders.has(encoding) ? tokenMeasure(encoding) : estimateMeasures[encoding];
 }
 
 /**
@@ -260,10 +270,3 @@ const estimateMeasure = (encoding: EncodingName): Measure => {
   return (s) => (s.length < CACHE_MIN_CHARS ? estimate(s) : remembered(kind, s, estimate));
 };
 const estimateMeasures: Record<EncodingName, Measure> = { cl100k_base: estimateMeasure('cl100k_base'), o200k_base: estimateMeasure('o200k_base') };
-
-/** Tokens of plain strings (embedding inputs) by the same rule: exact if the encoder is built, else estimated. */
-export function estimateTextsTokens(texts: readonly string[], encoding: EncodingName = 'cl100k_base'): number {
-  if (encoders.has(encoding)) return texts.reduce((n, t) => n + countTextTokens(t, encoding), 0);
-  const measure = estimateMeasures[encoding];
-  return Math.ceil(texts.reduce((n, t) => n + measure(t), 0));
-}

@@ -12,6 +12,7 @@
  * The averages were fitted against cl100k_base and o200k_base on English prose, TypeScript and JSON
  * (tests/tokens/estimate-tokens.test.ts holds the corpus and the bounds it must stay within).
  */
+import type { EncodingName } from './count-tokens.js';
 
 /** Tokens of an ASCII word of length L (index), its leading space included; longer words: L / 5.6. */
 const WORD = [0, 1, 1, 1.02, 1.03, 1.1, 1.09, 1.12, 1.2, 1.39, 1.64, 1.83, 2.04, 2.21, 2.49];
@@ -33,7 +34,7 @@ export interface ScriptCosts {
 }
 
 /** cl100k_base spends more on non-Latin scripts than o200k_base, whose vocabulary is twice the size. */
-export const SCRIPT_COSTS: Record<'cl100k_base' | 'o200k_base', ScriptCosts> = {
+export const SCRIPT_COSTS: Record<EncodingName, ScriptCosts> = {
   cl100k_base: { cjk: 1.1, europeanLetter: 0.45, otherLetter: 0.75, astral: 2 },
   o200k_base: { cjk: 0.8, europeanLetter: 0.26, otherLetter: 0.33, astral: 1.5 },
 };

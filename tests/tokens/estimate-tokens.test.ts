@@ -33,6 +33,10 @@ describe.each(['cl100k_base', 'o200k_base'] as const)('estimateTextTokens vs %s'
     expect(estimateTextTokens('a\n\n    b', costs)).toBe(3);
     // One emoji is one surrogate pair, charged once.
     expect(estimateTextTokens('🙂', costs)).toBe(costs.astral);
+    // Malformed UTF-16 (a lone surrogate, at the end or before a letter) still gets a finite figure.
+    expect(estimateTextTokens('a\ud83d', costs)).toBeCloseTo(1 + costs.astral);
+    expect(estimateTextTokens('\udc00b', costs)).toBeCloseTo(costs.otherLetter + 1);
+    expect(estimateTextTokens('   \n\t ', costs)).toBe(1);
   });
 });
 
