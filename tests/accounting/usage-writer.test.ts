@@ -47,6 +47,47 @@ describe('the usage writer', () => {
     db.close();
   });
 
+  it('writes a full batch on the next turn of the event loop, at most one batch per turn', async () => {
+    const db = openDatabase(':memory:');
+    const store = new UsageStore(db);
+    const events: string[] = [];
+    const sink: UsageSink = { insert: (rows) => (events.push(`batch ${rows.length}`), store.insert(rows)) };
+    const writer = new UsageWriter({ sink, batchRows: 100, intervalMs: 20 });
+    for (let i = 0; i < 250; i++) writer.push(row(i));
+    // Queued behind the first drain: it runs between the first batch and the second.
+    setImmediate(() => events.push('other work'));
+    expect(events).toEqual([]);
+    await expect.poll(() => writer.written, { timeout: 2000 }).toBe(250);
+    expect(events).toEqual(['batch 100', 'other work', 'batch 100', 'batch 50']);
+    expect(store.summary({ from: 0, to: Date.now() + 1 }).totals.requests).toBe(250);
+    writer.close();
+    db.close();
+  });
+
+  it('waits out a busy database for the interval even when a full batch is waiting', async () => {
+    let attempts = 0;
+    const written: number[] = [];
+    const sink: UsageSink = {
+      insert(rows) {
+        if (++attempts === 1) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        written.push(rows.length);
+      },
+    };
+    const writer = new UsageWriter({ sink, batchRows: 10, intervalMs: 150 });
+    for (let i = 0; i < 10; i++) writer.push(row(i));
+    await new Promise((r) => setImmediate(r));
+    expect(attempts).toBe(1);
+    expect(writer.pending).toBe(10);
+    for (let i = 10; i < 30; i++) writer.push(row(i));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(attempts).toBe(1);
+    await expect.poll(() => writer.written, { timeout: 2000 }).toBe(30);
+    // The kept batch first, then the rest a batch at a time.
+    expect(written).toEqual([10, 10, 10]);
+    expect(writer.dropped).toBe(0);
+    writer.close();
+  });
+
   it('keeps its queue bounded when SQLite stalls and counts every dropped record', () => {
     const sink = new StalledSink();
     let droppedSeen = 0;

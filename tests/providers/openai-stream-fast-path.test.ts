@@ -13,6 +13,10 @@ describe('which OpenAI stream chunks are forwarded without parsing', () => {
     expect(isPlainContentChunk(chunk('{"index":0,"delta":{},"finish_reason":"stop"}'))).toBe(false);
     expect(isPlainContentChunk(chunk('', ',"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}'))).toBe(false);
     expect(isPlainContentChunk('{"error":{"message":"boom"}}')).toBe(false);
+    // A content chunk that also carries usage (some compatible servers), compact or spaced.
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"hi"},"finish_reason":null}', ',"usage":{"prompt_tokens":1}'))).toBe(false);
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"hi"},"finish_reason":null}', ',"usage" : {"prompt_tokens":1}'))).toBe(false);
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"hi"},"finish_reason":null}', ',"error":{"message":"late"}'))).toBe(false);
     // n > 1: one choice still running, the other finished.
     expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"a"},"finish_reason":null},{"index":1,"delta":{},"finish_reason":"length"}'))).toBe(false);
   });

@@ -90,18 +90,21 @@ export async function postChatStream(t: ChatTransport, apiKey: string | undefine
 }
 
 /**
+ * What rules a chunk out of the fast path, in one pass: a finish reason with a value, an error, a
+ * usage key not followed by `:null`. One compiled regex instead of three `includes` scans: each
+ * scan stops at every `"` of the chunk (~40), and at 1.6 µs a chunk this test was the largest of our
+ * own costs on a stream (profile.ts stream); the regex is ~2× faster on OpenAI-shaped chunks.
+ */
+const NOT_PLAIN = /"finish_reason":"|"error"|"usage"(?!:null)/;
+
+/**
  * Whether an SSE payload is an ordinary chunk that can be forwarded as it came: it says
  * `"finish_reason":null` (compact, as OpenAI writes it), has no finish reason value, no usage
  * object and no error. Inside JSON strings quotes are escaped, so these can only match the chunk's
  * own keys. Anything else (spaced serializers included) is parsed: slower, never wrong.
  */
 export function isPlainContentChunk(data: string): boolean {
-  return (
-    data.includes('"finish_reason":null') &&
-    !data.includes('"finish_reason":"') &&
-    !data.includes('"error"') &&
-    (!data.includes('"usage"') || data.includes('"usage":null'))
-  );
+  return data.includes('"finish_reason":null') && !NOT_PLAIN.test(data);
 }
 
 const decoder = new TextDecoder();
