@@ -3,10 +3,14 @@
  * `price` (USD per million tokens), else 0 for Ollama (local), else the maintained catalogue
  * `@pydantic/genai-prices` (matched by the provider's endpoint, its type, then the model name).
  * The rates of a (provider, model) are looked up once per config load and remembered; a request
- * costs a few multiplications. The catalogue (≈ 20 MB in memory) is loaded on the first lookup
- * that needs it, so a gateway whose models all have a `price` never loads it.
+ * costs a few multiplications. The catalogue (≈ 20 MB of RSS, ~70 ms to load) is loaded on the first
+ * lookup that needs it, so a gateway whose models all have a `price` never loads it; and its answers
+ * are remembered in the database under its version (store/price-rates.ts), so a restarted daemon
+ * prices the models it priced before without loading it.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config/load-config.js';
 import type { ModelPriceConfig, ProviderConfig } from '../config/schema.js';
 import type { PriceBook, TokenUsage } from '../pipeline/stages.js';
@@ -66,10 +70,48 @@ interface CatalogModule {
   findProvider(options: { providerId?: string; providerApiUrl?: string }): { id: string } | undefined;
 }
 
+const require = createRequire(import.meta.url);
 let catalog: CatalogModule | undefined;
 function loadCatalog(): CatalogModule {
-  catalog ??= createRequire(import.meta.url)('@pydantic/genai-prices') as CatalogModule;
+  catalog ??= require('@pydantic/genai-prices') as CatalogModule;
   return catalog;
+}
+
+/**
+ * The installed catalogue's version, read from its package.json without loading it (the package
+ * exports no `./package.json`, so the file is found beside its resolved entry). undefined when it
+ * cannot be read: then nothing is remembered.
+ */
+export function catalogueVersion(): string | undefined {
+  try {
+    const entry = require.resolve('@pydantic/genai-prices');
+    const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { name?: string; version?: string };
+    return pkg.name === '@pydantic/genai-prices' && typeof pkg.version === 'string' ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the catalogue's answers are kept across restarts (store/price-rates.ts), as JSON. */
+export interface RememberedRates {
+  get(key: string): string | undefined;
+  put(key: string, json: string): boolean;
+}
+
+/** What a catalogue answer depends on: the provider's type and endpoint, and the model name. */
+const rememberKey = (provider: ProviderConfig, model: string): string => JSON.stringify([provider.type, provider.endpoint ?? '', model]);
+
+/** A remembered answer: Rates, null (the catalogue does not know it), or undefined (not remembered / unreadable). */
+function parseRemembered(json: string | undefined): Rates | null | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (v === null) return null;
+    const r = v as Partial<Rates>;
+    return r && r.input !== undefined && r.output !== undefined && r.cachedInput !== undefined && r.cacheWrite !== undefined ? (r as Rates) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const DEFAULT_API: Partial<Record<ProviderConfig['type'], string>> = { openai: 'openai', anthropic: 'anthropic', google: 'google' };
@@ -106,7 +148,11 @@ export class CatalogPriceBook implements PriceBook {
   private memo = new Map<string, Rates | null>();
   private memoFor: Config | undefined;
 
-  constructor(private readonly config: () => Config) {}
+  constructor(
+    private readonly config: () => Config,
+    /** The catalogue's answers from earlier processes (the daemon's database); none in one-shot uses. */
+    private readonly remembered?: RememberedRates,
+  ) {}
 
   rates(providerId: string, model: string): Rates | undefined {
     const config = this.config();
@@ -133,10 +179,18 @@ export class CatalogPriceBook implements PriceBook {
     const override = provider.models.find((m) => m.name === model)?.price;
     if (override) return ratesFromOverride(override);
     if (provider.type === 'ollama') return ZERO;
-    try {
-      return catalogRates(provider, model);
-    } catch {
-      return undefined; // a catalogue bug must never fail a request
+    const key = this.remembered && rememberKey(provider, model);
+    if (key !== undefined) {
+      const hit = parseRemembered(this.remembered!.get(key));
+      if (hit !== undefined) return hit ?? undefined;
     }
+    let found: Rates | undefined;
+    try {
+      found = catalogRates(provider, model);
+    } catch {
+      return undefined; // a catalogue bug must never fail a request (nor be remembered)
+    }
+    if (key !== undefined) this.remembered!.put(key, JSON.stringify(found ?? null));
+    return found;
   }
 }
