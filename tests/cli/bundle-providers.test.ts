@@ -3,7 +3,8 @@
  * user runs is bin/aisbf.js → dist/bundle, where esbuild has bundled some packages (the provider SDKs
  * among them, for their first-request load time) and left others external. This starts that build in
  * the foreground on fakes of each provider's wire format and asks each, through the OpenAI SDK, for a
- * completion, a stream and an upstream error, so a package that breaks when bundled fails here.
+ * completion, a stream and an upstream error, so a package that breaks when bundled fails here; and
+ * uploads a batch file (multipart, parsed by busboy, which is bundled as well).
  */
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -79,6 +80,14 @@ describe('the bundled daemon (bin/aisbf.js) serves every provider type', () => {
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toContain('streamed');
+  });
+
+  it('takes a multipart upload (a batch input file) and gives it back', async () => {
+    const line = JSON.stringify({ custom_id: 'q1', method: 'POST', url: '/v1/chat/completions', body: { model: 'oa/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } });
+    const file = await client.files.create({ file: new File([`${line}\n`], 'lines.jsonl', { type: 'application/jsonl' }), purpose: 'batch' });
+    expect(file).toMatchObject({ object: 'file', purpose: 'batch', filename: 'lines.jsonl' });
+    const back = await client.files.content(file.id);
+    expect(await back.text()).toBe(`${line}\n`);
   });
 
   it('maps each SDK-served provider\'s upstream error into the OpenAI envelope', async () => {
