@@ -6,8 +6,8 @@
  * A write is synchronous (better-sqlite3), so it holds the event loop: ~3 µs a row on the bench host.
  * The scheduled drain therefore writes at most one batch per turn of the loop and leaves the rest for
  * the next turn. With 500 rows a transaction (the first default) every request that arrived during a
- * write waited ~1.6 ms, which was the c=1 p99; 100 rows hold it ~0.3 ms at the same cost a row, and
- * rows that wait less are collected young instead of promoted (the c=64 peak).
+ * write waited up to ~1.6 ms (part of the c=1 tail; scavenges are the rest); 100 rows hold it ~0.3 ms
+ * at the same cost a row, and rows that wait less are collected young instead of promoted (the c=64 peak).
  */
 import type { Logger } from 'pino';
 import type { UsageRow } from '../store/usage.js';
