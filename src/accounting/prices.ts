@@ -82,7 +82,7 @@ function loadCatalog(): CatalogModule {
  * exports no `./package.json`, so the file is found beside its resolved entry). undefined when it
  * cannot be read: then nothing is remembered.
  */
-export function catalogueVersion(): string | undefined {
+export function catalogVersion(): string | undefined {
   try {
     const entry = require.resolve('@pydantic/genai-prices');
     const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { name?: string; version?: string };

@@ -13,7 +13,7 @@ import { AdmissionQueue } from '../admission/admission-queue.js';
 import { ResponseCache } from '../cache/response-cache.js';
 import { createIdentity } from '../identity/create-identity.js';
 import type { IdentityService } from '../identity/identity-service.js';
-import { CatalogPriceBook, catalogueVersion } from '../accounting/prices.js';
+import { CatalogPriceBook, catalogVersion } from '../accounting/prices.js';
 import { PriceRatesStore } from '../store/price-rates.js';
 import type { RoutingState } from '../routing/routing-state.js';
 import { withSharedSlots } from '../admission/admission-queue.js';
@@ -75,7 +75,7 @@ export function buildStages(ctx: StageContext): BuiltStages {
   const identity = createIdentity({ db: ctx.db, auth: () => ctx.runtime().config.aisbf.auth, configDir: ctx.configDir, clock: ctx.clock, counters });
   stages.identity = identity.identityStage;
   stages.limits = identity.limitsStage;
-  const catalogue = catalogueVersion();
+  const catalogue = catalogVersion();
   stages.prices = new CatalogPriceBook(() => ctx.runtime().config, catalogue ? new PriceRatesStore(ctx.db, catalogue) : undefined);
   closers.push(identity.close);
   const accounting = createAccounting({ runtime: ctx.runtime, db: ctx.db, log: ctx.log, clock: ctx.clock, version: ctx.version ?? '0.0.0', background: ctx.background });

@@ -66,6 +66,21 @@ export function openDatabase(path: string): Db {
 }
 
 /**
+ * Runs `fn` with the connection's busy timeout lowered to `ms`, then restores it: a write off the
+ * request path's critical work (a usage batch, a cached price) waits briefly for another process's
+ * lock and gives up, instead of stalling the event loop for the connection's 5 s.
+ */
+export function withBusyTimeout<T>(db: Db, ms: number, fn: () => T): T {
+  const previous = Number(db.pragma('busy_timeout', { simple: true })) || BUSY_TIMEOUT_MS;
+  db.pragma(`busy_timeout = ${ms}`);
+  try {
+    return fn();
+  } finally {
+    db.pragma(`busy_timeout = ${previous}`);
+  }
+}
+
+/**
  * Applies the migrations not yet applied, each in its own transaction, in the order given. Several
  * processes may open a fresh database at once (cluster workers starting together): each migration
  * takes the write lock first (IMMEDIATE) and checks again under it, so exactly one process applies

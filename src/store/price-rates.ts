@@ -6,7 +6,7 @@
  * Rows of another catalogue version are deleted when the store opens, and the table is bounded: a
  * client that invents model names cannot grow it without limit.
  */
-import { migrate, type Db, type Migration } from './db.js';
+import { migrate, withBusyTimeout, type Db, type Migration } from './db.js';
 
 export const PRICE_RATES_MIGRATIONS: readonly Migration[] = [
   {
@@ -56,17 +56,13 @@ export class PriceRatesStore {
   /** Stores `json` under `key`; false when the table is full or the database busy (nothing else happens). */
   put(key: string, json: string): boolean {
     if (this.rows >= MAX_PRICE_ROWS) return false;
-    const previous = this.db.pragma('busy_timeout', { simple: true }) as number;
-    this.db.pragma(`busy_timeout = ${WRITE_BUSY_MS}`);
     try {
-      this.putStmt.run(key, this.catalogue, json, Date.now());
+      withBusyTimeout(this.db, WRITE_BUSY_MS, () => this.putStmt.run(key, this.catalogue, json, Date.now()));
       this.rows++; // a key is put only after a miss, so a replaced row seldom counts twice
       return true;
     } catch {
       // A cache: busy, read-only or full, the rates were still answered; the next process asks again.
       return false;
-    } finally {
-      this.db.pragma(`busy_timeout = ${Number(previous) || 5000}`);
     }
   }
 }

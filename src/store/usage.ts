@@ -3,7 +3,7 @@
  * key | user | client | model | provider | day over a time range, and bounded deletes for retention.
  */
 import type { Statement } from 'better-sqlite3';
-import { migrate, type Db, type Migration } from './db.js';
+import { migrate, withBusyTimeout, type Db, type Migration } from './db.js';
 
 export const USAGE_MIGRATIONS: readonly Migration[] = [
   {
@@ -195,14 +195,9 @@ export class UsageStore {
    * instead, so another process holding the write lock never stalls the event loop for long.
    */
   insert(rows: readonly UsageRow[]): void {
-    const previous = this.db.pragma('busy_timeout', { simple: true }) as number;
-    this.db.pragma('busy_timeout = 100');
-    try {
-      this.insertMany(rows);
-    } finally {
-      this.db.pragma(`busy_timeout = ${Number(previous) || 5000}`);
-    }
+    withBusyTimeout(this.db, 100, () => this.insertMany(rows));
   }
+
 
   summary(q: UsageQuery): { totals: UsageTotals; groups?: UsageGroupRow[] } {
     const t = totals(this.totalsStmt.get(q.from, q.to) as Record<string, number | null>);

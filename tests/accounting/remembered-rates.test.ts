@@ -8,11 +8,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogueVersion } from '../../src/accounting/prices.js';
+import { CatalogPriceBook, catalogVersion } from '../../src/accounting/prices.js';
+import { loadConfig } from '../../src/config/load-config.js';
 import { openDatabase } from '../../src/store/db.js';
 import { MAX_PRICE_ROWS, PriceRatesStore } from '../../src/store/price-rates.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { makeConfigDir, startAisbf, type TestServer } from '../helpers/aisbf-server.js';
 
 const require = createRequire(import.meta.url);
 const catalogueLoaded = (): boolean => Object.keys(require.cache).some((p) => p.includes('/node_modules/@pydantic/genai-prices/'));
@@ -21,7 +22,7 @@ const keyOf = (endpoint: string, model: string) => JSON.stringify(['openai', end
 
 describe('the price store', () => {
   it('knows the installed catalogue version without loading the catalogue', () => {
-    expect(catalogueVersion()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(catalogVersion()).toMatch(/^\d+\.\d+\.\d+/);
     expect(catalogueLoaded()).toBe(false);
   });
 
@@ -61,7 +62,7 @@ describe('a restarted daemon prices its models from the database', () => {
     // Stop it, store the answers as an earlier process would have, and start again on that database.
     await aisbf.running.close(100);
     const db = openDatabase(join(aisbf.configDir, 'aisbf.db'));
-    new PriceRatesStore(db, catalogueVersion()!).put(keyOf(fake.baseURL, 'gpt-4o-mini'), JSON.stringify({ input: 1000, output: 4000, cachedInput: 1000, cacheWrite: 1000 }));
+    new PriceRatesStore(db, catalogVersion()!).put(keyOf(fake.baseURL, 'gpt-4o-mini'), JSON.stringify({ input: 1000, output: 4000, cachedInput: 1000, cacheWrite: 1000 }));
     db.close();
     await aisbf.restart!();
     v1 = new OpenAI({ baseURL: `${aisbf.url}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -96,5 +97,24 @@ describe('a restarted daemon prices its models from the database', () => {
     expect(cost).toBeLessThan(20);
     const row = aisbf.running.deps.db.prepare('SELECT rates FROM price_rates WHERE key = ?').get(keyOf(fake.baseURL, 'gpt-4o')) as { rates: string };
     expect(JSON.parse(row.rates).input).toBeCloseTo(cost!, 9);
+  });
+});
+
+describe('a stored answer that cannot be read', () => {
+  it('is asked of the catalogue again and replaced, never used or thrown', () => {
+    const endpoint = 'http://127.0.0.1:9/v1';
+    const config = loadConfig({ dir: makeConfigDir({ providers: { oa: { type: 'openai', endpoint, api_key: 'sk-x-000000', models: [] } } }), env: {} });
+    const db = openDatabase(':memory:');
+    const store = new PriceRatesStore(db, catalogVersion()!);
+    store.put(keyOf(endpoint, 'gpt-4o'), '{"input":');
+    store.put(keyOf(endpoint, 'gpt-4o-mini'), '{"input":1}');
+    const book = new CatalogPriceBook(() => config, store);
+    for (const model of ['gpt-4o', 'gpt-4o-mini']) {
+      const rates = book.rates('oa', model)!;
+      expect(rates.input, model).toBeGreaterThan(0);
+      expect(rates.input, model).not.toBe(1);
+      expect(JSON.parse(store.get(keyOf(endpoint, model))!), model).toEqual(JSON.parse(JSON.stringify(rates)));
+    }
+    db.close();
   });
 });

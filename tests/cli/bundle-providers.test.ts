@@ -15,7 +15,7 @@ import { startFakeGemini, type FakeGemini } from '../fakes/gemini-upstream.js';
 import { startFakeHuggingFace, type FakeHuggingFace } from '../fakes/huggingface-upstream.js';
 import { startFakeOllama, type FakeOllama } from '../fakes/ollama-upstream.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
-import { assertBuilt, freePort, makeCliConfigDir, spawnCli } from './cli-harness.js';
+import { assertBuilt, freePort, makeCliConfigDir, spawnCli, waitFor } from './cli-harness.js';
 
 let openai: FakeOpenAI;
 let anthropic: FakeAnthropic;
@@ -43,14 +43,7 @@ beforeAll(async () => {
     port,
   );
   server = spawnCli([], { AISBF_CONFIG_DIR: dir });
-  const until = Date.now() + 20_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`aisbf exited with ${server.exitCode}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > until) throw new Error('aisbf did not answer /health in 20 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor('the built daemon to answer /health', () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false), 20_000, server);
   client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
