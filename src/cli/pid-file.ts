@@ -6,7 +6,7 @@
  * Liveness checks guard against PID reuse by comparing the process start time recorded at claim time
  * (Linux /proc; elsewhere a signal-0 probe).
  */
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError, describeFsError } from './cli-error.js';
 
@@ -86,13 +86,25 @@ function bareRecord(pid: number): PidRecord {
   return { pid, url: null, started_at: '', version: '', config_dir: '', log_file: null, shutdown_grace_seconds: 10, proc_start: null, args: {}, reloads: 0, last_reload: null };
 }
 
-/** Creates the PID file, failing with EEXIST if another process holds it (two starts at once), then the state file. */
+/**
+ * Creates the PID file, failing with EEXIST if another process holds it (two starts at once), then the
+ * state file. The PID is written to a temp file first and hard-linked into place (link, like an
+ * exclusive create, fails when the name exists): an exclusive create followed by a write left a moment
+ * when the file existed empty, which a reader (`aisbf status`, a second start, the tests) took for an
+ * invalid PID file.
+ */
 export function claimPidFile(path: string, record: PidRecord): void {
-  const fd = openSync(path, 'wx', 0o644);
+  const tmp = `${path}.${process.pid}.claim`;
+  const fd = openSync(tmp, 'w', 0o644);
   try {
     writeSync(fd, `${record.pid}\n`);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
   }
   writePidFile(path, record);
 }
