@@ -31,7 +31,9 @@ export interface UsageWriterOptions {
 }
 
 export class UsageWriter {
+  /** Records waiting are queue[head..]: a drained batch moves `head` instead of copying the rest. */
   private queue: UsageRow[] = [];
+  private head = 0;
   private readonly sink: UsageSink;
   private readonly log: Logger | undefined;
   private readonly capacity: number;
@@ -60,12 +62,12 @@ export class UsageWriter {
 
   /** Records waiting in memory. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   /** Queues one record; false when it was dropped (queue full or writer closed). Never blocks. */
   push(row: UsageRow): boolean {
-    if (this.closed || this.queue.length >= this.capacity) {
+    if (this.closed || this.pending >= this.capacity) {
       this.drop(1);
       return false;
     }
@@ -76,7 +78,7 @@ export class UsageWriter {
 
   /** Writes everything queued, in one transaction (close, tests). */
   flush(): void {
-    this.write(this.queue.length);
+    this.write(this.pending);
   }
 
   /** Writes everything queued and stops; later pushes are dropped. */
@@ -94,11 +96,11 @@ export class UsageWriter {
   /** Next turn when a batch is waiting, else within the interval when anything is. */
   private schedule(): void {
     if (this.immediate || this.backingOff) return;
-    if (this.queue.length >= this.batchRows) {
+    if (this.pending >= this.batchRows) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       this.immediate = setImmediate(this.drain);
-    } else if (this.queue.length > 0 && !this.timer) {
+    } else if (this.pending > 0 && !this.timer) {
       this.timer = setTimeout(this.drain, this.intervalMs);
       this.timer.unref();
     }
@@ -114,9 +116,8 @@ export class UsageWriter {
     this.timer = undefined;
     this.immediate = undefined;
     this.backingOff = false;
-    if (!this.queue.length) return;
-    const batch = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
-    this.queue = batch === this.queue ? [] : this.queue.slice(max);
+    const batch = this.take(max);
+    if (!batch.length) return;
     try {
       this.sink.insert(batch);
       this.written += batch.length;
@@ -124,9 +125,10 @@ export class UsageWriter {
       const code = (err as { code?: string }).code;
       if (!this.closed && (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')) {
         // Put the batch back in front, within the bound: the newest records beyond it are dropped.
-        const keep = batch.concat(this.queue);
+        const keep = batch.concat(this.queue.slice(this.head));
         if (keep.length > this.capacity) this.drop(keep.length - this.capacity);
         this.queue = keep.length > this.capacity ? keep.slice(0, this.capacity) : keep;
+        this.head = 0;
         this.backingOff = true;
         this.timer = setTimeout(this.drain, this.intervalMs);
         this.timer.unref();
@@ -135,6 +137,30 @@ export class UsageWriter {
       }
       this.logError(err as Error, batch.length);
     }
+  }
+
+  /**
+   * Removes and returns the oldest `max` records. Under a backlog (up to `capacity`, drained a batch a
+   * turn) copying the rest each time would be O(backlog) per batch; the consumed front is cut off only
+   * once it is most of the array.
+   */
+  private take(max: number): UsageRow[] {
+    const n = Math.min(max, this.pending);
+    if (this.head === 0 && n === this.queue.length) {
+      const all = this.queue;
+      this.queue = [];
+      return all;
+    }
+    const batch = this.queue.slice(this.head, this.head + n);
+    this.head += n;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return batch;
   }
 
   private drop(n: number): void {

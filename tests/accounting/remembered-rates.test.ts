@@ -60,11 +60,11 @@ describe('a restarted daemon prices its models from the database', () => {
     };
     aisbf = await startAisbf(cfg);
     // Stop it, store the answers as an earlier process would have, and start again on that database.
-    await aisbf.running.close(100);
-    const db = openDatabase(join(aisbf.configDir, 'aisbf.db'));
-    new PriceRatesStore(db, catalogVersion()!).put(keyOf(fake.baseURL, 'gpt-4o-mini'), JSON.stringify({ input: 1000, output: 4000, cachedInput: 1000, cacheWrite: 1000 }));
-    db.close();
-    await aisbf.restart!();
+    await aisbf.restart!(() => {
+      const db = openDatabase(join(aisbf.configDir, 'aisbf.db'));
+      new PriceRatesStore(db, catalogVersion()!).put(keyOf(fake.baseURL, 'gpt-4o-mini'), JSON.stringify({ input: 1000, output: 4000, cachedInput: 1000, cacheWrite: 1000 }));
+      db.close();
+    });
     v1 = new OpenAI({ baseURL: `${aisbf.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   });
   afterAll(async () => {

@@ -88,6 +88,30 @@ describe('the usage writer', () => {
     writer.close();
   });
 
+  it('drains a backlog in order, a batch a turn, with a busy write and new pushes in between, losing and repeating nothing', async () => {
+    let attempts = 0;
+    const seen: string[] = [];
+    const sink: UsageSink = {
+      insert(rows) {
+        // The 15th batch meets a busy database: it is put back in front and tried again after the interval.
+        if (++attempts === 15) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        for (const r of rows) seen.push(r.request_id);
+      },
+    };
+    const writer = new UsageWriter({ sink, batchRows: 100, intervalMs: 20, capacity: 50_000 });
+    for (let i = 0; i < 3000; i++) writer.push(row(i));
+    // More records arrive while the backlog drains (and while the writer backs off).
+    for (let turn = 0; turn < 40; turn++) {
+      await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 10; i++) writer.push(row(3000 + turn * 10 + i));
+    }
+    await expect.poll(() => writer.written, { timeout: 5000 }).toBe(3400);
+    expect(writer.pending).toBe(0);
+    expect(writer.dropped).toBe(0);
+    expect(seen).toEqual(Array.from({ length: 3400 }, (_, i) => `req-${i}`));
+    writer.close();
+  });
+
   it('keeps its queue bounded when SQLite stalls and counts every dropped record', () => {
     const sink = new StalledSink();
     let droppedSeen = 0;

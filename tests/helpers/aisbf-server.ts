@@ -31,8 +31,11 @@ export interface TestServer {
   running: RunningServer;
   /** Rewrites config files (same shape as TestConfig) without reloading. */
   writeConfig(cfg: TestConfig): void;
-  /** Stops the server and starts a new one on the same config dir (and database); url changes. */
-  restart?(): Promise<void>;
+  /**
+   * Stops the server and starts a new one on the same config dir (and database); url changes.
+   * `whileStopped` runs between the two, e.g. to write the database as an earlier process would have.
+   */
+  restart?(whileStopped?: () => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,13 +64,14 @@ export interface StartAisbfOptions {
 export async function startAisbf(cfg: TestConfig, env: NodeJS.ProcessEnv = {}, opts: StartAisbfOptions = {}): Promise<TestServer> {
   const configDir = makeConfigDir(cfg);
   const start = () => startServer({ configDir, port: 0, host: '127.0.0.1', log: opts.log ?? silentLogger, env, clock: opts.clock });
-  const server: TestServer & { restart(): Promise<void> } = {
+  const server: TestServer & Required<Pick<TestServer, 'restart'>> = {
     url: '',
     configDir,
     running: await start(),
     writeConfig: (c) => writeTestConfig(configDir, c),
-    restart: async () => {
+    restart: async (whileStopped) => {
       await server.running.close(100);
+      await whileStopped?.();
       server.running = await start();
       server.url = server.running.url;
     },
