@@ -6,6 +6,7 @@
  * ends however it ends, with the tokens its final events reported (read as the bytes go by). A stream
  * that breaks later ends with the API's own error event.
  */
+import { copyWith } from '../copy-with.js';
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../server/app-env.js';
 import { runRequest, type StreamEnd } from '../pipeline/run-request.js';
@@ -73,7 +74,9 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
     usageOf: (v) => (v.res.text === undefined ? undefined : o.usageOf(v.res.text)),
     streaming: (v) => v.bytes !== undefined,
   });
-  const headers = { ...r.value.res.headers, ...servedHeaders(r.served), 'x-request-id': reqLog.id };
+  // A dictionary from the start (null prototype): the upstream's headers are many and vary, and a
+  // plain object grown from them made new hidden classes on every request (tests/server/hidden-classes).
+  const headers: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, r.value.res.headers, servedHeaders(r.served), { 'x-request-id': reqLog.id });
   const bytes = r.value.bytes;
   if (!bytes) return new Response(r.value.res.text ?? '', { status: r.value.res.status, headers });
 
@@ -85,7 +88,7 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
     if (ended) return;
     ended = true;
     meta.signal.removeEventListener('abort', onAbort);
-    r.end!({ ...outcome, usage: reader.usage() });
+    r.end!(copyWith(outcome, { usage: reader.usage() }));
   };
   // A client that leaves mid-stream may never pull again: its signal settles the request.
   const onAbort = (): void => end({ aborted: true });
@@ -119,6 +122,6 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
         await bytes.return?.();
       },
     }),
-    { status: 200, headers: { ...SSE_HEADERS, ...headers } },
+    { status: 200, headers: Object.assign(Object.create(null) as Record<string, string>, SSE_HEADERS, headers) },
   );
 }

@@ -62,6 +62,7 @@ import type {
 import type { RequestMeta } from './request-meta.js';
 import type { CachedChat, LimitTicket } from './stages.js';
 import { LiteAbort, type AbortLike } from '../providers/lite-abort.js';
+import { copyWith } from '../copy-with.js';
 
 export type * from './pipeline-request.js';
 
@@ -264,9 +265,7 @@ function withEffectiveContext(usage: Usage | undefined, effective: number | unde
     const n = effective ?? estimateRequestTokens(req, model);
     return { prompt_tokens: n, completion_tokens: 0, total_tokens: n, effective_context: n };
   }
-  const u: Usage = { ...usage };
-  u.effective_context = effective ?? u.effective_context ?? u.prompt_tokens;
-  return u;
+  return copyWith(usage, { effective_context: effective ?? usage.effective_context ?? usage.prompt_tokens });
 }
 
 interface PrimedStream {
@@ -319,7 +318,7 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
           const c = await streamChatCall(rt, cand, req, ctx, run);
           return { parts: await primeStream(c.value, isEmptyChatPart), effectiveContext: c.effectiveContext };
         },
-        { ...run.attemptOptions(plan, call, abort), deferSuccess: true },
+        copyWith(run.attemptOptions(plan, call, abort), { deferSuccess: true }),
       );
     } catch (err) {
       meta.signal.removeEventListener('abort', stream);

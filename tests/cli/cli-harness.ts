@@ -47,8 +47,9 @@ function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** The last few KB of each spawned CLI's stderr, so a process that died says why in the failure. */
 const stderrTails = new WeakMap<ChildProcess, string>();
 
-export function spawnCli(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeArgs`: flags for node itself (V8's --log-maps, say), before the script. */
+export function spawnCli(args: string[], env?: NodeJS.ProcessEnv, nodeArgs: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   stderrTails.set(child, '');
   child.stderr!.on('data', (d: Buffer) => stderrTails.set(child, (stderrTails.get(child)! + d.toString()).slice(-4096)));
   // Drained: a long-running server's request lines must never fill the pipe and block it.

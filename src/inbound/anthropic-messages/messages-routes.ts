@@ -108,7 +108,7 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
       const inputTokens = r.completion.usage?.prompt_tokens ?? estimateRequestTokens(chat, model);
       return new Response(JSON.stringify(renderMessagesResponse(r.completion, { id, model, inputTokens })), {
         status: 200,
-        headers: { 'content-type': 'application/json', ...servedHeaders(r.served), 'request-id': reqLog.id },
+        headers: Object.assign({ 'content-type': 'application/json' }, servedHeaders(r.served), { 'request-id': reqLog.id }),
       });
     }
 

@@ -12,6 +12,7 @@ import { ClientGoneError } from '../../providers/deadline.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { toErrorParts } from './openai-chat-errors.js';
 import { writeSse } from '../sse-pump.js';
+import { copyWith } from '../../copy-with.js';
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
@@ -63,7 +64,10 @@ export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMe
       delta = { role: 'assistant', ...delta };
       roleSent = true;
     }
-    return { ...base(), choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+    // Added to base()'s fresh object, not spread into a new one: one map for every chunk (copy-with.ts).
+    const chunk = base() as ChatCompletionChunk;
+    chunk.choices = [{ index: 0, delta, logprobs: null, finish_reason: finish }];
+    return chunk;
   };
 
   try {
@@ -98,7 +102,7 @@ export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMe
             usage: finalUsage,
           });
         } else {
-          yield frameText({ ...held, usage: finalUsage });
+          yield frameText(copyWith(held, { usage: finalUsage }));
         }
         yield DONE_TEXT;
         return;

@@ -3,6 +3,7 @@
  * provider returned reasoning), the message with its output_text, one function_call item per tool
  * call; status `incomplete` when the answer hit max_output_tokens or a content filter.
  */
+import { copyWith } from '../../copy-with.js';
 import type { ChatCompletion, FinishReason } from '../../providers/openai-types.js';
 import {
   functionCallItem,
@@ -43,5 +44,5 @@ export function finishedResponse(c: ChatCompletion): Finished {
   const state = finishedState(choice?.finish_reason);
   if (text || !msg?.tool_calls?.length) output.push(messageItem(newOutputId('msg'), text, state.status === 'incomplete' ? 'incomplete' : 'completed'));
   for (const call of msg?.tool_calls ?? []) output.push(functionCallItem(newOutputId('fc'), call.id || newOutputId('fc'), call.function.name, call.function.arguments ?? '', 'completed'));
-  return { ...state, output, usage: c.usage ? toResponsesUsage(c.usage) : undefined };
+  return copyWith(state, { output, usage: c.usage ? toResponsesUsage(c.usage) : undefined });
 }

@@ -117,7 +117,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     reqLog.deferred = true;
     const writer = new ResponsesStreamWriter(shell);
     const frames = responseFrames(writer, r, keep);
-    const headers = { ...SSE_HEADERS, ...servedHeaders(r.served), 'x-request-id': reqLog.id };
+    const headers = Object.assign({}, SSE_HEADERS, servedHeaders(r.served), { 'x-request-id': reqLog.id });
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing && headerOf(c, 'origin') === undefined) {
       void writeSse(outgoing, 200, headers, frames, { onClose: () => r.cancel() }).catch((err: unknown) =>

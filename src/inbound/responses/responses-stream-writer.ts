@@ -5,6 +5,7 @@
  * output_item.done; then response.completed (or response.incomplete) with usage, or response.failed.
  * Per-chunk frames are fixed string pieces around the JSON-encoded delta.
  */
+import { copyWith } from '../../copy-with.js';
 import type { ChatStreamPart, FinishReason, Usage } from '../../providers/openai-types.js';
 import { dispatchPart, type PartSink } from '../part-events.js';
 import { finishedState } from './render-responses-response.js';
@@ -148,7 +149,7 @@ export class ResponsesStreamWriter implements PartSink {
     this.out = '';
     this.close();
     const state = finishedState(this.finishReason);
-    const f = { ...state, output: this.output, usage: usage ? toResponsesUsage(usage) : undefined };
+    const f = copyWith(state, { output: this.output, usage: usage ? toResponsesUsage(usage) : undefined });
     this.final = responseSnapshot(this.shell, f);
     this.event(state.status === 'completed' ? 'response.completed' : 'response.incomplete', '"response":' + this.snapshot(f));
     return this.out;

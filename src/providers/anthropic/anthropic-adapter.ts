@@ -15,6 +15,7 @@ import { anthropicMessageToCompletion } from './anthropic-response.js';
 import { anthropicEventsToParts } from './anthropic-stream.js';
 import { convertToAnthropicRequest, type AnthropicModelSettings } from './convert-to-anthropic-request.js';
 import { mapAnthropicError } from './map-anthropic-error.js';
+import { copyWith } from '../../copy-with.js';
 
 /** The SDK appends `/v1/...` itself; AISBF configs often carry the `/v1` already. */
 export function anthropicBaseURL(endpoint: string | undefined): string {
@@ -94,7 +95,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const client = this.pool.get(ctx.apiKey);
     return withDeadline(ctx, { provider: this.id, mapError: mapAnthropicError(this.id, ctx.model) }, async (signal) => {
       const params = this.params(req, ctx);
-      const msg = await client.messages.create({ ...params, stream: false }, { signal });
+      const msg = await client.messages.create(copyWith(params, { stream: false as const }), { signal });
       return anthropicMessageToCompletion(msg, req.model, `chatcmpl-${msg.id.replace(/^msg_/, '')}`, Math.floor(Date.now() / 1000));
     });
   }
@@ -106,7 +107,7 @@ export class AnthropicAdapter implements ProviderAdapter {
       { provider: this.id, mapError: mapAnthropicError(this.id, ctx.model) },
       async (signal): Promise<AsyncIterable<AnthropicStreamEvent>> => {
         const params = this.params(req, ctx);
-        return client.messages.create({ ...params, stream: true }, { signal });
+        return client.messages.create(copyWith(params, { stream: true as const }) as Anthropic.MessageCreateParamsStreaming, { signal });
       },
       (events) => anthropicEventsToParts(events, this.id, ctx.model),
     );

@@ -35,6 +35,7 @@ import { floatsToBase64 } from '../float32-base64.js';
 import { mapOpenAIError } from './map-openai-error.js';
 import { createNodeHttpFetch, type NodeHttpFetch } from '../node-http-fetch.js';
 import { postChatJson, postChatStream } from './openai-chat-http.js';
+import { copyWith } from '../../copy-with.js';
 import { openaiResponsesPassthrough } from './openai-responses-passthrough.js';
 import type { PassthroughRequest, PassthroughResponse } from '../provider-adapter.js';
 import { ProviderError } from '../provider-error.js';
@@ -102,15 +103,16 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
-    const body = { ...req, model: ctx.model, stream: false };
-    delete (body as { stream_options?: unknown }).stream_options;
+    // stream_options is left out by JSON.stringify as undefined: a `delete` would turn the body into a
+    // dictionary-mode object. copyWith, not a spread: see copy-with.ts.
+    const body = copyWith(req, { model: ctx.model, stream: false, stream_options: undefined });
     return withLiteDeadline(ctx, this.chatDeadline, (signal) => postChatJson(this.pool, ctx.apiKey, body, signal, this.id, ctx.model));
   }
 
   streamChat(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamPart> {
     // Usage is always requested upstream: effective_context comes from it without counting tokens
     // here; the SSE writer shows the usage chunk only to clients that asked for it.
-    const body = { ...req, model: ctx.model, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
+    const body = copyWith(req, { model: ctx.model, stream: true, stream_options: copyWith(req.stream_options ?? {}, { include_usage: true }) });
     return guardLiteStream(ctx, this.chatDeadline, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), passThrough);
   }
 
@@ -131,7 +133,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResult> {
     // The format is always explicit: without one the SDK asks for base64 and decodes it blindly, which
     // breaks on compatible servers that ignore encoding_format and answer floats.
-    const body = { ...req, model: ctx.model, encoding_format: req.encoding_format ?? 'float' };
+    const body = copyWith(req, { model: ctx.model, encoding_format: req.encoding_format ?? 'float' });
     const result = await this.call(ctx, (client, signal) => client.embeddings.create(body as never, { signal }) as unknown as Promise<EmbedResult>);
     if (req.encoding_format === 'base64') {
       // Such a server answered floats to a base64 request: encode them as OpenAI would (float32 LE).

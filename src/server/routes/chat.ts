@@ -53,7 +53,7 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
     created: Math.floor(Date.now() / 1000),
     includeUsage: req.stream_options?.include_usage === true,
   };
-  const headers = { ...SSE_HEADERS, ...servedHeaders(result.served), 'x-request-id': reqLog.id };
+  const headers = Object.assign({}, SSE_HEADERS, servedHeaders(result.served), { 'x-request-id': reqLog.id });
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   // Browsers (Origin) take the web-stream path: the CORS middleware adds its headers to that response.
   if (outgoing && headerOf(c, 'origin') === undefined) {

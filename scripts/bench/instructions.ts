@@ -1,0 +1,194 @@
+/**
+ * @module `node --import tsx scripts/bench/instructions.ts [target …]`: instructions per request,
+ * counted by valgrind's callgrind — the figure that does not move with a noisy host. CPU time on a
+ * shared 2-core VM moves ±30% run to run; this moves ±1–2%, so a change of a few percent shows.
+ *
+ * Each target runs alone under `valgrind --tool=callgrind --instr-atstart=no` with `node
+ * --single-threaded` (V8's compiler and GC work on the main thread, in a fixed order), behind the
+ * same mock upstream (run natively). WARMUP requests first, uncounted; then counting is switched on
+ * (`callgrind_control -i on`) for REQUESTS requests at CONCURRENCY, and the counts are dumped.
+ *
+ * Targets: `floor` (scripts/bench/floor-proxy.mjs), `off` (aisbf, everything off), `on` (a key with
+ * limits, accounting, the admission stage), `stream` (streamed chat, everything off); `<dir>:off`
+ * etc. runs another built checkout (e.g. a worktree of the base). Default: `floor off`.
+ *
+ * Printed per target: instructions per request, the same without compilation (V8's optimizing and
+ * baseline compilers, the parser: work a longer warm-up would have finished, and which depends on
+ * when tiering happened), and both as ratios to the floor's when it ran. `FUNCTIONS=N` also prints the
+ * N costliest JavaScript functions (own instructions plus the native work they call; see
+ * callgrind-profile.ts) from a `--perf-basic-prof` map; `NATIVE=N` the N costliest native functions
+ * (V8's runtime and builtins, libc, SQLite). Needs valgrind (Debian: valgrind).
+ *
+ * Instructions are not time: cache misses, the kernel's socket work and other threads' cycles are
+ * not in them. They are the part of CPU per request our code decides.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
+import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp } from './spawned.js';
+import { openDatabase } from '../../src/store/db.js';
+import { createApiKey } from '../../src/identity/api-keys.js';
+import { ApiKeyStore } from '../../src/store/api-keys.js';
+import { UserStore } from '../../src/store/users.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const WARMUP = Number(process.env.WARMUP ?? 8000);
+const REQUESTS = Number(process.env.REQUESTS ?? 4000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
+const FUNCTIONS = Number(process.env.FUNCTIONS ?? 0);
+const NATIVE = Number(process.env.NATIVE ?? 0);
+const NODE = process.env.NODE_BIN || process.execPath;
+
+type Mode = 'floor' | 'off' | 'on' | 'stream';
+interface Target {
+  label: string;
+  root: string;
+  mode: Mode;
+}
+
+function parseTarget(arg: string): Target {
+  const m = /^(?:(.+):)?(floor|off|on|stream)$/.exec(arg);
+  if (!m) throw new Error(`unknown target "${arg}": floor, off, on, stream, or <dir>:<one of those>`);
+  const root = m[1] ? resolve(m[1]) : ROOT;
+  if (!existsSync(join(root, 'bin/aisbf.js'))) throw new Error(`${root} has no bin/aisbf.js (build it first)`);
+  return { label: arg, root, mode: m[2] as Mode };
+}
+
+/** Sends `n` chat requests, `c` at a time, over keep-alive connections; rejects on any non-200. */
+async function send(origin: string, n: number, c: number, stream: boolean, auth: string | undefined): Promise<void> {
+  const u = new URL(origin);
+  const agent = new Agent({ keepAlive: true, maxSockets: c });
+  const body = Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) }));
+  const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...(auth ? { authorization: `Bearer ${auth}` } : {}) };
+  let sent = 0;
+  const one = () =>
+    new Promise<void>((res, rej) => {
+      const req = request({ agent, host: u.hostname, port: u.port, path: '/api/mock/chat/completions', method: 'POST', headers }, (r) => {
+        r.resume();
+        r.on('end', () => (r.statusCode === 200 ? res() : rej(new Error(`status ${r.statusCode}`))));
+      });
+      req.on('error', rej);
+      req.end(body);
+    });
+  try {
+    await Promise.all(Array.from({ length: c }, async () => {
+      while (sent < n) {
+        sent++;
+        await one();
+      }
+    }));
+  } finally {
+    agent.destroy();
+  }
+}
+
+function control(args: string[]): void {
+  const r = spawnSync('callgrind_control', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`callgrind_control ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+}
+
+interface Measured {
+  perReq: number;
+  perReqNoCompile: number;
+  functions: Map<string, number>;
+  natives: Map<string, number>;
+  jsCallers: Map<string, Map<string, number>>;
+}
+
+async function measure(t: Target, mockPort: number): Promise<Measured> {
+  const port = await freePort();
+  const work = mkdtempSync(join(tmpdir(), 'aisbf-instr-'));
+  const on = t.mode === 'on';
+  let key: string | undefined;
+  let cmd: string[];
+  let env = process.env;
+  if (t.mode === 'floor') cmd = [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`];
+  else {
+    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } : {}) }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
+    if (on) {
+      const db = openDatabase(join(dir, 'aisbf.db'));
+      key = createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
+      db.close();
+    }
+    cmd = [join(t.root, 'bin/aisbf.js')];
+    env = { ...process.env, AISBF_CONFIG_DIR: dir };
+  }
+  const out = join(work, 'callgrind.out');
+  const nodeFlags = ['--single-threaded', ...(FUNCTIONS ? ['--perf-basic-prof'] : [])];
+  const child: ChildProcess = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, NODE, ...nodeFlags, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: work });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitUp(`${origin}/health`, child, t.label, undefined, 180_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${stderr}`);
+    });
+    const stream = t.mode === 'stream';
+    await send(origin, WARMUP, CONCURRENCY, stream, key);
+    control(['-i', 'on', String(child.pid)]);
+    await send(origin, REQUESTS, CONCURRENCY, stream, key);
+    control(['-d', String(child.pid)]);
+    const dumped = readdirSync(work).find((f) => /^callgrind\.out\.\d+$/.test(f));
+    if (!dumped) throw new Error(`no callgrind dump in ${work}`);
+    const perfMap = FUNCTIONS ? `/tmp/perf-${child.pid}.map` : undefined;
+    const s = summarizeCallgrind(join(work, dumped), perfMap && existsSync(perfMap) ? perfMap : undefined);
+    if (perfMap) rmSync(perfMap, { force: true });
+    const compile = s.byCategory.get(COMPILE) ?? 0;
+    const cats = [...s.byCategory].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((100 * v) / s.total).toFixed(1)}%`).join(', ');
+    process.stdout.write(`${t.label}: ${cats}\n`);
+    return { perReq: s.total / REQUESTS, perReqNoCompile: (s.total - compile) / REQUESTS, functions: s.byFunction, natives: s.byNative, jsCallers: s.jsCallers };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind not found: install it (Debian: apt-get install valgrind)');
+  const targets = (process.argv.slice(2).length ? process.argv.slice(2) : ['floor', 'off']).map(parseTarget);
+  const mockPort = await freePort();
+  const mock = spawnMock(mockPort, 20);
+  try {
+    await waitUp(`http://127.0.0.1:${mockPort}/health`, mock);
+    process.stdout.write(`warm-up ${WARMUP}, counted ${REQUESTS}, concurrency ${CONCURRENCY}\n`);
+    const results: Array<[Target, Measured]> = [];
+    for (const t of targets) results.push([t, await measure(t, mockPort)]);
+    const floor = results.find(([t]) => t.mode === 'floor')?.[1];
+    const k = (n: number) => `${(n / 1000).toFixed(1)} k`;
+    process.stdout.write(`\n${'target'.padEnd(24)} ${'instr/req'.padStart(12)} ${'no compile'.padStart(12)} ${'÷ floor'.padStart(8)} ${'(no compile)'.padStart(12)}\n`);
+    for (const [t, m] of results) {
+      const ratio = floor && t.mode !== 'floor' ? `${(m.perReq / floor.perReq).toFixed(2)}×` : '';
+      const ratioNc = floor && t.mode !== 'floor' ? `${(m.perReqNoCompile / floor.perReqNoCompile).toFixed(2)}×` : '';
+      process.stdout.write(`${t.label.padEnd(24)} ${k(m.perReq).padStart(12)} ${k(m.perReqNoCompile).padStart(12)} ${ratio.padStart(8)} ${ratioNc.padStart(12)}\n`);
+    }
+    const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+    if (NATIVE) {
+      for (const [t, m] of results) {
+        process.stdout.write(`\n${t.label}: native functions by own instructions per request\n`);
+        for (const [name, v] of top(m.natives, NATIVE)) {
+          process.stdout.write(`${(v / REQUESTS).toFixed(0).padStart(9)}  ${name.slice(0, 160)}\n`);
+          // With FUNCTIONS: who calls it from JavaScript (the calls' whole cost, so callers of a re-entering native overlap).
+          for (const [caller, c] of top(m.jsCallers.get(name) ?? new Map(), 4)) process.stdout.write(`${''.padStart(13)}${(c / REQUESTS).toFixed(0).padStart(7)}  ← ${caller.replace(/file:\/\/\/.*?\/(dist|node_modules)\//, '')}\n`);
+        }
+      }
+    }
+    if (FUNCTIONS) {
+      for (const [t, m] of results) {
+        process.stdout.write(`\n${t.label}: JavaScript functions by own instructions per request (incl. the native work they call)\n`);
+        for (const [name, v] of top(m.functions, FUNCTIONS)) process.stdout.write(`${(v / REQUESTS).toFixed(0).padStart(9)}  ${name.replace(/file:\/\/\/.*?\/(dist|node_modules)\//, '')}\n`);
+      }
+    }
+  } finally {
+    mock.kill('SIGTERM');
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`instructions failed: ${(err as Error).message}\n`);
+  process.exit(1);
+});
