@@ -3,6 +3,7 @@
  * OpenAI chat requests translated to `generateContent` / `streamGenerateContent?alt=sse`, answers
  * translated back, errors mapped to the error-policy kinds, and `models.list` as OpenAI model entries.
  */
+import { copyWith } from '../../copy-with.js';
 import { GoogleGenAI } from '@google/genai';
 import type { ProviderConfig } from '../../config/schema.js';
 import { guardStream, withDeadline } from '../deadline.js';
@@ -119,7 +120,7 @@ export class GeminiAdapter implements ProviderAdapter {
       this.checkModel(ctx.model);
       const params = await this.buildParams(req, ctx, signal);
       // automaticContinuation off: one request per call; retries are the attempt loop's decision.
-      const res = await client.models.generateContent({ ...params, config: { ...params.config, abortSignal: signal, automaticContinuation: false } });
+      const res = await client.models.generateContent({ ...params, config: copyWith(params.config ?? {}, { abortSignal: signal, automaticContinuation: false }) });
       return convertGeminiResponse(res, req.model);
     });
   }
@@ -134,7 +135,7 @@ export class GeminiAdapter implements ProviderAdapter {
         const params = await this.buildParams(req, ctx, signal);
         // automaticContinuation off: the SDK would otherwise reconnect a dropped stream on its own,
         // hiding the failure from the attempt loop and replaying text the client already has.
-        return client.models.generateContentStream({ ...params, config: { ...params.config, abortSignal: signal, automaticContinuation: false } });
+        return client.models.generateContentStream({ ...params, config: copyWith(params.config ?? {}, { abortSignal: signal, automaticContinuation: false }) });
       },
       geminiStreamToParts(this.id, ctx.model),
     );

@@ -19,7 +19,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * the client sent (Ollama's own field, via extra body), then the OpenAI settings, which win.
  */
 function toOptions(req: ChatRequest, modelOptions: Record<string, unknown> | undefined): OllamaOptions | undefined {
-  const o: OllamaOptions & Record<string, unknown> = { ...modelOptions, ...(isPlainObject(req.options) ? req.options : {}) };
+  // Object.assign, not two spreads: see copy-with.ts.
+  const o: OllamaOptions & Record<string, unknown> = Object.assign({}, modelOptions, isPlainObject(req.options) ? req.options : {});
   const maxTokens = num(req.max_completion_tokens) ?? num(req.max_tokens);
   if (maxTokens !== undefined) o.num_predict = maxTokens;
   if (num(req.temperature) !== undefined) o.temperature = req.temperature as number;

@@ -3,6 +3,7 @@
  * images, tools, thinking, JSON format), `/api/tags` for models and `/api/embed` for embeddings, on
  * the official `ollama` SDK (see ollama-client.ts for how calls are cancelled one by one).
  */
+import { copyWith } from '../../copy-with.js';
 import type { ProviderConfig } from '../../config/schema.js';
 import type {
   CallContext,
@@ -50,7 +51,7 @@ export class OllamaAdapter implements ProviderAdapter {
     const call: OllamaCall = {};
     return withDeadline(ctx, { provider: this.id, mapError: mapOllamaError(this.id, ctx.model, call) }, async (signal) => {
       call.signal = signal;
-      const body = await convertToOllamaRequest(req, false, { provider: this.id, ctx: { ...ctx, signal } }, this.modelOptions.get(ctx.model));
+      const body = await convertToOllamaRequest(req, false, { provider: this.id, ctx: copyWith(ctx, { signal }) }, this.modelOptions.get(ctx.model));
       const raw = await client.chatOnce(call, body);
       return toChatCompletion(raw, req.model, this.id, ctx.model);
     });
@@ -64,7 +65,7 @@ export class OllamaAdapter implements ProviderAdapter {
       { provider: this.id, mapError: mapOllamaError(this.id, ctx.model, call) },
       async (signal) => {
         call.signal = signal;
-        const body = await convertToOllamaRequest(req, true, { provider: this.id, ctx: { ...ctx, signal } }, this.modelOptions.get(ctx.model));
+        const body = await convertToOllamaRequest(req, true, { provider: this.id, ctx: copyWith(ctx, { signal }) }, this.modelOptions.get(ctx.model));
         return client.chatStream(call, body);
       },
       (lines) => ollamaLinesToParts(lines, this.id, ctx.model),

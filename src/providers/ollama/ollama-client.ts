@@ -11,6 +11,7 @@
  * The fetch also remembers the Response, so error mapping can read headers (Retry-After) that the
  * SDK's ResponseError drops, and turns non-JSON error pages into Ollama's `{"error"}` shape.
  */
+import { copyWith } from '../../copy-with.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Ollama, type AbortableAsyncIterator, type ChatRequest, type ChatResponse } from 'ollama';
 import type { OllamaChatRequest } from './ollama-api.js';
@@ -30,7 +31,7 @@ const currentCall = new AsyncLocalStorage<OllamaCall>();
 
 const fetchForCurrentCall: typeof fetch = async (input, init) => {
   const call = currentCall.getStore();
-  let res = await fetch(input, call?.signal ? { ...init, signal: call.signal } : init);
+  let res = await fetch(input, call?.signal ? copyWith(init ?? {}, { signal: call.signal }) : init);
   if (call) call.response = res;
   if (!res.ok && !res.headers.get('content-type')?.includes('application/json')) {
     // Ollama's own errors are JSON; a proxy's page is not, and the SDK would console.log while reading
@@ -66,12 +67,12 @@ export class OllamaClient extends Ollama {
 
   /** `/api/chat`, non-streamed. */
   chatOnce(call: OllamaCall, body: OllamaChatRequest): Promise<ChatResponse> {
-    return this.run(call, () => this.chat({ ...(body as unknown as ChatRequest), stream: false }));
+    return this.run(call, () => this.chat(copyWith(body as unknown as ChatRequest, { stream: false as const })));
   }
 
   /** `/api/chat`, streamed: the NDJSON lines as parsed objects. */
   async chatStream(call: OllamaCall, body: OllamaChatRequest): Promise<AsyncIterable<unknown>> {
-    const it = await this.run(call, () => this.chat({ ...(body as unknown as ChatRequest), stream: true }));
+    const it = await this.run(call, () => this.chat(copyWith(body as unknown as ChatRequest, { stream: true as const })));
     return this.tracked(it);
   }
 
