@@ -14,7 +14,7 @@ import { ClientGoneError } from '../providers/deadline.js';
 import { RequestLog } from './request-log.js';
 import { headerOf } from './node-request.js';
 import { inProcessOf } from './in-process-call.js';
-import { plainSibling, redactText } from '../log.js';
+import { redactText, requestLineWriter } from '../log.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerChatRoutes } from './routes/chat.js';
 import { registerResponsesRoutes } from '../inbound/responses/responses-routes.js';
@@ -46,7 +46,7 @@ const REQUEST_ID_RE = /^[\w.:@-]{1,128}$/;
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>({ router: new MemoRouter() });
 
-  const requestLines = plainSibling(deps.log);
+  const requestLines = requestLineWriter(deps.log);
   // A failing after-response job (our own bug: accounting never throws) is reported as onError would.
   onAfterResponseError((err) => {
     deps.log.error({ err: { name: (err as Error)?.name, message: redactText(String((err as Error)?.message)) } }, 'after-response job failed');

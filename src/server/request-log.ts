@@ -2,8 +2,7 @@
  * @module The one log line per request: id, route, provider, model, status, ms, tokens. Streams log
  * when they end, so the line carries the real outcome and token counts.
  */
-import type { Logger } from 'pino';
-import { redactText } from '../log.js';
+import { redactText, type RequestLineWriter } from '../log.js';
 import type { SettleInfo, SettleObserver } from '../pipeline/run-request.js';
 
 export class RequestLog implements SettleObserver {
@@ -19,7 +18,7 @@ export class RequestLog implements SettleObserver {
   private readonly start = performance.now();
 
   constructor(
-    private readonly log: Logger,
+    private readonly write: RequestLineWriter,
     readonly id: string,
     private readonly method: string,
     private readonly path: string,
@@ -44,7 +43,7 @@ export class RequestLog implements SettleObserver {
     if (this.done) return;
     this.done = true;
     const ms = Math.round((performance.now() - this.start) * 100) / 100;
-    const line = {
+    this.write(status >= 500 ? 'warn' : 'info', {
       reqId: this.id,
       method: this.method,
       route: this.path,
@@ -58,8 +57,6 @@ export class RequestLog implements SettleObserver {
       // Upstream messages can quote the key they rejected.
       error: this.error === undefined ? undefined : redactText(this.error),
       aborted: extra?.aborted || undefined,
-    };
-    if (status >= 500) this.log.warn(line, 'request');
-    else this.log.info(line, 'request');
+    });
   }
 }

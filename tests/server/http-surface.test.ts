@@ -376,14 +376,17 @@ describe('CORS', () => {
 
 describe('request log level', () => {
   it('follows a level change of the main logger (config reload)', async () => {
-    const { plainSibling } = await import('../../src/log.js');
+    const { requestLineWriter } = await import('../../src/log.js');
     const lines: string[] = [];
     const main = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
-    const sibling = plainSibling(main);
-    sibling.info('one');
+    const write = requestLineWriter(main);
+    write('info', { reqId: 'one', method: 'GET', route: '/health', status: 200, ms: 1 });
     main.level = 'warn';
-    sibling.info('two');
-    expect(lines.join('')).toContain('"msg":"one"');
-    expect(lines.join('')).not.toContain('"msg":"two"');
+    write('info', { reqId: 'two', method: 'GET', route: '/health', status: 200, ms: 1 });
+    write('warn', { reqId: 'three', method: 'GET', route: '/health', status: 502, ms: 1 });
+    await new Promise((r) => setImmediate(r));
+    expect(lines.join('')).toContain('"reqId":"one"');
+    expect(lines.join('')).not.toContain('"reqId":"two"');
+    expect(lines.join('')).toContain('"reqId":"three"');
   });
 });

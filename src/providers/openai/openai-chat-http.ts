@@ -57,9 +57,9 @@ export async function postChatStream(t: ChatTransport, apiKey: string | undefine
 }
 
 /**
- * The stream's parts. A module-level generator, not a closure made per call: on Node 20 each new
- * async generator function gets its own hidden class for its generator objects (and a prototype
- * made fast for it), three maps per stream allocated in old space (`node --log-maps`).
+ * The stream's parts. A module-level generator, not a closure made per call: each new async
+ * generator function gets its own hidden class for its generator objects (and a prototype made fast
+ * for it), three maps per stream allocated in old space (`node --log-maps`; Node 20, 22 and 24 alike).
  */
 async function* chatStreamParts(res: Response, retryAfter: string | null, provider: string, model: string): AsyncGenerator<ChatStreamPart> {
   let done = false;
