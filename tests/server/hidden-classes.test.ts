@@ -9,10 +9,10 @@
  * same paths must log (almost) no map creations or transitions. Real clients on both sides: the
  * OpenAI and Anthropic SDKs in, fakes of OpenAI's, Anthropic's and Hugging Face's wire formats out.
  *
- * Not here: the Ollama and Gemini providers. Their SDKs call the global fetch (undici), which on Node 20
- * makes two async generator functions per request (8 map events), and the Gemini SDK one more of
- * its own; what aisbf itself builds on those paths was checked the same way (copyWith in both
- * adapters) but the test could not tell it from undici's.
+ * Not here: the Gemini provider. Its SDK calls the global fetch (undici), which on Node 20 makes two
+ * async generator functions per request (8 map events), and one more of its own; what aisbf itself
+ * builds on that path was checked the same way (copyWith in the adapter) but the test could not tell
+ * it from undici's. The Ollama SDK is given our node:http transport instead (ollama-client.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -22,12 +22,14 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic-upstream.js';
 import { startFakeHuggingFace, type FakeHuggingFace } from '../fakes/huggingface-upstream.js';
+import { startFakeOllama, type FakeOllama } from '../fakes/ollama-upstream.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { assertBuilt, freePort, makeCliConfigDir, spawnCli, waitFor } from '../cli/cli-harness.js';
 
 let openai: FakeOpenAI;
 let anthropic: FakeAnthropic;
 let hf: FakeHuggingFace;
+let ollama: FakeOllama;
 let dir = '';
 let server: ChildProcess;
 let oa: OpenAI;
@@ -35,13 +37,14 @@ let an: Anthropic;
 
 beforeAll(async () => {
   assertBuilt();
-  [openai, anthropic, hf] = await Promise.all([startFakeOpenAI(), startFakeAnthropic(), startFakeHuggingFace()]);
+  [openai, anthropic, hf, ollama] = await Promise.all([startFakeOpenAI(), startFakeAnthropic(), startFakeHuggingFace(), startFakeOllama()]);
   const port = await freePort();
   dir = makeCliConfigDir(
     {
       providers: {
         oa: { type: 'openai', endpoint: openai.baseURL, api_key: 'sk-upstream-test-1234567890', models: [{ name: 'gpt-4o-mini' }] },
         an: { type: 'anthropic', endpoint: anthropic.endpoint, api_key: anthropic.apiKey, models: [{ name: 'claude-haiku-4-5' }] },
+        ol: { type: 'ollama', endpoint: ollama.origin, api_key_required: false, models: [{ name: 'llama3.2:latest' }] },
         hf: { type: 'huggingface', endpoint: hf.baseURL, api_key: 'hf_test000000000000000000', models: [{ name: 'meta-llama/Llama-3.1-8B-Instruct' }] },
       },
     },
@@ -60,7 +63,7 @@ afterAll(async () => {
     server.kill('SIGTERM');
     await gone;
   }
-  await Promise.all([openai, anthropic, hf].map((f) => f?.close()));
+  await Promise.all([openai, anthropic, hf, ollama].map((f) => f?.close()));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -102,6 +105,14 @@ const PATHS: ReadonlyArray<[string, () => Promise<unknown>]> = [
     'chat stream (Anthropic provider, translated chunks)',
     async () => {
       const s = await oa.chat.completions.create({ model: 'an/claude-haiku-4-5', messages, stream: true });
+      for await (const _ of s);
+    },
+  ],
+  ['chat completion (Ollama provider)', () => oa.chat.completions.create({ model: 'ol/llama3.2:latest', messages })],
+  [
+    'chat stream (Ollama provider)',
+    async () => {
+      const s = await oa.chat.completions.create({ model: 'ol/llama3.2:latest', messages, stream: true });
       for await (const _ of s);
     },
   ],
