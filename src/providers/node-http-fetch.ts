@@ -110,6 +110,33 @@ class LiteResponse {
   }
 }
 
+interface ByteReader {
+  read(): Promise<IteratorResult<Uint8Array>>;
+  releaseLock(): void;
+  cancel(): Promise<void>;
+}
+
+/**
+ * For an SDK that reads a streamed body with `body.getReader()` (Ollama's, Google's): gives this
+ * transport's body (node's IncomingMessage, an async iterable of bytes) that one method of a web
+ * ReadableStream, over its iterator, instead of building a web stream per response.
+ */
+export function withByteReader(res: Response): Response {
+  const body = res.body as unknown as (AsyncIterable<Uint8Array> & { getReader?: () => ByteReader }) | null;
+  if (!body || body.getReader) return res;
+  body.getReader = () => {
+    const it = body[Symbol.asyncIterator]();
+    return {
+      read: () => it.next(),
+      releaseLock: () => {},
+      cancel: async () => {
+        await it.return?.();
+      },
+    };
+  };
+  return res;
+}
+
 /** A body that ended without its end: what node's own readers say (a network error, so ours maps it as one). */
 const prematureClose = (): Error => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
 

@@ -10,6 +10,7 @@ import { guardStream, withDeadline } from '../deadline.js';
 import { ClientPool } from '../client-pool.js';
 import { floatsToBase64 } from '../float32-base64.js';
 import { fetchImage } from '../fetch-image.js';
+import { createNodeHttpFetch, withByteReader } from '../node-http-fetch.js';
 import { estimateTextsTokens } from '../../tokens/count-tokens.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, EmbedRequest, EmbedResult, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
 import type { AudioResult, ImageEditRequest, ImageRequest, ImageResult, SpeechRequest, VideoContentVariant, VideoJob, VideoRequest } from '../provider-adapter.js';
@@ -44,7 +45,11 @@ export class GeminiClientPool extends ClientPool<GoogleGenAI> {
     // environment and send that key to whatever endpoint this provider points at. vertexai: false pins
     // the Gemini API even when GOOGLE_GENAI_USE_VERTEXAI is set in the environment. No retryOptions:
     // retries and failover are the attempt loop's job.
-    super(baseUrl, (apiKey) => new GoogleGenAI({ apiKey: apiKey ?? '', vertexai: false, httpOptions: { baseUrl } }));
+    // Our node:http transport, not the global fetch (undici: ~1,100 against ~300 µs of CPU a call,
+    // and new hidden classes per request on Node 20); the SDK reads streams with getReader().
+    const transport = createNodeHttpFetch();
+    const fetch = (input: string | URL | Request, init?: RequestInit) => transport(input, init).then(withByteReader);
+    super(baseUrl, (apiKey) => new GoogleGenAI({ apiKey: apiKey ?? '', vertexai: false, httpOptions: { baseUrl, fetch } }));
   }
 }
 

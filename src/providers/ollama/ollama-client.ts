@@ -16,7 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Ollama, type AbortableAsyncIterator, type ChatRequest, type ChatResponse } from 'ollama';
 import type { OllamaChatRequest } from './ollama-api.js';
 import { ClientPool } from '../client-pool.js';
-import { createNodeHttpFetch } from '../node-http-fetch.js';
+import { createNodeHttpFetch, withByteReader } from '../node-http-fetch.js';
 
 export const OLLAMA_DEFAULT_ENDPOINT = 'http://127.0.0.1:11434';
 
@@ -33,37 +33,14 @@ const currentCall = new AsyncLocalStorage<OllamaCall>();
 /**
  * The SDK's HTTP goes over node:http (node-http-fetch.ts), not the global fetch: undici costs ~1,100 µs
  * of CPU a call against ~300, and on Node 20 builds two async generator functions per request (new
- * hidden classes each time). Its response is duck-typed; the SDK reads a stream with
- * `body.getReader()`, which a node stream lacks, so the body gets that one method over its iterator.
+ * hidden classes each time). The SDK reads a stream with `body.getReader()`: withByteReader.
  */
 const transport = createNodeHttpFetch();
-
-interface ByteReader {
-  read(): Promise<IteratorResult<Uint8Array>>;
-  releaseLock(): void;
-  cancel(): Promise<void>;
-}
-
-function withReader(res: Response): Response {
-  const body = res.body as unknown as (AsyncIterable<Uint8Array> & { getReader?: () => ByteReader }) | null;
-  if (!body || body.getReader) return res;
-  body.getReader = () => {
-    const it = body[Symbol.asyncIterator]();
-    return {
-      read: () => it.next(),
-      releaseLock: () => {},
-      cancel: async () => {
-        await it.return?.();
-      },
-    };
-  };
-  return res;
-}
 
 const fetchForCurrentCall: typeof fetch = async (input, init) => {
   const call = currentCall.getStore();
   const options = call?.signal ? copyWith(init ?? {}, { signal: call.signal }) : init;
-  let res = typeof input === 'string' || input instanceof URL ? withReader(await transport(input, options)) : await fetch(input, options);
+  let res = typeof input === 'string' || input instanceof URL ? withByteReader(await transport(input, options)) : await fetch(input, options);
   if (call) call.response = res;
   if (!res.ok && !res.headers.get('content-type')?.includes('application/json')) {
     // Ollama's own errors are JSON; a proxy's page is not, and the SDK would console.log while reading
