@@ -6,55 +6,24 @@
  * completion, a stream and an upstream error, so a package that breaks when bundled fails here; and
  * uploads a batch file (multipart, parsed by busboy, which is bundled as well).
  */
-import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic-upstream.js';
-import { startFakeGemini, type FakeGemini } from '../fakes/gemini-upstream.js';
-import { startFakeHuggingFace, type FakeHuggingFace } from '../fakes/huggingface-upstream.js';
-import { startFakeOllama, type FakeOllama } from '../fakes/ollama-upstream.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
-import { assertBuilt, freePort, makeCliConfigDir, spawnCli, waitFor } from './cli-harness.js';
+import { startEveryProvider, type EveryProvider } from '../fakes/every-provider.js';
+import { startBuiltDaemon, type BuiltDaemon } from './cli-harness.js';
 
-let openai: FakeOpenAI;
-let anthropic: FakeAnthropic;
-let gemini: FakeGemini;
-let ollama: FakeOllama;
-let hf: FakeHuggingFace;
-let dir = '';
-let server: ChildProcess;
+let fakes: EveryProvider | undefined;
+let daemon: BuiltDaemon | undefined;
 let client: OpenAI;
 
 beforeAll(async () => {
-  assertBuilt();
-  [openai, anthropic, gemini, ollama, hf] = await Promise.all([startFakeOpenAI(), startFakeAnthropic(), startFakeGemini(), startFakeOllama(), startFakeHuggingFace()]);
-  const port = await freePort();
-  dir = makeCliConfigDir(
-    {
-      providers: {
-        oa: { type: 'openai', endpoint: openai.baseURL, api_key: 'sk-upstream-test-1234567890', models: [{ name: 'gpt-4o-mini' }] },
-        an: { type: 'anthropic', endpoint: anthropic.endpoint, api_key: anthropic.apiKey, models: [{ name: 'claude-haiku-4-5' }] },
-        ge: { type: 'google', endpoint: gemini.endpoint, api_key: gemini.apiKey, models: [{ name: 'gemini-2.5-flash' }] },
-        ol: { type: 'ollama', endpoint: ollama.origin, api_key_required: false, models: [{ name: 'llama3.2:latest' }] },
-        hf: { type: 'huggingface', endpoint: hf.baseURL, api_key: 'hf_test000000000000000000', models: [{ name: 'meta-llama/Llama-3.1-8B-Instruct' }] },
-      },
-    },
-    port,
-  );
-  server = spawnCli([], { AISBF_CONFIG_DIR: dir });
-  await waitFor('the built daemon to answer /health', () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false), 20_000, server);
-  client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  fakes = await startEveryProvider();
+  daemon = await startBuiltDaemon({ providers: fakes.providers });
+  client = new OpenAI({ baseURL: `http://127.0.0.1:${daemon.port}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const gone = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await gone;
-  }
-  await Promise.all([openai, anthropic, gemini, ollama, hf].map((f) => f?.close()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await daemon?.close();
+  await fakes?.close();
 });
 
 const MODELS = [
@@ -84,9 +53,9 @@ describe('the bundled daemon (bin/aisbf.js) serves every provider type', () => {
   });
 
   it('maps each SDK-served provider\'s upstream error into the OpenAI envelope', async () => {
-    openai.enqueue({ type: 'error', status: 400, message: 'bad field from openai', errType: 'invalid_request_error', param: 'messages' });
-    anthropic.enqueue({ type: 'error', status: 400, errType: 'invalid_request_error', message: 'bad field from anthropic' });
-    gemini.enqueue({ type: 'error', status: 400, statusName: 'INVALID_ARGUMENT', message: 'bad field from gemini' });
+    fakes!.openai.enqueue({ type: 'error', status: 400, message: 'bad field from openai', errType: 'invalid_request_error', param: 'messages' });
+    fakes!.anthropic.enqueue({ type: 'error', status: 400, errType: 'invalid_request_error', message: 'bad field from anthropic' });
+    fakes!.gemini.enqueue({ type: 'error', status: 400, statusName: 'INVALID_ARGUMENT', message: 'bad field from gemini' });
     for (const [name, model] of [['openai', 'oa/gpt-4o-mini'], ['anthropic', 'an/claude-haiku-4-5'], ['gemini', 'ge/gemini-2.5-flash']]) {
       const err = await client.chat.completions.create({ model: model!, messages: [{ role: 'user', content: 'x' }] }).then(
         () => undefined,

@@ -177,3 +177,34 @@ export function cleanup(pids: Iterable<number>, dirs: Iterable<string>): void {
 
 /** A stack trace line, which no CLI message may contain. */
 export const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
+
+/** The built daemon in the foreground on a fresh config dir, answering /health. */
+export interface BuiltDaemon {
+  port: number;
+  dir: string;
+  server: ChildProcess;
+  /** Stops it (SIGTERM, waits for the exit) and removes its config dir. */
+  close(): Promise<void>;
+}
+
+/** `nodeArgs` may depend on the config dir (a log file inside it, say). */
+export async function startBuiltDaemon(cfg: TestConfig, nodeArgs: (dir: string) => string[] = () => []): Promise<BuiltDaemon> {
+  assertBuilt();
+  const port = await freePort();
+  const dir = makeCliConfigDir(cfg, port);
+  const server = spawnCli([], { AISBF_CONFIG_DIR: dir }, nodeArgs(dir));
+  await waitFor('the built daemon to answer /health', () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false), 20_000, server);
+  return {
+    port,
+    dir,
+    server,
+    close: async () => {
+      if (server.exitCode === null) {
+        const gone = new Promise((r) => server.once('exit', r));
+        server.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -14,60 +14,30 @@
  * Not here: a Gemini stream, where the Google SDK builds three async generator functions of its own
  * per stream (anonymous, so the filter cannot name them).
  */
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic-upstream.js';
-import { startFakeGemini, type FakeGemini } from '../fakes/gemini-upstream.js';
-import { startFakeHuggingFace, type FakeHuggingFace } from '../fakes/huggingface-upstream.js';
-import { startFakeOllama, type FakeOllama } from '../fakes/ollama-upstream.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
-import { assertBuilt, freePort, makeCliConfigDir, spawnCli, waitFor } from '../cli/cli-harness.js';
+import { startEveryProvider, type EveryProvider } from '../fakes/every-provider.js';
+import { startBuiltDaemon, type BuiltDaemon } from '../cli/cli-harness.js';
 
-let openai: FakeOpenAI;
-let anthropic: FakeAnthropic;
-let hf: FakeHuggingFace;
-let ollama: FakeOllama;
-let gemini: FakeGemini;
-let dir = '';
-let server: ChildProcess;
+let fakes: EveryProvider | undefined;
+let daemon: BuiltDaemon | undefined;
 let oa: OpenAI;
 let an: Anthropic;
 
 beforeAll(async () => {
-  assertBuilt();
-  [openai, anthropic, hf, ollama, gemini] = await Promise.all([startFakeOpenAI(), startFakeAnthropic(), startFakeHuggingFace(), startFakeOllama(), startFakeGemini()]);
-  const port = await freePort();
-  dir = makeCliConfigDir(
-    {
-      providers: {
-        oa: { type: 'openai', endpoint: openai.baseURL, api_key: 'sk-upstream-test-1234567890', models: [{ name: 'gpt-4o-mini' }] },
-        an: { type: 'anthropic', endpoint: anthropic.endpoint, api_key: anthropic.apiKey, models: [{ name: 'claude-haiku-4-5' }] },
-        ge: { type: 'google', endpoint: gemini.endpoint, api_key: gemini.apiKey, models: [{ name: 'gemini-2.5-flash' }] },
-        ol: { type: 'ollama', endpoint: ollama.origin, api_key_required: false, models: [{ name: 'llama3.2:latest' }] },
-        hf: { type: 'huggingface', endpoint: hf.baseURL, api_key: 'hf_test000000000000000000', models: [{ name: 'meta-llama/Llama-3.1-8B-Instruct' }] },
-      },
-    },
-    port,
-  );
+  fakes = await startEveryProvider();
   // Map events only, without each map's details (those make the log ~90 MB).
-  server = spawnCli([], { AISBF_CONFIG_DIR: dir }, ['--log-maps', '--no-log-maps-details', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`]);
-  await waitFor('the built daemon to answer /health', () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false), 20_000, server);
-  oa = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
-  an = new Anthropic({ baseURL: `http://127.0.0.1:${port}`, apiKey: 'sk-ant-client-dummy', maxRetries: 0 });
+  daemon = await startBuiltDaemon({ providers: fakes.providers }, (dir) => ['--log-maps', '--no-log-maps-details', '--no-logfile-per-isolate', `--logfile=${join(dir, 'v8.log')}`]);
+  oa = new OpenAI({ baseURL: `http://127.0.0.1:${daemon.port}/v1`, apiKey: 'unused', maxRetries: 0 });
+  an = new Anthropic({ baseURL: `http://127.0.0.1:${daemon.port}`, apiKey: 'sk-ant-client-dummy', maxRetries: 0 });
 });
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const gone = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await gone;
-  }
-  await Promise.all([openai, anthropic, hf, ollama, gemini].map((f) => f?.close()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await daemon?.close();
+  await fakes?.close();
 });
 
 /**
@@ -82,7 +52,7 @@ const NOT_OURS = /^Transition,[^,]*,symbol\(|,__span @|^Normalize,NormalizeAndCo
 
 /** Map creations and transitions logged so far, by kind and property (`Transition,stream`). */
 function mapEvents(): string[] {
-  return readFileSync(join(dir, 'v8.log'), 'utf8')
+  return readFileSync(join(daemon!.dir, 'v8.log'), 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('map,'))
     .map((l) => {
