@@ -27,10 +27,7 @@ import { closedLoop, median, openLoop, percentile, type LoadTarget, type Sample 
 import { cpuMs, rssMb } from './bench/proc-stats.js';
 import { openDatabase } from '../src/store/db.js';
 import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/glasses-frames.js';
-import { createApiKey } from '../src/identity/api-keys.js';
-import { ApiKeyStore } from '../src/store/api-keys.js';
-import { UserStore } from '../src/store/users.js';
-import { freePort, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
+import { EVERYTHING_ON, createBenchKey, freePort, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.DURATION ?? 4);
@@ -445,16 +442,11 @@ async function main(): Promise<void> {
   // model (above the load, so nothing waits). What it adds over the main instance (everything off).
   const authPort = await freePort();
   const authDir = mkdtempSync(join(tmpdir(), 'aisbf-bench-auth-'));
-  writeFileSync(join(authDir, 'aisbf.json'), JSON.stringify({ server: { port: authPort }, logging: { level: 'info' }, auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } }));
+  writeFileSync(join(authDir, 'aisbf.json'), JSON.stringify({ server: { port: authPort }, logging: { level: 'info' }, ...EVERYTHING_ON }));
   writeFileSync(join(authDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry() } }));
   writeFileSync(join(authDir, 'rotations.json'), '{}');
   writeFileSync(join(authDir, 'autoselect.json'), '{}');
-  let benchKey: string;
-  {
-    const db = openDatabase(join(authDir, 'aisbf.db'));
-    benchKey = createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
-    db.close();
-  }
+  const benchKey = createBenchKey(authDir);
   const authServer = spawn(NODE, [AISBF_BIN], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: authDir }) });
   children.push(authServer);
   const authOrigin = `http://127.0.0.1:${authPort}`;

@@ -29,11 +29,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
-import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp } from './spawned.js';
-import { openDatabase } from '../../src/store/db.js';
-import { createApiKey } from '../../src/identity/api-keys.js';
-import { ApiKeyStore } from '../../src/store/api-keys.js';
-import { UserStore } from '../../src/store/users.js';
+import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WARMUP = Number(process.env.WARMUP ?? 8000);
@@ -108,12 +104,8 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
   let env = process.env;
   if (t.mode === 'floor') cmd = [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`];
   else {
-    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } : {}) }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
-    if (on) {
-      const db = openDatabase(join(dir, 'aisbf.db'));
-      key = createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
-      db.close();
-    }
+    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
+    if (on) key = createBenchKey(dir);
     cmd = [join(t.root, 'bin/aisbf.js')];
     env = { ...process.env, AISBF_CONFIG_DIR: dir };
   }

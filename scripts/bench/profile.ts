@@ -13,11 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median } from './load.js';
 import { cpuMs } from './proc-stats.js';
-import { openDatabase } from '../../src/store/db.js';
-import { createApiKey } from '../../src/identity/api-keys.js';
-import { ApiKeyStore } from '../../src/store/api-keys.js';
-import { UserStore } from '../../src/store/users.js';
-import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp as up } from './spawned.js';
+import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = process.argv[2] === 'on' ? 'on' : 'off';
@@ -57,14 +53,9 @@ async function main(): Promise<void> {
   const mockPort = await freePort(), port = await freePort();
   const on = mode === 'on';
   const redis = process.env.PROFILE_REDIS_URL ? { storage: { redis: { url: process.env.PROFILE_REDIS_URL } } } : {};
-  const aisbfJson = { server: { port }, logging: { level: 'info' }, ...redis, ...(on ? { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } : {}) };
+  const aisbfJson = { server: { port }, logging: { level: 'info' }, ...redis, ...(on ? EVERYTHING_ON : {}) };
   const dir = benchConfigDir('aisbf-prof-', aisbfJson, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
-  let key = '';
-  if (on) {
-    const db = openDatabase(join(dir, 'aisbf.db'));
-    key = createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
-    db.close();
-  }
+  const key = on ? createBenchKey(dir) : '';
   rmSync(PROF_DIR, { recursive: true, force: true });
   mkdirSync(PROF_DIR, { recursive: true });
   const mock = spawnMock(mockPort, 20);

@@ -8,8 +8,28 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createApiKey } from '../../src/identity/api-keys.js';
+import { ApiKeyStore } from '../../src/store/api-keys.js';
+import { openDatabase } from '../../src/store/db.js';
+import { UserStore } from '../../src/store/users.js';
 
 const MOCK = fileURLToPath(new URL('./mock-upstream.ts', import.meta.url));
+
+/**
+ * aisbf.json's "everything on" part (issue 21): auth on, and the admission stage with a limit per
+ * model above the load (nothing waits). With a key from createBenchKey, accounting and limits run too.
+ */
+export const EVERYTHING_ON = { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } as const;
+
+/** Stores the bench's key in `dir`'s database (rpm, tpm and a budget far above the load) and returns it. */
+export function createBenchKey(dir: string): string {
+  const db = openDatabase(join(dir, 'aisbf.db'));
+  try {
+    return createApiKey(new ApiKeyStore(db), new UserStore(db), { name: 'bench', rpm: 1e9, tpm: 1e12, budget_usd: 1e9, budget_period: 'month' }).key;
+  } finally {
+    db.close();
+  }
+}
 
 /** An OpenAI-type provider on the mock (`endpoint` ends in /v1), with the bench's one model. */
 export const benchProvider = (endpoint: string, models: unknown[] = [{ name: 'gpt-4o-mini', capabilities: ['chat'] }]) => ({ type: 'openai', endpoint, api_key: 'sk-bench', models });

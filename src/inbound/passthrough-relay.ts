@@ -74,9 +74,7 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
     usageOf: (v) => (v.res.text === undefined ? undefined : o.usageOf(v.res.text)),
     streaming: (v) => v.bytes !== undefined,
   });
-  // A dictionary from the start (null prototype): the upstream's headers are many and vary, and a
-  // plain object grown from them made new hidden classes on every request (tests/server/hidden-classes).
-  const headers: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, r.value.res.headers, servedHeaders(r.served), { 'x-request-id': reqLog.id });
+  const headers = headerBag(r.value.res.headers, servedHeaders(r.served), { 'x-request-id': reqLog.id });
   const bytes = r.value.bytes;
   if (!bytes) return new Response(r.value.res.text ?? '', { status: r.value.res.status, headers });
 
@@ -122,6 +120,15 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
         await bytes.return?.();
       },
     }),
-    { status: 200, headers: Object.assign(Object.create(null) as Record<string, string>, SSE_HEADERS, headers) },
+    { status: 200, headers: headerBag(SSE_HEADERS, headers) },
   );
+}
+
+/**
+ * Headers merged into a dictionary from the start (null prototype): the upstream's headers are many
+ * and vary, and a plain object grown from them made new hidden classes on every request
+ * (tests/server/hidden-classes.test.ts).
+ */
+function headerBag(...sources: ReadonlyArray<Readonly<Record<string, string>>>): Record<string, string> {
+  return Object.assign(Object.create(null) as Record<string, string>, ...sources);
 }

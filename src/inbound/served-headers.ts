@@ -5,6 +5,7 @@
  * ASCII is percent-encoded, so no client input reaches a header unencoded.
  */
 import type { ServedBy } from '../pipeline/run-request.js';
+import { SSE_HEADERS } from './sse-pump.js';
 
 const PLAIN = /^[\x20-\x7e]*$/;
 
@@ -22,4 +23,12 @@ export function servedHeaders(served: ServedBy | undefined): Record<string, stri
   };
   if (served.autoselect) h['x-aisbf-autoselect'] = headerValue(`${served.autoselect.chosen}; reason=${served.autoselect.reason}`);
   return h;
+}
+
+/**
+ * A stream's response headers: the SSE ones, what served it, the request id. Object.assign, not a
+ * spread with a key after it, which made a new hidden class per stream on Node 20 (copy-with.ts).
+ */
+export function sseHeaders(served: ServedBy | undefined, requestId: string): Record<string, string> {
+  return Object.assign({}, SSE_HEADERS, servedHeaders(served), { 'x-request-id': requestId });
 }

@@ -92,6 +92,7 @@ const PATHS: ReadonlyArray<[string, () => Promise<unknown>]> = [
   ],
   ['chat completion (Hugging Face provider)', () => oa.chat.completions.create({ model: 'hf/meta-llama/Llama-3.1-8B-Instruct', messages })],
   ['Messages (OpenAI provider, translated)', () => an.messages.create({ model: 'oa/gpt-4o-mini', max_tokens: 50, messages })],
+  ['Messages stream (OpenAI provider, translated)', () => an.messages.stream({ model: 'oa/gpt-4o-mini', max_tokens: 50, messages }).finalMessage()],
   ['Messages stream (Anthropic provider, passed through)', () => an.messages.stream({ model: 'an/claude-haiku-4-5', max_tokens: 50, messages }).finalMessage()],
   ['Responses (OpenAI provider, translated)', () => oa.responses.create({ model: 'oa/gpt-4o-mini', input: 'Write one short sentence about the sea.' })],
 ];

@@ -5,6 +5,7 @@
  * every other target gets the translation onto the internal chat request. A stream whose first part
  * takes long is committed early: `message_start` goes out, then `ping` every 10 s until it arrives.
  */
+import { copyWith } from '../../copy-with.js';
 import type { Context, Hono } from 'hono';
 import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -19,7 +20,7 @@ import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { parseJsonBody } from '../json-body.js';
 import { framesOfParts } from '../part-frames.js';
-import { servedHeaders } from '../served-headers.js';
+import { servedHeaders, sseHeaders } from '../served-headers.js';
 import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
 import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
 import { countTokensSchema, messagesRequestSchema, parseOr400 } from './messages-api.js';
@@ -138,15 +139,16 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
     });
     // Failures that come before the first byte still get a proper status.
     const first = await Promise.race([pending, early]).finally(() => clearTimeout(timer));
-    const served = first === EARLY ? {} : servedHeaders(first.served);
+    // Headers before the first byte may be sent without knowing what serves (EARLY): then none of ours.
+    const headers = first === EARLY ? Object.assign({}, SSE_HEADERS, { 'x-request-id': reqLog.id }) : sseHeaders(first.served, reqLog.id);
+    headers['request-id'] = reqLog.id;
     const writer = new MessagesStreamWriter({ id, model, inputTokens: await inputTokens });
     const frames = messageFrames(writer, pending);
     reqLog.deferred = true;
-    const headers = { ...SSE_HEADERS, ...served, 'x-request-id': reqLog.id, 'request-id': reqLog.id };
     const opts = { keepAliveMs: PING_MS, keepAliveFrame: PING_FRAME };
     const outgoing = outgoingOf(c);
     if (outgoing) {
-      void writeSse(outgoing, 200, headers, frames, { ...opts, onClose: () => void pending.then((s) => s.cancel(), () => undefined) }).catch((err: unknown) =>
+      void writeSse(outgoing, 200, headers, frames, copyWith(opts, { onClose: () => void pending.then((s) => s.cancel(), () => undefined) })).catch((err: unknown) =>
         deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),
       );
       return RESPONSE_ALREADY_SENT;

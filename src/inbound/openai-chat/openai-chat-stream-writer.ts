@@ -196,9 +196,4 @@ export function singleMessageStream(text: string, meta: Pick<StreamMeta, 'id' | 
   });
 }
 
-export const SSE_HEADERS: Record<string, string> = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
+export { SSE_HEADERS } from '../sse-pump.js';

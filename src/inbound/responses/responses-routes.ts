@@ -24,8 +24,8 @@ import { toErrorParts } from '../openai-chat/openai-chat-errors.js';
 import { parseJsonBody } from '../json-body.js';
 import { framesOfParts } from '../part-frames.js';
 import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
-import { servedHeaders } from '../served-headers.js';
-import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
+import { servedHeaders, sseHeaders } from '../served-headers.js';
+import { sseBody, writeSse } from '../sse-pump.js';
 import { parseResponsesRequest } from './parse-responses-request.js';
 import { finishedResponse } from './render-responses-response.js';
 import { newResponseId, responseShell, responseSnapshot, snapshotSerializer } from './response-object.js';
@@ -117,7 +117,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     reqLog.deferred = true;
     const writer = new ResponsesStreamWriter(shell);
     const frames = responseFrames(writer, r, keep);
-    const headers = Object.assign({}, SSE_HEADERS, servedHeaders(r.served), { 'x-request-id': reqLog.id });
+    const headers = sseHeaders(r.served, reqLog.id);
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing && headerOf(c, 'origin') === undefined) {
       void writeSse(outgoing, 200, headers, frames, { onClose: () => r.cancel() }).catch((err: unknown) =>

@@ -40,7 +40,8 @@ const transport = createNodeHttpFetch();
 const fetchForCurrentCall: typeof fetch = async (input, init) => {
   const call = currentCall.getStore();
   const options = call?.signal ? copyWith(init ?? {}, { signal: call.signal }) : init;
-  let res = typeof input === 'string' || input instanceof URL ? withByteReader(await transport(input, options)) : await fetch(input, options);
+  // The transport hands what it does not carry (a Request, a stream body) to the global fetch itself.
+  let res = withByteReader(await transport(input, options));
   if (call) call.response = res;
   if (!res.ok && !res.headers.get('content-type')?.includes('application/json')) {
     // Ollama's own errors are JSON; a proxy's page is not, and the SDK would console.log while reading

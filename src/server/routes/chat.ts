@@ -17,9 +17,9 @@ import { readBodyText } from '../read-body.js';
 import { requestMetaFromHttp } from '../request-meta-from-http.js';
 import { parseJsonBody } from '../../inbound/json-body.js';
 import { parseChatRequest } from '../../inbound/openai-chat/parse-openai-chat-request.js';
-import { SSE_HEADERS, chatStreamBody, newCompletionId, writeChatStream, type StreamMeta } from '../../inbound/openai-chat/openai-chat-stream-writer.js';
+import { chatStreamBody, newCompletionId, writeChatStream, type StreamMeta } from '../../inbound/openai-chat/openai-chat-stream-writer.js';
 import { renderChatJson, renderRotationReport } from '../../inbound/openai-chat/render-openai-chat-response.js';
-import { headerValue, servedHeaders } from '../../inbound/served-headers.js';
+import { headerValue, sseHeaders } from '../../inbound/served-headers.js';
 
 async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
   const rt = deps.runtime();
@@ -53,7 +53,7 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
     created: Math.floor(Date.now() / 1000),
     includeUsage: req.stream_options?.include_usage === true,
   };
-  const headers = Object.assign({}, SSE_HEADERS, servedHeaders(result.served), { 'x-request-id': reqLog.id });
+  const headers = sseHeaders(result.served, reqLog.id);
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   // Browsers (Origin) take the web-stream path: the CORS middleware adds its headers to that response.
   if (outgoing && headerOf(c, 'origin') === undefined) {
