@@ -138,6 +138,14 @@ export type RequestLineWriter = (level: 'info' | 'warn', f: RequestLineFields) =
 
 const jsonNumber = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 
+/** What JSON.stringify would escape in a string: a quote, a backslash, a control character, a surrogate (a lone one is escaped). */
+const NEEDS_ESCAPE = /["\\\x00-\x1f\ud800-\udfff]/;
+/**
+ * JSON.stringify of a string, without the stringifier's setup for the usual field that needs no
+ * escape (an id, a route, a model name): five of them a line cost ~1.2 k instructions each.
+ */
+const jsonString = (s: string): string => (typeof s === 'string' && !NEEDS_ESCAPE.test(s) ? `"${s}"` : JSON.stringify(s));
+
 /**
  * Writes request lines straight to `log`'s destination, in pino's format (level label, ISO time,
  * pid, the fields, `"msg":"request"`), at `log`'s current level (a reload's level change applies).
@@ -158,13 +166,13 @@ export function requestLineWriter(log: Logger): RequestLineWriter {
   const pid = `,"pid":${process.pid}`;
   return (level, f) => {
     if (!log.isLevelEnabled(level)) return;
-    let line = `{"level":"${level}"${isoTime()}${pid},"reqId":${JSON.stringify(f.reqId)},"method":${JSON.stringify(f.method)},"route":${JSON.stringify(f.route)},"status":${jsonNumber(f.status)},"ms":${jsonNumber(f.ms)}`;
-    if (f.provider !== undefined) line += `,"provider":${JSON.stringify(f.provider)}`;
-    if (f.model !== undefined) line += `,"model":${JSON.stringify(f.model)}`;
+    let line = `{"level":"${level}"${isoTime()}${pid},"reqId":${jsonString(f.reqId)},"method":${jsonString(f.method)},"route":${jsonString(f.route)},"status":${jsonNumber(f.status)},"ms":${jsonNumber(f.ms)}`;
+    if (f.provider !== undefined) line += `,"provider":${jsonString(f.provider)}`;
+    if (f.model !== undefined) line += `,"model":${jsonString(f.model)}`;
     if (f.attempts !== undefined) line += `,"attempts":${jsonNumber(f.attempts)}`;
     if (f.prompt_tokens !== undefined) line += `,"prompt_tokens":${jsonNumber(f.prompt_tokens)}`;
     if (f.completion_tokens !== undefined) line += `,"completion_tokens":${jsonNumber(f.completion_tokens)}`;
-    if (f.error !== undefined) line += `,"error":${JSON.stringify(f.error)}`;
+    if (f.error !== undefined) line += `,"error":${jsonString(f.error)}`;
     if (f.aborted) line += ',"aborted":true';
     stream.write(`${line},"msg":"request"}\n`);
   };

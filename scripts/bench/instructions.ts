@@ -21,9 +21,12 @@
  *
  * Instructions are not time: cache misses, the kernel's socket work and other threads' cycles are
  * not in them. They are the part of CPU per request our code decides.
+ *
+ * `KEEP=<dir>` keeps each target's dump there, for `callgrind_annotate --tree=caller <file>` (who calls
+ * a native function, which the summary does not say when the caller is native too).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,6 +41,8 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
 const FUNCTIONS = Number(process.env.FUNCTIONS ?? 0);
 const NATIVE = Number(process.env.NATIVE ?? 0);
 const NODE = process.env.NODE_BIN || process.execPath;
+/** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
+const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
 
 type Mode = 'floor' | 'off' | 'on' | 'stream';
 interface Target {
@@ -128,6 +133,13 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
     if (!dumped) throw new Error(`no callgrind dump in ${work}`);
     const perfMap = FUNCTIONS ? `/tmp/perf-${child.pid}.map` : undefined;
     const s = summarizeCallgrind(join(work, dumped), perfMap && existsSync(perfMap) ? perfMap : undefined);
+    if (KEEP) {
+      mkdirSync(KEEP, { recursive: true });
+      const kept = join(KEEP, `callgrind.${t.label.replace(/[^\w.-]+/g, '_')}.out`);
+      copyFileSync(join(work, dumped), kept);
+      if (perfMap && existsSync(perfMap)) copyFileSync(perfMap, `${kept}.perf-map`);
+      process.stdout.write(`${t.label}: kept ${kept}\n`);
+    }
     if (perfMap) rmSync(perfMap, { force: true });
     const compile = s.byCategory.get(COMPILE) ?? 0;
     const cats = [...s.byCategory].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((100 * v) / s.total).toFixed(1)}%`).join(', ');

@@ -7,10 +7,20 @@
 import type { ChatJsonResult } from '../../pipeline/run-request.js';
 import type { RotationUnavailableError } from '../../routing/rotation-report.js';
 import { servedHeaders } from '../served-headers.js';
+import { rawJsonOf } from '../../providers/raw-json.js';
+import { spliceUsage } from './splice-usage.js';
 import { SSE_HEADERS, newCompletionId, singleMessageStream } from './openai-chat-stream-writer.js';
 
+/**
+ * The completion as JSON. When the adapter kept the upstream's text (the OpenAI-type adapters do),
+ * those bytes go out with the usage the pipeline completed spliced in: the upstream's own formatting,
+ * and no second serialization of the whole body. Otherwise (a converted answer, a split request's
+ * merged one) the object is serialized.
+ */
 export function renderChatJson(r: ChatJsonResult): Response {
-  return new Response(JSON.stringify(r.completion), { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r.served) } });
+  const raw = rawJsonOf(r.completion);
+  const body = (raw !== undefined && r.completion.usage !== undefined && spliceUsage(raw, JSON.stringify(r.completion.usage))) || JSON.stringify(r.completion);
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r.served) } });
 }
 
 export function renderRotationReport(err: RotationUnavailableError, opts: { stream: boolean; model: string; extraHeaders?: Record<string, string> }): Response {

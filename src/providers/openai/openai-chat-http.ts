@@ -9,6 +9,7 @@ import { RawChunkPart, type ChatCompletion, type ChatCompletionChunk, type ChatS
 import { ProviderError } from '../provider-error.js';
 import { upstreamError } from './map-openai-error.js';
 import { errorPayload } from '../error-payload.js';
+import { keepRawJson } from '../raw-json.js';
 import type { AbortLike } from '../lite-abort.js';
 import type { NodeHttpFetch } from '../node-http-fetch.js';
 
@@ -39,11 +40,15 @@ function unreadable(err: unknown, what: string, provider: string, model: string)
 export async function postChatJson(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, provider: string, model: string): Promise<ChatCompletion> {
   const res = await post(t, apiKey, body, signal, 'application/json', provider, model);
   const text = await res.text();
+  let completion: ChatCompletion;
   try {
-    return JSON.parse(text) as ChatCompletion;
+    completion = JSON.parse(text) as ChatCompletion;
   } catch (err) {
     throw unreadable(err, 'the chat completion', provider, model);
   }
+  // The chat route answers with these bytes, usage spliced in (inbound/openai-chat/splice-usage.ts).
+  if (completion !== null && typeof completion === 'object') keepRawJson(completion, text);
+  return completion;
 }
 
 /**
