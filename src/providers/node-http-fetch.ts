@@ -160,7 +160,8 @@ function plainHeaders(h: RequestInit['headers']): Record<string, string> {
 
 /**
  * A request with a body as node's flat header array `[name, value, …]`: names lower-cased and each
- * once (the last value wins, as `setHeader` would have it), then Host and Content-Length unless given.
+ * once (the last value wins, as `setHeader` would have it), Host unless given, and Content-Length
+ * always ours (the body's exact byte length, whatever a caller said).
  *
  * Why: given an object, node's ClientRequest calls `setHeader` for every header (validation,
  * lower-casing, a null-prototype store) and then walks that store with for-in, which V8 cannot cache
@@ -187,13 +188,9 @@ function headerLines(h: RequestInit['headers'], host: string, contentLength: num
     for (const k of Object.keys(o)) add(k, o[k]!);
   }
   let hasHost = false;
-  let hasLength = false;
-  for (let i = 0; i < out.length; i += 2) {
-    if (out[i] === 'host') hasHost = true;
-    else if (out[i] === 'content-length') hasLength = true;
-  }
+  for (let i = 0; i < out.length; i += 2) if (out[i] === 'host') hasHost = true;
   if (!hasHost) out.push('host', host);
-  if (!hasLength) out.push('content-length', String(contentLength));
+  add('content-length', String(contentLength));
   return out;
 }
 
