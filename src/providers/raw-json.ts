@@ -4,9 +4,9 @@
  * change spliced in) instead of serializing the object again.
  *
  * A WeakMap, not a property on the object: a copy (`copyWith`, a spread) or an object built from it
- * must not carry text that no longer matches it, and the entry goes when the object does. Whoever
- * changes a remembered object other than where the renderer splices (a chat completion's `usage`)
- * must call `forgetRawJson`.
+ * must not carry text that no longer matches it, and the entry goes when the object does. So a
+ * remembered object is changed only where the renderer splices (a chat completion's `usage`); code
+ * that needs any other change builds a new object, which carries no text.
  */
 const RAW = new WeakMap<object, string>();
 
@@ -16,8 +16,4 @@ export function keepRawJson(value: object, text: string): void {
 
 export function rawJsonOf(value: object): string | undefined {
   return RAW.get(value);
-}
-
-export function forgetRawJson(value: object): void {
-  RAW.delete(value);
 }
