@@ -117,24 +117,20 @@ interface ByteReader {
 }
 
 /**
- * For an SDK that reads a streamed body with `body.getReader()` (Ollama's, Google's): gives this
- * transport's body (node's IncomingMessage, an async iterable of bytes) that one method of a web
- * ReadableStream, over its iterator, instead of building a web stream per response.
+ * `body.getReader()` for a transport made with `byteReader: true` (Ollama's and Google's SDKs read a
+ * streamed body that way): that one method of a web ReadableStream over node's IncomingMessage (an
+ * async iterable of bytes), instead of building a web stream per response. One function for every
+ * body, called as the body's method: a response costs one property store, no closure.
  */
-export function withByteReader(res: Response): Response {
-  const body = res.body as unknown as (AsyncIterable<Uint8Array> & { getReader?: () => ByteReader }) | null;
-  if (!body || body.getReader) return res;
-  body.getReader = () => {
-    const it = body[Symbol.asyncIterator]();
-    return {
-      read: () => it.next(),
-      releaseLock: () => {},
-      cancel: async () => {
-        await it.return?.();
-      },
-    };
+function getReader(this: AsyncIterable<Uint8Array>): ByteReader {
+  const it = this[Symbol.asyncIterator]();
+  return {
+    read: () => it.next(),
+    releaseLock: () => {},
+    cancel: async () => {
+      await it.return?.();
+    },
   };
-  return res;
 }
 
 /** A body that ended without its end: what node's own readers say (a network error, so ours maps it as one). */
@@ -146,16 +142,19 @@ function abortError(signal: AbortLike): Error {
   return new DOMException('This operation was aborted', 'AbortError');
 }
 
+/** Calls `add(name, value)` for each header of a fetch `headers` init, in whichever of its three forms. */
+function forEachHeader(h: RequestInit['headers'], add: (name: string, value: string) => void): void {
+  if (!h) return;
+  if (h instanceof Headers) h.forEach((v, k) => add(k, v));
+  else if (Array.isArray(h)) for (const [k, v] of h as Array<[string, string]>) add(k, v);
+  else for (const k of Object.keys(h)) add(k, (h as Record<string, string>)[k]!);
+}
+
+/** A bodiless request's headers as node's options object (node lower-cases and merges them itself). */
 function plainHeaders(h: RequestInit['headers']): Record<string, string> {
-  if (!h) return {};
-  if (h instanceof Headers) {
-    const out: Record<string, string> = {};
-    h.forEach((v, k) => (out[k] = v));
-    return out;
-  }
-  if (Array.isArray(h)) return Object.fromEntries(h);
-  // Object.assign, not a spread: a content-length added to a spread copy cost a new map per call (copy-with.ts).
-  return Object.assign({}, h as Record<string, string>);
+  const out: Record<string, string> = {};
+  forEachHeader(h, (k, v) => (out[k] = v));
+  return out;
 }
 
 /**
@@ -181,12 +180,7 @@ function headerLines(h: RequestInit['headers'], host: string, contentLength: num
     }
     out.push(k, value);
   };
-  if (h instanceof Headers) h.forEach((v, k) => add(k, v));
-  else if (Array.isArray(h)) for (const [k, v] of h as Array<[string, string]>) add(k, v);
-  else if (h) {
-    const o = h as Record<string, string>;
-    for (const k of Object.keys(o)) add(k, o[k]!);
-  }
+  forEachHeader(h, add);
   let hasHost = false;
   for (let i = 0; i < out.length; i += 2) if (out[i] === 'host') hasHost = true;
   if (!hasHost) out.push('host', host);
@@ -229,6 +223,8 @@ const TARGET_MEMO_MAX = 256;
 export interface NodeHttpFetchOptions {
   /** Sockets kept per origin. */
   maxSockets?: number;
+  /** Response bodies also answer `getReader()`, for SDKs that read streams with it (Ollama's, Google's). */
+  byteReader?: boolean;
 }
 
 /** Builds a fetch with its own keep-alive agents (one per provider pool keeps their sockets apart). */
@@ -242,6 +238,7 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): NodeHttpFe
   const agentOpts = { keepAlive: true, keepAliveMsecs: 1000, timeout: FREE_SOCKET_TIMEOUT_MS, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
   const httpAgent = new HttpAgent(agentOpts);
   const httpsAgent = new HttpsAgent(agentOpts);
+  const byteReader = opts.byteReader === true;
   // A provider calls the same few URLs over and over: parse each once (`new URL` was ~1% of a request's CPU).
   const targets = new Map<string, Target>();
   const targetOf = (input: string | URL): Target => {
@@ -286,6 +283,7 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): NodeHttpFe
           (incoming) => {
             res = incoming;
             if (signal) incoming.once('close', () => signal.removeEventListener('abort', onAbort));
+            if (byteReader) (incoming as IncomingMessage & { getReader?: typeof getReader }).getReader = getReader;
             resolve(new LiteResponse(incoming, url.href) as unknown as Response);
           },
         );

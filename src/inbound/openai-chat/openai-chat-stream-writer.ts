@@ -196,4 +196,3 @@ export function singleMessageStream(text: string, meta: Pick<StreamMeta, 'id' | 
   });
 }
 
-export { SSE_HEADERS } from '../sse-pump.js';

@@ -9,7 +9,8 @@ import type { RotationUnavailableError } from '../../routing/rotation-report.js'
 import { servedHeaders } from '../served-headers.js';
 import { rawJsonOf } from '../../providers/raw-json.js';
 import { spliceUsage } from './splice-usage.js';
-import { SSE_HEADERS, newCompletionId, singleMessageStream } from './openai-chat-stream-writer.js';
+import { newCompletionId, singleMessageStream } from './openai-chat-stream-writer.js';
+import { SSE_HEADERS } from '../sse-pump.js';
 
 /**
  * The completion as JSON. When the adapter kept the upstream's text (the OpenAI-type adapters do),

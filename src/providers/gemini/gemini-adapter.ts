@@ -10,7 +10,7 @@ import { guardStream, withDeadline } from '../deadline.js';
 import { ClientPool } from '../client-pool.js';
 import { floatsToBase64 } from '../float32-base64.js';
 import { fetchImage } from '../fetch-image.js';
-import { createNodeHttpFetch, withByteReader } from '../node-http-fetch.js';
+import { createNodeHttpFetch } from '../node-http-fetch.js';
 import { estimateTextsTokens } from '../../tokens/count-tokens.js';
 import type { CallContext, ChatCompletion, ChatRequest, ChatStreamPart, EmbedRequest, EmbedResult, ModelInfo, ProviderAdapter } from '../provider-adapter.js';
 import type { AudioResult, ImageEditRequest, ImageRequest, ImageResult, SpeechRequest, VideoContentVariant, VideoJob, VideoRequest } from '../provider-adapter.js';
@@ -47,8 +47,7 @@ export class GeminiClientPool extends ClientPool<GoogleGenAI> {
     // retries and failover are the attempt loop's job.
     // Our node:http transport, not the global fetch (undici: ~1,100 against ~300 µs of CPU a call,
     // and new hidden classes per request on Node 20); the SDK reads streams with getReader().
-    const transport = createNodeHttpFetch();
-    const fetch = (input: string | URL | Request, init?: RequestInit) => transport(input, init).then(withByteReader);
+    const fetch = createNodeHttpFetch({ byteReader: true });
     super(baseUrl, (apiKey) => new GoogleGenAI({ apiKey: apiKey ?? '', vertexai: false, httpOptions: { baseUrl, fetch } }));
   }
 }

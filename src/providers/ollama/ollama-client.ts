@@ -16,7 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Ollama, type AbortableAsyncIterator, type ChatRequest, type ChatResponse } from 'ollama';
 import type { OllamaChatRequest } from './ollama-api.js';
 import { ClientPool } from '../client-pool.js';
-import { createNodeHttpFetch, withByteReader } from '../node-http-fetch.js';
+import { createNodeHttpFetch } from '../node-http-fetch.js';
 
 export const OLLAMA_DEFAULT_ENDPOINT = 'http://127.0.0.1:11434';
 
@@ -33,15 +33,16 @@ const currentCall = new AsyncLocalStorage<OllamaCall>();
 /**
  * The SDK's HTTP goes over node:http (node-http-fetch.ts), not the global fetch: undici costs ~1,100 µs
  * of CPU a call against ~300, and on Node 20 builds two async generator functions per request (new
- * hidden classes each time). The SDK reads a stream with `body.getReader()`: withByteReader.
+ * hidden classes each time). The SDK reads a stream with `body.getReader()`, which the transport's
+ * `byteReader` option gives node's body.
  */
-const transport = createNodeHttpFetch();
+const transport = createNodeHttpFetch({ byteReader: true });
 
 const fetchForCurrentCall: typeof fetch = async (input, init) => {
   const call = currentCall.getStore();
   const options = call?.signal ? copyWith(init ?? {}, { signal: call.signal }) : init;
   // The transport hands what it does not carry (a Request, a stream body) to the global fetch itself.
-  let res = withByteReader(await transport(input, options));
+  let res = await transport(input, options);
   if (call) call.response = res;
   if (!res.ok && !res.headers.get('content-type')?.includes('application/json')) {
     // Ollama's own errors are JSON; a proxy's page is not, and the SDK would console.log while reading
