@@ -10,7 +10,7 @@
  * second, the admission stage with a limit) runs on its own instance, against the same floor.
  *
  * Knobs (environment): DURATION=4 (s per scenario), WARMUP=1, REPEAT=1 (medians across rounds),
- * WORKERS=1 (aisbf server.workers), CHUNKS=20 (stream chunks), CLI=0 (skip the CLI row), CLI_ONLY=1 (only it), OUT=path.json,
+ * WORKERS=1 (aisbf server.workers), CHUNKS=20 (stream chunks), SAME_RATE=2000 (the open-loop rate of the same-load CPU rows), CLI=0 (skip the CLI row), CLI_ONLY=1 (only it), OUT=path.json,
  * BASE=<dir> (or --base <dir>): another aisbf checkout, built (e.g. a worktree of 0.1 at /tmp/aisbf-base),
  * run in the same scenarios (chat, stream, memory, CLI) as the "base" column, for before/after from one run.
  * NODE_BIN=<path>: the node that runs aisbf, the base and the floor (e.g. Node 24); the drivers stay on this one.
@@ -27,7 +27,7 @@ import { closedLoop, median, openLoop, percentile, type LoadTarget, type Sample 
 import { cpuMs, rssMb } from './bench/proc-stats.js';
 import { openDatabase } from '../src/store/db.js';
 import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/glasses-frames.js';
-import { EVERYTHING_ON, createBenchKey, freePort, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
+import { EVERYTHING_ON, benchConfigDir, createBenchKey, freePort, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = Number(process.env.DURATION ?? 4);
@@ -35,6 +35,8 @@ const WARMUP = Number(process.env.WARMUP ?? 1);
 const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const WORKERS = process.env.WORKERS ?? '1';
 const CHUNKS = Number(process.env.CHUNKS ?? 20);
+/** The open-loop rate at which aisbf's CPU per request is compared with the floor's at the same load. */
+const SAME_RATE = Number(process.env.SAME_RATE ?? 2000);
 const LONG_EXTRA_CHUNKS = longExtraChunks(CHUNKS);
 /** Batch lines in flight (batches.max_concurrent_lines), and the direct comparison's concurrency. */
 const BATCH_CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
@@ -189,11 +191,7 @@ async function main(): Promise<void> {
   // Condensation configured (but under its threshold) on a second instance, so the main one's
   // memory is that of a plain config (condensation loads tiktoken and builds an encoder at start).
   const ctxPort = await freePort();
-  const ctxDir = mkdtempSync(join(tmpdir(), 'aisbf-bench-ctx-'));
-  writeFileSync(join(ctxDir, 'aisbf.json'), JSON.stringify({ server: { port: ctxPort }, logging: { level: 'info' } }));
-  writeFileSync(join(ctxDir, 'providers.json'), JSON.stringify({ providers: { condensed: openaiEntry({ context_size: 128000, condense_context: 80, condense_method: ['algorithmic'] }) } }));
-  writeFileSync(join(ctxDir, 'rotations.json'), '{}');
-  writeFileSync(join(ctxDir, 'autoselect.json'), '{}');
+  const ctxDir = benchConfigDir('aisbf-bench-ctx-', { server: { port: ctxPort }, logging: { level: 'info' } }, { condensed: openaiEntry({ context_size: 128000, condense_context: 80, condense_method: ['algorithmic'] }) });
 
   const children: ChildProcess[] = [];
   const stopAll = () => {
@@ -441,11 +439,7 @@ async function main(): Promise<void> {
   // load), accounting, /metrics scraped once a second, and the admission stage with a limit per
   // model (above the load, so nothing waits). What it adds over the main instance (everything off).
   const authPort = await freePort();
-  const authDir = mkdtempSync(join(tmpdir(), 'aisbf-bench-auth-'));
-  writeFileSync(join(authDir, 'aisbf.json'), JSON.stringify({ server: { port: authPort }, logging: { level: 'info' }, ...EVERYTHING_ON }));
-  writeFileSync(join(authDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry() } }));
-  writeFileSync(join(authDir, 'rotations.json'), '{}');
-  writeFileSync(join(authDir, 'autoselect.json'), '{}');
+  const authDir = benchConfigDir('aisbf-bench-auth-', { server: { port: authPort }, logging: { level: 'info' }, ...EVERYTHING_ON }, { mock: openaiEntry() });
   const benchKey = createBenchKey(authDir);
   const authServer = spawn(NODE, [AISBF_BIN], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: authDir }) });
   children.push(authServer);
@@ -467,6 +461,18 @@ async function main(): Promise<void> {
       add(scenario, 'added p99 ms over direct (on)', percentile(d!.sample.lat, 99), percentile(on!.sample.lat, 99), 'Δ ≤ 1.05', percentile(on!.sample.lat, 99) - percentile(d!.sample.lat, 99) <= 1.05);
     }
     floorRatios(scenario, d!, on!, f!, 1.7);
+  }
+  // The same offered load (open loop) for the floor, aisbf off and aisbf on: CPU per request for the
+  // same work. In a closed loop at c=64 each server runs as fast as it can, and the faster one serves
+  // more requests per wake-up (epoll, loopback TCP, ACKs), which lowers its kernel time per request;
+  // a rate both serve with room to spare takes that out of the ratio (docs/performance.md).
+  const [offR, fR, bR] = await measure(`chat_rate${SAME_RATE}`, [chat[1]!, ...chatPeers], (t) => openLoop(t, SAME_RATE, DURATION));
+  const [onR] = await measure(`auth_key_rate${SAME_RATE}`, [keyed], (t) => openLoop(t, SAME_RATE, DURATION), authServer.pid);
+  for (const [label, m, target] of [['everything off', offR!, 1.5], ['everything on', onR!, 1.7]] as const) {
+    const ratio = m.cpuUsPerReq / fR!.cpuUsPerReq;
+    const scenario = `same load, ${SAME_RATE} req/s open loop (${label})`;
+    add(scenario, 'aisbf CPU µs/req', undefined, m.cpuUsPerReq, undefined, undefined, fb((x) => x.cpuUsPerReq, fR, label === 'everything off' ? bR : undefined));
+    add(scenario, 'CPU µs/req: aisbf ÷ floor', undefined, ratio, `≤ ${target}×`, ratio <= target && m.sample.errors === 0, { floor: fR!.cpuUsPerReq });
   }
   clearInterval(scraper);
 

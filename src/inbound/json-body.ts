@@ -21,49 +21,41 @@ function tooDeep(path: string): HttpError {
 }
 
 /**
- * Throws a 400 naming the path when `value` nests deeper than MAX_JSON_DEPTH. Iterative (no
- * recursion to overflow) and one pass over the containers only; primitives are never pushed.
+ * Throws a 400 naming the path when `value` nests deeper than MAX_JSON_DEPTH. Recursive, but never
+ * deeper than the limit (a hostile 10,000-level body stops at level 65), and it allocates nothing
+ * unless it refuses: every request's body passes through it.
  */
 export function checkJsonDepth(value: unknown, prefix = ''): void {
   if (value === null || typeof value !== 'object') return;
-  // Every container seen: itself, its depth, and (for the error's path) its parent and key.
-  const nodes: object[] = [value];
-  const depths: number[] = [1];
-  const parents: number[] = [-1];
-  const keys: PropertyKey[] = [''];
-  // Indexes into the arrays above still to visit.
-  const pending: number[] = [0];
-  for (let self = pending.pop(); self !== undefined; self = pending.pop()) {
-    const node = nodes[self]!;
-    const depth = depths[self]! + 1;
-    if (depth > MAX_JSON_DEPTH + 1) {
-      const path: PropertyKey[] = [];
-      for (let i = self; i > 0; i = parents[i]!) path.unshift(keys[i]!);
-      const tail = pathText(path);
-      throw tooDeep(prefix && tail && typeof path[0] !== 'number' ? `${prefix}.${tail}` : prefix + tail);
+  const path = pathPastLimit(value, 1);
+  if (!path) return;
+  // Collected from the deepest key up.
+  path.reverse();
+  const tail = pathText(path);
+  throw tooDeep(prefix && tail && typeof path[0] !== 'number' ? `${prefix}.${tail}` : prefix + tail);
+}
+
+/** undefined when `node` (at `depth`, the root being 1) nests within the limit; else the keys to the first container past it, deepest first. */
+function pathPastLimit(node: object, depth: number): PropertyKey[] | undefined {
+  if (depth > MAX_JSON_DEPTH) return [];
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      if (v !== null && typeof v === 'object') {
+        const path = pathPastLimit(v, depth + 1);
+        if (path) return (path.push(i), path);
+      }
     }
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) {
-        const v: unknown = node[i];
-        if (v !== null && typeof v === 'object') {
-          pending.push(nodes.push(v) - 1);
-          depths.push(depth);
-          parents.push(self);
-          keys.push(i);
-        }
-      }
-    } else {
-      for (const k in node) {
-        const v: unknown = (node as Record<string, unknown>)[k];
-        if (v !== null && typeof v === 'object') {
-          pending.push(nodes.push(v) - 1);
-          depths.push(depth);
-          parents.push(self);
-          keys.push(k);
-        }
-      }
+    return undefined;
+  }
+  for (const k in node) {
+    const v: unknown = (node as Record<string, unknown>)[k];
+    if (v !== null && typeof v === 'object') {
+      const path = pathPastLimit(v, depth + 1);
+      if (path) return (path.push(k), path);
     }
   }
+  return undefined;
 }
 
 /**
