@@ -3,27 +3,34 @@
  * checkouts (each a directory with bin/aisbf.js and dist/), against one mock upstream. Each round starts
  * every root in turn (everything off), reads its idle RSS two seconds after /health answers, drives it
  * at each CONCURRENCY for SECONDS after a one-second warm-up, and prints req/s, p50/p99, CPU µs per
- * request and the peak RSS (VmHWM). On a noisy 2-core host only figures that separate across ROUNDS (3)
+ * request and the peak RSS (VmHWM); WARMUP=10 warms longer (the JIT settles over ~10 s). On a noisy 2-core host only figures that separate across ROUNDS (3)
  * are findings. NODE_FLAGS adds node flags to every root; `<root>::<flags>` adds them to one, so
  * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build; a `NAME=value` there
  * sets an environment variable instead (`$PWD::MALLOC_ARENA_MAX=2`). STREAM=1 drives
  * streamed chat (the mock's 20 chunks) instead, and reports TTFB p50 and time to the last byte;
  * STREAM=long also drives the same stream with 5× the chunks and reports the CPU of one extra chunk
  * (long − short, over the extra chunks). The root `floor` runs the floor proxy (floor-proxy.mjs)
- * instead of a checkout, for the least any Node proxy costs in the same rounds.
+ * instead of a checkout, for the least any Node proxy costs in the same rounds. `<root>::on` runs that
+ * root with everything on (bench.ts's instance: a key with limits, accounting, /metrics scraped each
+ * second, the admission stage). RATE=2000 drives each root at that fixed rate (open loop) instead of
+ * the closed-loop CONCURRENCY levels: CPU per request for the same work, which a closed loop does not
+ * give (the faster server serves more requests per wake-up there; docs/performance.md).
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closedLoop, median, percentile } from './load.js';
+import { closedLoop, median, openLoop, percentile } from './load.js';
 import { cpuMs, peakRssMb, rssMb } from './proc-stats.js';
-import { benchConfigDir, benchProvider, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
+import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 4);
 const LEVELS = (process.env.CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const RATE = Number(process.env.RATE ?? 0);
+/** Seconds of c=4 load before each measurement (a fresh daemon's JIT takes ~10 s to settle). */
+const WARMUP = Number(process.env.WARMUP ?? 1);
 const NODE = process.env.NODE_BIN || process.execPath;
 const LONG = process.env.STREAM === 'long';
 const STREAM = process.env.STREAM === '1' || LONG;
@@ -35,7 +42,7 @@ const roots = process.argv.slice(2).map((arg) => {
   const words = flags.split(' ').filter(Boolean);
   const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
   const env = Object.fromEntries(words.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
-  return { label: arg, root: resolve(root), flags: words.filter((w) => !isEnv(w)), env };
+  return { label: arg, root: resolve(root), flags: words.filter((w) => !isEnv(w) && w !== 'on'), env, on: words.includes('on') };
 });
 if (roots.length === 0) {
   process.stderr.write('usage: ab.ts <root> [<root>[::<node flags>] …]\n');
@@ -47,7 +54,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function one(root: (typeof roots)[number], mockPort: number): Promise<string> {
   const port = await freePort();
   const mockBase = `http://127.0.0.1:${mockPort}`;
-  const dir = benchConfigDir('aisbf-ab-', { server: { port }, logging: { level: 'info' } }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`) });
+  const dir = benchConfigDir('aisbf-ab-', { server: { port }, logging: { level: 'info' }, ...(root.on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`) });
+  const headers: Record<string, string> = root.on ? { authorization: `Bearer ${createBenchKey(dir)}` } : {};
   const flags = [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...root.flags];
   const isFloor = root.label === 'floor';
   const args = isFloor ? [...flags, join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), mockBase] : [...flags, join(root.root, 'bin/aisbf.js')];
@@ -58,21 +66,30 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
     const cells = [`idle ${rssMb(child.pid!).toFixed(0)} MB`];
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(STREAM ? { stream: true } : {}) });
     const origin = `http://127.0.0.1:${port}`;
-    const target = { name: 'aisbf', origin, path: '/api/mock/chat/completions', body };
+    const target = { name: 'aisbf', origin, path: '/api/mock/chat/completions', body, headers };
     // The floor maps /api/<provider>/… to /v1/…, so its long streams are asked for by the mock's own path.
-    const long = { name: 'aisbf', origin, path: isFloor ? '/long/v1/chat/completions' : '/api/long/chat/completions', body };
+    const long = { name: 'aisbf', origin, path: isFloor ? '/long/v1/chat/completions' : '/api/long/chat/completions', body, headers };
+    const scraper = root.on ? setInterval(() => void fetch(`${origin}/metrics`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined), 1000) : undefined;
     const cpuPerRequest = async (t: typeof target, c: number) => {
-      await closedLoop(t, c, 1, STREAM);
+      await closedLoop(t, c, WARMUP, STREAM);
       const cpu0 = cpuMs(child.pid!);
       const s = await closedLoop(t, c, SECONDS, STREAM);
       return { s, cpu: ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok };
     };
-    for (const c of LEVELS) {
+    if (RATE > 0) {
+      await closedLoop(target, 4, WARMUP);
+      const cpu0 = cpuMs(child.pid!);
+      const s = await openLoop(target, RATE, SECONDS);
+      const cpu = ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok;
+      cells.push(`${RATE}/s: p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${s.errors ? ` err ${s.errors}` : ''}`);
+    }
+    for (const c of RATE > 0 ? [] : LEVELS) {
       const { s, cpu } = await cpuPerRequest(target, c);
       const ttfb = STREAM && s.ttfb.length ? ` ttfb ${median(s.ttfb).toFixed(2)}` : '';
       const perChunk = LONG ? ` per extra chunk ${(((await cpuPerRequest(long, c)).cpu - cpu) / EXTRA_CHUNKS).toFixed(2)} µs` : '';
       cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${perChunk}${s.errors ? ` err ${s.errors}` : ''}`);
     }
+    clearInterval(scraper);
     cells.push(`peak ${peakRssMb(child.pid!).toFixed(0)} MB`);
     return cells.join(' | ');
   } finally {
