@@ -27,18 +27,18 @@ import { closedLoop, median, openLoop, percentile, type LoadTarget, type Sample 
 import { cpuMs, rssMb } from './bench/proc-stats.js';
 import { openDatabase } from '../src/store/db.js';
 import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/glasses-frames.js';
-import { EVERYTHING_ON, benchConfigDir, createBenchKey, freePort, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
+import { EVERYTHING_ON, benchConfigDir, createBenchKey, envNumber, freePort, scrapeMetricsEverySecond, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DURATION = Number(process.env.DURATION ?? 4);
-const WARMUP = Number(process.env.WARMUP ?? 1);
+const DURATION = envNumber('DURATION', 4);
+const WARMUP = envNumber('WARMUP', 1);
 /** Seconds at c=1 each server first runs, reported as its own row before the warm scenarios (0: none). */
-const FIRST_SECONDS = Number(process.env.FIRST_SECONDS ?? 10);
+const FIRST_SECONDS = envNumber('FIRST_SECONDS', 10);
 const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
 const WORKERS = process.env.WORKERS ?? '1';
 const CHUNKS = Number(process.env.CHUNKS ?? 20);
 /** The open-loop rate at which aisbf's CPU per request is compared with the floor's at the same load. */
-const SAME_RATE = Number(process.env.SAME_RATE ?? 2000);
+const SAME_RATE = envNumber('SAME_RATE', 2000);
 const LONG_EXTRA_CHUNKS = longExtraChunks(CHUNKS);
 /** Batch lines in flight (batches.max_concurrent_lines), and the direct comparison's concurrency. */
 const BATCH_CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
@@ -311,8 +311,9 @@ async function main(): Promise<void> {
     const first: Sample[] = [];
     for (const t of [...chat, ...chatPeers]) first.push(await closedLoop(t, 1, FIRST_SECONDS));
     const [fd, fa, ff, fbase] = first;
-    add(`chat c=1, the first ${FIRST_SECONDS} s after start`, 'p99 ms', percentile(fd!.lat, 99), percentile(fa!.lat, 99), '', undefined, { floor: percentile(ff!.lat, 99), base: fbase ? percentile(fbase.lat, 99) : undefined });
-    add(`chat c=1, the first ${FIRST_SECONDS} s after start`, 'p50 ms', median(fd!.lat), median(fa!.lat), '', undefined, { floor: median(ff!.lat), base: fbase ? median(fbase.lat) : undefined });
+    for (const [metric, pick] of [['p99 ms', (l: number[]) => percentile(l, 99)], ['p50 ms', median]] as const) {
+      add(`chat c=1, the first ${FIRST_SECONDS} s after start`, metric, pick(fd!.lat), pick(fa!.lat), '', undefined, { floor: pick(ff!.lat), base: fbase ? pick(fbase.lat) : undefined });
+    }
   }
   const [c1d, c1a, c1f, c1b] = await measure('chat_c1', [...chat, ...chatPeers], (t) => closedLoop(t, 1, DURATION));
   const p50d = median(c1d!.sample.lat), p50a = median(c1a!.sample.lat);
@@ -458,7 +459,7 @@ async function main(): Promise<void> {
   const authOrigin = `http://127.0.0.1:${authPort}`;
   await waitFor(`${authOrigin}/health`, authServer, 'aisbf (auth instance)');
   const keyed: LoadTarget = { name: 'aisbf-auth', origin: authOrigin, path: '/api/mock/chat/completions', body: chatBody('gpt-4o-mini'), headers: { authorization: `Bearer ${benchKey}` } };
-  const scraper = setInterval(() => void fetch(`${authOrigin}/metrics`, { headers: { authorization: `Bearer ${benchKey}` } }).then((r) => r.arrayBuffer()).catch(() => undefined), 1000);
+  const stopScraping = scrapeMetricsEverySecond(authOrigin, { authorization: `Bearer ${benchKey}` });
   for (const c of [1, 16]) {
     // Direct, off, on and the floor back to back: one run, the same machine state.
     const [d, off, f] = await measure(`auth_off_c${c}`, [chat[0]!, chat[1]!, chatPeers[0]!], (t) => closedLoop(t, c, DURATION));
@@ -480,13 +481,14 @@ async function main(): Promise<void> {
   // a rate both serve with room to spare takes that out of the ratio (docs/performance.md).
   const [offR, fR, bR] = await measure(`chat_rate${SAME_RATE}`, [chat[1]!, ...chatPeers], (t) => openLoop(t, SAME_RATE, DURATION));
   const [onR] = await measure(`auth_key_rate${SAME_RATE}`, [keyed], (t) => openLoop(t, SAME_RATE, DURATION), authServer.pid);
-  for (const [label, m, target] of [['everything off', offR!, 1.5], ['everything on', onR!, 1.7]] as const) {
+  // The base runs everything off only, so it has a column in the first row alone.
+  for (const [label, m, target, b] of [['everything off', offR!, 1.5, bR], ['everything on', onR!, 1.7, undefined]] as const) {
     const ratio = m.cpuUsPerReq / fR!.cpuUsPerReq;
     const scenario = `same load, ${SAME_RATE} req/s open loop (${label})`;
-    add(scenario, 'aisbf CPU µs/req', undefined, m.cpuUsPerReq, undefined, undefined, fb((x) => x.cpuUsPerReq, fR, label === 'everything off' ? bR : undefined));
+    add(scenario, 'aisbf CPU µs/req', undefined, m.cpuUsPerReq, undefined, undefined, fb((x) => x.cpuUsPerReq, fR, b));
     add(scenario, 'CPU µs/req: aisbf ÷ floor', undefined, ratio, `≤ ${target}×`, ratio <= target && m.sample.errors === 0, { floor: fR!.cpuUsPerReq });
   }
-  clearInterval(scraper);
+  stopScraping();
 
   // 7. Embeddings (when the route exists in this build).
   const probe = await fetch(`${aisbfOrigin}/api/mock/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', input: 'hi' }) }).catch(() => undefined);

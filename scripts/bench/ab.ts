@@ -2,7 +2,7 @@
  * @module `node --import tsx scripts/bench/ab.ts <root> [<root> …]`: alternating A/B rounds of built
  * checkouts (each a directory with bin/aisbf.js and dist/), against one mock upstream. Each round starts
  * every root in turn (everything off), reads its idle RSS two seconds after /health answers, drives it
- * at each CONCURRENCY for SECONDS after a one-second warm-up, and prints req/s, p50/p99, CPU µs per
+ * at each CONCURRENCY for SECONDS after a WARMUP-second (1) warm-up, and prints req/s, p50/p99, CPU µs per
  * request and the peak RSS (VmHWM); WARMUP=10 warms longer (the JIT settles over ~10 s). On a noisy 2-core host only figures that separate across ROUNDS (3)
  * are findings. NODE_FLAGS adds node flags to every root; `<root>::<flags>` adds them to one, so
  * `ab.ts $PWD $PWD::--max-semi-space-size=8` compares a flag on the same build; a `NAME=value` there
@@ -22,15 +22,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median, openLoop, percentile } from './load.js';
 import { cpuMs, peakRssMb, rssMb } from './proc-stats.js';
-import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
+import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, envNumber, freePort, longExtraChunks, scrapeMetricsEverySecond, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const SECONDS = Number(process.env.SECONDS ?? 4);
+const ROUNDS = envNumber('ROUNDS', 3);
+const SECONDS = envNumber('SECONDS', 4);
 const LEVELS = (process.env.CONCURRENCY ?? '1,16,64').split(',').map(Number);
-const RATE = Number(process.env.RATE ?? 0);
+const RATE = envNumber('RATE', 0);
 /** Seconds of c=4 load before each measurement (a fresh daemon's JIT takes ~10 s to settle). */
-const WARMUP = Number(process.env.WARMUP ?? 1);
+const WARMUP = envNumber('WARMUP', 1);
 const NODE = process.env.NODE_BIN || process.execPath;
 const LONG = process.env.STREAM === 'long';
 const STREAM = process.env.STREAM === '1' || LONG;
@@ -69,27 +69,22 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
     const target = { name: 'aisbf', origin, path: '/api/mock/chat/completions', body, headers };
     // The floor maps /api/<provider>/… to /v1/…, so its long streams are asked for by the mock's own path.
     const long = { name: 'aisbf', origin, path: isFloor ? '/long/v1/chat/completions' : '/api/long/chat/completions', body, headers };
-    const scraper = root.on ? setInterval(() => void fetch(`${origin}/metrics`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined), 1000) : undefined;
+    const stopScraping = root.on ? scrapeMetricsEverySecond(origin, headers) : undefined;
+    // A warm-up at c (c=4 for a fixed rate), then the measured run: closed loop at c, or open loop at RATE.
     const cpuPerRequest = async (t: typeof target, c: number) => {
       await closedLoop(t, c, WARMUP, STREAM);
       const cpu0 = cpuMs(child.pid!);
-      const s = await closedLoop(t, c, SECONDS, STREAM);
+      const s = RATE > 0 ? await openLoop(t, RATE, SECONDS) : await closedLoop(t, c, SECONDS, STREAM);
       return { s, cpu: ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok };
     };
-    if (RATE > 0) {
-      await closedLoop(target, 4, WARMUP);
-      const cpu0 = cpuMs(child.pid!);
-      const s = await openLoop(target, RATE, SECONDS);
-      const cpu = ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok;
-      cells.push(`${RATE}/s: p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${s.errors ? ` err ${s.errors}` : ''}`);
-    }
-    for (const c of RATE > 0 ? [] : LEVELS) {
+    for (const c of RATE > 0 ? [4] : LEVELS) {
       const { s, cpu } = await cpuPerRequest(target, c);
       const ttfb = STREAM && s.ttfb.length ? ` ttfb ${median(s.ttfb).toFixed(2)}` : '';
       const perChunk = LONG ? ` per extra chunk ${(((await cpuPerRequest(long, c)).cpu - cpu) / EXTRA_CHUNKS).toFixed(2)} µs` : '';
-      cells.push(`c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${perChunk}${s.errors ? ` err ${s.errors}` : ''}`);
+      const load = RATE > 0 ? `${RATE}/s:` : `c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s`;
+      cells.push(`${load}${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${perChunk}${s.errors ? ` err ${s.errors}` : ''}`);
     }
-    clearInterval(scraper);
+    stopScraping?.();
     cells.push(`peak ${peakRssMb(child.pid!).toFixed(0)} MB`);
     return cells.join(' | ');
   } finally {

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median } from './load.js';
 import { cpuMs } from './proc-stats.js';
-import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, spawnMock, waitUp as up } from './spawned.js';
+import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, scrapeMetricsEverySecond, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = process.argv[2] === 'on' ? 'on' : 'off';
@@ -67,13 +67,13 @@ async function main(): Promise<void> {
     await up(`http://127.0.0.1:${port}/health`, aisbf);
     const headers = on ? { authorization: `Bearer ${key}` } : undefined;
     const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', headers, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) }) };
-    const scraper = on ? setInterval(() => void fetch(`http://127.0.0.1:${port}/metrics`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined), 1000) : undefined;
+    const stopScraping = headers ? scrapeMetricsEverySecond(`http://127.0.0.1:${port}`, headers) : undefined;
     await closedLoop(target, CONCURRENCY, 2, stream);
     const warmUntil = Date.now();
     const cpu0 = cpuMs(aisbf.pid!);
     const s = await closedLoop(target, CONCURRENCY, SECONDS, stream);
     const cpu = cpuMs(aisbf.pid!) - cpu0;
-    clearInterval(scraper);
+    stopScraping?.();
     const gone = new Promise((r) => aisbf.once('exit', r));
     aisbf.kill('SIGINT');
     await gone;

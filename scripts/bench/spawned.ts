@@ -21,6 +21,24 @@ const MOCK = fileURLToPath(new URL('./mock-upstream.ts', import.meta.url));
  */
 export const EVERYTHING_ON = { auth: { enabled: true }, queue: { max_concurrent: 256, max_waiting: 256 } } as const;
 
+/**
+ * A numeric knob from the environment, `fallback` when unset; anything else that is not a finite
+ * number ≥ 0 stops the script naming the variable (a mistyped RATE must not silently bench nothing).
+ */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${JSON.stringify(raw)}: expected a number ≥ 0`);
+  return n;
+}
+
+/** Scrapes `origin`/metrics once a second (the bench's "everything on" load); returns the stop function. */
+export function scrapeMetricsEverySecond(origin: string, headers: Record<string, string> = {}): () => void {
+  const timer = setInterval(() => void fetch(`${origin}/metrics`, { headers }).then((r) => r.arrayBuffer()).catch(() => undefined), 1000);
+  return () => clearInterval(timer);
+}
+
 /** Stores the bench's key in `dir`'s database (rpm, tpm and a budget far above the load) and returns it. */
 export function createBenchKey(dir: string): string {
   const db = openDatabase(join(dir, 'aisbf.db'));
