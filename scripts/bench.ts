@@ -34,14 +34,14 @@ const DURATION = envNumber('DURATION', 4);
 const WARMUP = envNumber('WARMUP', 1);
 /** Seconds at c=1 each server first runs, reported as its own row before the warm scenarios (0: none). */
 const FIRST_SECONDS = envNumber('FIRST_SECONDS', 10);
-const REPEAT = Math.max(1, Number(process.env.REPEAT ?? 1));
+const REPEAT = Math.max(1, envNumber('REPEAT', 1));
 const WORKERS = process.env.WORKERS ?? '1';
-const CHUNKS = Number(process.env.CHUNKS ?? 20);
+const CHUNKS = envNumber('CHUNKS', 20);
 /** The open-loop rate at which aisbf's CPU per request is compared with the floor's at the same load. */
 const SAME_RATE = envNumber('SAME_RATE', 2000);
 const LONG_EXTRA_CHUNKS = longExtraChunks(CHUNKS);
 /** Batch lines in flight (batches.max_concurrent_lines), and the direct comparison's concurrency. */
-const BATCH_CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
+const BATCH_CONCURRENCY = envNumber('BATCH_CONCURRENCY', 8);
 const baseArg = process.argv.indexOf('--base');
 const BASE = baseArg > 0 ? process.argv[baseArg + 1] : process.env.BASE || undefined;
 /** The node that runs the servers under test (aisbf, base, floor). */
@@ -522,7 +522,7 @@ async function main(): Promise<void> {
   // 10. A batch of 10,000 chat lines (issue 16) vs the mock called directly at the same concurrency.
   if (process.env.BATCH !== '0') {
     const { benchBatch } = await import('./bench/batch-bench.js');
-    await benchBatch({ origin: aisbfOrigin, pid: aisbf.pid!, mockBase, target: 'mock/gpt-4o-mini', upstreamModel: 'gpt-4o-mini', lines: Number(process.env.BATCH_LINES ?? 10_000), concurrency: BATCH_CONCURRENCY, add });
+    await benchBatch({ origin: aisbfOrigin, pid: aisbf.pid!, mockBase, target: 'mock/gpt-4o-mini', upstreamModel: 'gpt-4o-mini', lines: envNumber('BATCH_LINES', 10_000), concurrency: BATCH_CONCURRENCY, add });
   }
 
   stopAll();

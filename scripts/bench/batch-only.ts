@@ -8,11 +8,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBatch } from './batch-bench.js';
-import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp } from './spawned.js';
+import { benchConfigDir, benchProvider, envNumber, freePort, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const LINES = Number(process.env.BATCH_LINES ?? 10_000);
-const CONCURRENCY = Number(process.env.BATCH_CONCURRENCY ?? 8);
+const LINES = envNumber('BATCH_LINES', 10_000);
+const CONCURRENCY = envNumber('BATCH_CONCURRENCY', 8);
 
 const mockPort = await freePort();
 const port = await freePort();

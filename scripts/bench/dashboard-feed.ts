@@ -18,12 +18,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { closedLoop, openLoop, type LoadTarget } from './load.js';
 import { cpuMs, rssMb } from './proc-stats.js';
-import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp as waitFor } from './spawned.js';
+import { benchConfigDir, benchProvider, envNumber, freePort, spawnMock, waitUp as waitFor } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SECONDS = Number(process.env.FEED_SECONDS ?? 120);
-const BASELINE = Number(process.env.BASE_SECONDS ?? 60);
-const RATE = Number(process.env.RATE ?? 150);
+const SECONDS = envNumber('FEED_SECONDS', 120);
+const BASELINE = envNumber('BASE_SECONDS', 60);
+const RATE = envNumber('RATE', 150);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Load in slices of `slice` seconds, sampling RSS after each. */

@@ -32,14 +32,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
-import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, spawnMock, waitUp } from './spawned.js';
+import { benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const WARMUP = Number(process.env.WARMUP ?? 8000);
-const REQUESTS = Number(process.env.REQUESTS ?? 4000);
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
-const FUNCTIONS = Number(process.env.FUNCTIONS ?? 0);
-const NATIVE = Number(process.env.NATIVE ?? 0);
+const WARMUP = envNumber('WARMUP', 8000);
+const REQUESTS = envNumber('REQUESTS', 4000);
+const CONCURRENCY = envNumber('CONCURRENCY', 4);
+const FUNCTIONS = envNumber('FUNCTIONS', 0);
+const NATIVE = envNumber('NATIVE', 0);
 const NODE = process.env.NODE_BIN || process.execPath;
 /** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
 const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;

@@ -13,13 +13,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median } from './load.js';
 import { cpuMs } from './proc-stats.js';
-import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, freePort, scrapeMetricsEverySecond, spawnMock, waitUp as up } from './spawned.js';
+import { benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, scrapeMetricsEverySecond, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = process.argv[2] === 'on' ? 'on' : 'off';
 const stream = process.argv[3] === 'stream';
-const SECONDS = Number(process.env.SECONDS ?? 8);
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 4);
+const SECONDS = envNumber('SECONDS', 8);
+const CONCURRENCY = envNumber('CONCURRENCY', 4);
 const PROF_DIR = process.env.PROF_DIR ?? '/tmp/aisbf-prof';
 const NODE = process.env.NODE_BIN || process.execPath;
 

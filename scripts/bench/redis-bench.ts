@@ -19,7 +19,7 @@ import { createApiKey } from '../../src/identity/api-keys.js';
 import { ApiKeyStore } from '../../src/store/api-keys.js';
 import { UserStore } from '../../src/store/users.js';
 import { startTestRedis } from '../../tests/store/redis/redis-server.js';
-import { freePort, waitUp as waitFor } from './spawned.js';
+import { envNumber, freePort, waitUp as waitFor } from './spawned.js';
 
 type Add = (scenario: string, metric: string, before: number | undefined, after: number, target?: string, pass?: boolean) => void;
 
@@ -190,7 +190,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     await benchRedisAdmit(addRow);
     await benchRedis(
       (scenario, metric, before, after, tgt, pass) => rows.push(`| ${scenario} | ${metric} | ${before === undefined ? '' : before.toFixed(3)} | ${after.toFixed(3)} | ${before === undefined ? '' : (after - before).toFixed(3)} | ${tgt ?? ''} | ${pass === undefined ? '' : pass ? 'yes' : 'NO'} |`),
-      { aisbfCommand: [process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts')]], mockBase, duration: Number(process.env.DURATION ?? 4) },
+      { aisbfCommand: [process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts')]], mockBase, duration: envNumber('DURATION', 4) },
     );
     process.stdout.write(`| scenario | metric | before | after | Δ | target | met |\n|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`);
   } finally {

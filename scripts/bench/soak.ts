@@ -16,11 +16,11 @@ import { Agent, request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rssByMapping, rssMb } from './proc-stats.js';
-import { benchConfigDir, benchProvider, freePort, spawnMock, waitUp as up } from './spawned.js';
+import { benchConfigDir, benchProvider, envNumber, freePort, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const RATE = Number(process.env.RATE ?? 200);
-const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
+const RATE = envNumber('RATE', 200);
+const SECONDS = envNumber('SOAK_SECONDS', 600);
 const WARM = Math.min(60, Math.max(5, SECONDS / 10));
 const NODE = process.env.NODE_BIN || process.execPath;
 
