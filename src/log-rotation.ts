@@ -4,7 +4,7 @@
  * oldest is dropped) and a new file is started. Writes are asynchronous and batched; rotation happens
  * only between writes, so every line lands whole in exactly one file.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, write } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface RotatingFileOptions {
@@ -50,6 +50,19 @@ export class RotatingFileStream {
   /** Calls back once everything queued so far is in the file. */
   flush(cb?: (err?: Error) => void): void {
     void this.idle().then(() => cb?.());
+  }
+
+  /**
+   * At exit: writes what is queued synchronously (an asynchronous write already under way finishes
+   * on its own thread). Rotation is left for the next start.
+   */
+  flushSync(): void {
+    if (this.closed || this.fd < 0) return;
+    for (const buf of this.queue.splice(0)) {
+      let off = 0;
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+      this.size += buf.length;
+    }
   }
 
   /** Writes what is queued and closes the file. */

@@ -34,22 +34,19 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<string>
       }
       chunks.push(chunk);
     };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
+    // After 'end' or 'error' the listeners stay: no data follows, a late error meets a settled
+    // promise, and the message is garbage with its request. Taking them off (or `once`, which takes
+    // itself off) deletes keys from the emitter's event map, ~1k instructions each on this path.
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    const onError = (err: Error) => reject(err);
+    // On a refusal: no more chunks, and the ones held go (the later 'end' then resolves nothing).
     const cleanup = () => {
       incoming.off('data', onData);
-      incoming.off('end', onEnd);
-      incoming.off('error', onError);
+      chunks.length = 0;
     };
     incoming.on('data', onData);
-    incoming.once('end', onEnd);
-    incoming.once('error', onError);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
   });
 }
 

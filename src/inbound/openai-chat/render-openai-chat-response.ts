@@ -8,20 +8,24 @@ import type { ChatJsonResult } from '../../pipeline/run-request.js';
 import type { RotationUnavailableError } from '../../routing/rotation-report.js';
 import { servedHeaders } from '../served-headers.js';
 import { rawJsonOf } from '../../providers/raw-json.js';
-import { spliceUsage } from './splice-usage.js';
+import { spliceUsage, spliceUsageBytes } from './splice-usage.js';
 import { newCompletionId, singleMessageStream } from './openai-chat-stream-writer.js';
 import { SSE_HEADERS } from '../sse-pump.js';
 
 /**
  * The completion as JSON. When the adapter kept the upstream's text (the OpenAI-type adapters do),
  * those bytes go out with the usage the pipeline completed spliced in: the upstream's own formatting,
- * and no second serialization of the whole body. Otherwise (a converted answer, a split request's
- * merged one) the object is serialized.
+ * and no second serialization of the whole body (sent as bytes when the text is ASCII: raw-json.ts).
+ * Otherwise (a converted answer, a split request's merged one) the object is serialized.
  */
 export function renderChatJson(r: ChatJsonResult): Response {
   const raw = rawJsonOf(r.completion);
-  const body = (raw !== undefined && r.completion.usage !== undefined && spliceUsage(raw, JSON.stringify(r.completion.usage))) || JSON.stringify(r.completion);
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r.served) } });
+  let body: string | Buffer | undefined;
+  if (raw !== undefined && r.completion.usage !== undefined) {
+    const usageJson = JSON.stringify(r.completion.usage);
+    body = raw.asciiBytes !== undefined ? spliceUsageBytes(raw.asciiBytes, raw.text, usageJson) : spliceUsage(raw.text, usageJson);
+  }
+  return new Response(body ?? JSON.stringify(r.completion), { status: 200, headers: { 'content-type': 'application/json', ...servedHeaders(r.served) } });
 }
 
 export function renderRotationReport(err: RotationUnavailableError, opts: { stream: boolean; model: string; extraHeaders?: Record<string, string> }): Response {

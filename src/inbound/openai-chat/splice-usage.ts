@@ -38,15 +38,23 @@ function stringStart(t: string, close: number): number {
   }
 }
 
+/** Where the usage goes: `text[from, to)` is replaced by `lead` + the usage JSON. */
+interface UsageSpot {
+  from: number;
+  to: number;
+  /** '' when a usage value is replaced; `,"usage":` (or `"usage":` in an empty object) when one is added. */
+  lead: string;
+}
+
 /**
- * `text` (a JSON object, already parsed once) with its top-level `usage` value replaced by
- * `usageJson`, or `"usage":<usageJson>` added last when it has none. When a key appears twice,
- * JSON.parse keeps the last, so the last is replaced. Undefined when `text` is not an object.
+ * Where `text` (a JSON object, already parsed once) has its top-level `usage` value, or where a
+ * `"usage":…` member goes last when it has none. When a key appears twice, JSON.parse keeps the last,
+ * so the last is found. Undefined when `text` is not an object.
  *
  * The scan runs backwards from the closing brace, because upstreams put usage near the end (OpenAI:
  * before `service_tier` and `system_fingerprint`): it stops there after a few members.
  */
-export function spliceUsage(text: string, usageJson: string): string | undefined {
+function usageSpot(text: string): UsageSpot | undefined {
   let close = text.length - 1;
   while (close >= 0 && isSpace(text.charCodeAt(close))) close--;
   if (text.charCodeAt(close) !== CLOSE_BRACE) return undefined;
@@ -67,7 +75,7 @@ export function spliceUsage(text: string, usageJson: string): string | undefined
           // Keep the whitespace the upstream put before the next `,` or `}`.
           let end = memberEnd;
           while (end > j && isSpace(text.charCodeAt(end - 1))) end--;
-          return text.slice(0, j) + usageJson + text.slice(end);
+          return { from: j, to: end, lead: '' };
         }
       }
       i = open;
@@ -83,6 +91,25 @@ export function spliceUsage(text: string, usageJson: string): string | undefined
   // No usage: add it after the last member (or as the only one).
   let last = close;
   while (last > 0 && isSpace(text.charCodeAt(last - 1))) last--;
-  const empty = text.charCodeAt(last - 1) === OPEN_BRACE;
-  return `${text.slice(0, last)}${empty ? '' : ','}"usage":${usageJson}${text.slice(last)}`;
+  return { from: last, to: last, lead: text.charCodeAt(last - 1) === OPEN_BRACE ? '"usage":' : ',"usage":' };
+}
+
+/** `text` (a JSON object, already parsed once) with its top-level usage value replaced by `usageJson` (or added last). Undefined when `text` is not an object. */
+export function spliceUsage(text: string, usageJson: string): string | undefined {
+  const at = usageSpot(text);
+  return at && text.slice(0, at.from) + at.lead + usageJson + text.slice(at.to);
+}
+
+/**
+ * The same splice on the bytes `text` was decoded from, when every byte became one character (ASCII:
+ * `bytes.length === text.length`, so the text's indexes are the bytes' indexes; raw-json.ts). The answer goes out
+ * as those bytes: no UTF-8 length count and re-encoding of the whole text on the way out (~10 k
+ * instructions a chat answer, instructions.ts), only the usage member encoded.
+ */
+export function spliceUsageBytes(bytes: Uint8Array, text: string, usageJson: string): Buffer | undefined {
+  if (bytes.length !== text.length) throw new RangeError('spliceUsageBytes: the text and the bytes do not index alike');
+  const at = usageSpot(text);
+  if (!at) return undefined;
+  const middle = Buffer.from(at.lead + usageJson);
+  return Buffer.concat([bytes.subarray(0, at.from), middle, bytes.subarray(at.to)], at.from + middle.length + bytes.length - at.to);
 }

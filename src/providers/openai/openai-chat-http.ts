@@ -11,7 +11,7 @@ import { upstreamError } from './map-openai-error.js';
 import { errorPayload } from '../error-payload.js';
 import { keepRawJson } from '../raw-json.js';
 import type { AbortLike } from '../lite-abort.js';
-import type { NodeHttpFetch } from '../node-http-fetch.js';
+import { bodyBytes, type NodeHttpFetch } from '../node-http-fetch.js';
 
 export interface ChatTransport {
   fetch: NodeHttpFetch;
@@ -24,7 +24,9 @@ async function post(t: ChatTransport, apiKey: string | undefined, body: unknown,
   const res = await t.fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${apiKey ?? 'no-key'}` },
-    body: JSON.stringify(body),
+    // Bytes, not a string: node then neither counts the string's UTF-8 length twice (ours for
+    // Content-Length, its own in end()) nor glues the head and body into one string to send.
+    body: Buffer.from(JSON.stringify(body)),
     signal,
   });
   if (res.ok) return res;
@@ -39,7 +41,8 @@ function unreadable(err: unknown, what: string, provider: string, model: string)
 
 export async function postChatJson(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, provider: string, model: string): Promise<ChatCompletion> {
   const res = await post(t, apiKey, body, signal, 'application/json', provider, model);
-  const text = await res.text();
+  const bytes = await bodyBytes(res);
+  const text = bytes.toString('utf8');
   let completion: ChatCompletion;
   try {
     completion = JSON.parse(text) as ChatCompletion;
@@ -47,7 +50,7 @@ export async function postChatJson(t: ChatTransport, apiKey: string | undefined,
     throw unreadable(err, 'the chat completion', provider, model);
   }
   // The chat route answers with these bytes, usage spliced in (inbound/openai-chat/splice-usage.ts).
-  if (completion !== null && typeof completion === 'object') keepRawJson(completion, text);
+  if (completion !== null && typeof completion === 'object') keepRawJson(completion, text, bytes);
   return completion;
 }
 

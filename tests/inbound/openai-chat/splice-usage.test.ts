@@ -4,7 +4,7 @@
  * duplicates), then seeded random objects checked against JSON.parse.
  */
 import { describe, expect, it } from 'vitest';
-import { spliceUsage } from '../../../src/inbound/openai-chat/splice-usage.js';
+import { spliceUsage, spliceUsageBytes } from '../../../src/inbound/openai-chat/splice-usage.js';
 import { seededRandom } from '../../../src/routing/weighted-order.js';
 
 const U = '{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"effective_context":3}';
@@ -27,6 +27,8 @@ describe('spliceUsage', () => {
   ])('%s', (_name, text, expected) => {
     expect(spliceUsage(text, U)).toBe(expected);
     expect(JSON.parse(spliceUsage(text, U)!).usage).toEqual(JSON.parse(U));
+    // The same splice on the text's bytes (all these texts are ASCII).
+    expect(spliceUsageBytes(Buffer.from(text), text, U)!.toString('latin1')).toBe(expected);
   });
 
   it('keeps OpenAI’s pretty-printed layout around the value', () => {
@@ -38,7 +40,20 @@ describe('spliceUsage', () => {
   });
 
   it('is undefined for a text that is not an object', () => {
-    for (const t of ['[1,2]', '"usage"', '42', 'null', '']) expect(spliceUsage(t, U)).toBeUndefined();
+    for (const t of ['[1,2]', '"usage"', '42', 'null', '']) {
+      expect(spliceUsage(t, U)).toBeUndefined();
+      expect(spliceUsageBytes(Buffer.from(t), t, U)).toBeUndefined();
+    }
+  });
+
+  it('on bytes: refuses bytes that do not index like the text, encodes a non-ASCII usage as UTF-8', () => {
+    const text = '{"c":"é","usage":1}';
+    expect(() => spliceUsageBytes(Buffer.from(text), text, U)).toThrow(/do not index alike/);
+    const ascii = '{"id":"x","usage":{},"z":0}';
+    const usage = '{"note":"débit ✓"}';
+    const out = spliceUsageBytes(Buffer.from(ascii), ascii, usage)!;
+    expect(out.toString('utf8')).toBe(`{"id":"x","usage":${usage},"z":0}`);
+    expect(out.length).toBe(Buffer.byteLength(`{"id":"x","usage":${usage},"z":0}`));
   });
 
   it('matches JSON.parse on seeded random objects, compact and indented', () => {
@@ -60,6 +75,7 @@ describe('spliceUsage', () => {
       const text = JSON.stringify(obj, null, n % 2 ? 2 : undefined);
       const out = spliceUsage(text, U)!;
       expect(JSON.parse(out)).toEqual({ ...obj, usage: JSON.parse(U) });
+      if (Buffer.byteLength(text) === text.length) expect(spliceUsageBytes(Buffer.from(text), text, U)!.toString('utf8')).toBe(out);
       // Everything but the usage member is the upstream's text: nothing else moved.
       if ('usage' in obj) expect(out.length - U.length).toBe(text.length - JSON.stringify(obj.usage, null, n % 2 ? 2 : undefined).replace(/\n/g, '\n' + ' '.repeat(2)).length);
     }

@@ -38,6 +38,19 @@ describe('non-streamed chat: the upstream’s bytes', () => {
     expect(res.headers.get('x-aisbf-provider')).toBe('oa');
   });
 
+  it('an ASCII answer (sent as the upstream’s bytes) gets the same splice', async () => {
+    const text = '{\n  "id": "chatcmpl-2",\n  "object": "chat.completion",\n  "created": 1741570283,\n  "model": "m",\n  "choices": [ { "index": 0, "message": { "role": "assistant", "content": "say \\"usage\\": {}" }, "finish_reason": "stop" } ],\n  "usage": { "prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9 },\n  "system_fingerprint": "fp_1"\n}\n';
+    up.next({ body: text });
+    const res = await post();
+    const got = await res.text();
+    const usage = { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9, effective_context: 7 };
+    const start = text.indexOf('"usage": {') + '"usage": '.length;
+    const end = text.indexOf(',\n  "system_fingerprint"');
+    expect(got).toBe(`${text.slice(0, start)}${JSON.stringify(usage)}${text.slice(end)}`);
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(got));
+    expect(JSON.parse(got).choices[0].message.content).toBe('say "usage": {}');
+  });
+
   it('parse in the OpenAI SDK as the upstream’s answer', async () => {
     up.next({ body: recorded('openai', 'chat.json') });
     const client = new OpenAI({ baseURL: `${aisbf.url}/api/oa`, apiKey: 'k', maxRetries: 0 });
