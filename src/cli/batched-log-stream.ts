@@ -5,8 +5,9 @@
  *
  * Why not sonic-boom's own batching (`minLength`): on every write it measures the UTF-8 length of
  * its whole pending buffer (`Buffer.byteLength` of a string grown by `+=`, so flattened and scanned
- * each time): up to 4 KiB copied and counted per request line, ~13 k instructions a chat request
- * (instructions.ts), more than any of our own stages. Here a line is an array push.
+ * each time): up to 4 KiB copied and counted per request line, most of the 9.5 k instructions a chat
+ * request spent in `Buffer.byteLength` (instructions.ts; docs/performance.md). Here a line is an
+ * array push.
  *
  * At exit (a fatal error, a signal) what is gathered goes to the sink and the sink is flushed
  * synchronously, so the last lines are not lost.

@@ -15,9 +15,10 @@ export type Target =
 /** Where the request came in: `/api/{id}`, `/api/rotations`, `/api/autoselect` or `/v1`. */
 export type Scope = { base: 'id'; id: string } | { base: 'rotations' } | { base: 'autoselect' } | { base: 'v1' };
 
-function list(ids: Iterable<string>): string {
+/** The ids, or `none` (already inside parentheses where the caller puts them there). */
+function list(ids: Iterable<string>, none = '(none configured)'): string {
   const a = [...ids];
-  return a.length ? a.join(', ') : '(none configured)';
+  return a.length ? a.join(', ') : none;
 }
 
 export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefined, viaAlias = false): Target {
@@ -58,7 +59,7 @@ export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefin
       if (aliased !== undefined && aliased !== model && !viaAlias) return resolveTarget(rt, scope, aliased, true);
       throw modelNotFound(
         model,
-        `use "provider/model" with a provider of ${list(Object.keys(providers))}, a rotation (${list(Object.keys(rotations))}) or an autoselect id (${list(Object.keys(autoselect))})`,
+        `use "provider/model" with a provider of ${list(Object.keys(providers))}, a rotation id (${list(Object.keys(rotations), 'none configured')}) or an autoselect id (${list(Object.keys(autoselect), 'none configured')}), or map the name with model_aliases in aisbf.json`,
       );
     }
   }

@@ -119,6 +119,8 @@ describe('bad input on the chat routes gets a 4xx in OpenAI envelope naming the 
     expect(res.status).toBe(400);
     expect(json.error.code).toBe('model_not_found');
     expect(json.error.message).toContain('provider/model');
+    expect(json.error.message).toContain('model_aliases');
+    expect(json.error.message).not.toContain('((');
   });
 
   it('a missing model on /v1 is a 400 naming model', async () => {

@@ -102,9 +102,9 @@ export function spliceUsage(text: string, usageJson: string): string | undefined
 
 /**
  * The same splice on the bytes `text` was decoded from, when every byte became one character (ASCII:
- * `bytes.length === text.length`, so the text's indexes are the bytes' indexes; raw-json.ts). The answer goes out
- * as those bytes: no UTF-8 length count and re-encoding of the whole text on the way out (~10 k
- * instructions a chat answer, instructions.ts), only the usage member encoded.
+ * `bytes.length === text.length`, so the text's indexes are the bytes' indexes; raw-json.ts). The
+ * answer goes out as those bytes: no UTF-8 count and re-encoding of the whole text on the way out,
+ * and no header-plus-body string for node to flatten; only the usage member is encoded.
  */
 export function spliceUsageBytes(bytes: Uint8Array, text: string, usageJson: string): Buffer | undefined {
   if (bytes.length !== text.length) throw new RangeError('spliceUsageBytes: the text and the bytes do not index alike');
