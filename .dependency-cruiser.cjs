@@ -16,7 +16,7 @@ const LAYERS = [
   ['pipeline'],
   ['pipeline-contract', 'routing', 'context', 'identity', 'accounting', 'admission', 'cache', 'runtime\\.ts'],
   ['providers'],
-  ['store', 'config', 'log\\.ts', 'log-rotation\\.ts', 'errors', 'tokens', 'media', 'documents', 'package-info\\.ts', 'random-id\\.ts', 'after-response\\.ts', 'copy-with\\.ts'],
+  ['store', 'config', 'log\\.ts', 'log-rotation\\.ts', 'batched-log-stream\\.ts', 'errors', 'tokens', 'media', 'documents', 'package-info\\.ts', 'random-id\\.ts', 'after-response\\.ts', 'copy-with\\.ts'],
 ];
 
 /**

@@ -9,10 +9,10 @@ import pino, { type DestinationStream } from 'pino';
 import { ConfigError, formatProblem, loadConfig, type Config } from '../config/load-config.js';
 import { createLogger, prettyStdout, type Logger } from '../log.js';
 import { RotatingFileStream } from '../log-rotation.js';
+import { BatchedLogStream } from '../batched-log-stream.js';
 import type { CrashLog } from '../accounting/crashes.js';
 import { installFatalHandler } from '../accounting/fatal-errors.js';
 import { isClusterWorker, primaryLogStream, toPrimary, workerCount } from '../server/cluster.js';
-import { BatchedLogStream } from './batched-log-stream.js';
 import { CliError, describeFsError } from './cli-error.js';
 import { VERSION, defineCommand, withServerOptions, type ServerArgs } from './cli-options.js';
 import { checkLogFileArg, explainConfigError, loadConfigOrExplain, prepareConfigDir, resolveConfigDir } from './config-dir.js';
@@ -38,8 +38,7 @@ async function openLogSink(logFile: string | undefined, config: Config): Promise
     return {
       stream: batched,
       close: async () => {
-        batched.detach();
-        await new Promise<void>((resolve) => batched.flush(() => resolve()));
+        await batched.close();
         await file.end();
       },
     };
@@ -55,18 +54,7 @@ async function openLogSink(logFile: string | undefined, config: Config): Promise
   // calls back at once, before a write under way is done.
   const out = pino.destination({ dest: 1, sync: false, minLength: 1 });
   const batched = new BatchedLogStream(out);
-  return {
-    stream: batched,
-    close: () =>
-      new Promise<void>((resolve) => {
-        batched.detach();
-        try {
-          batched.flush(() => resolve());
-        } catch {
-          resolve();
-        }
-      }),
-  };
+  return { stream: batched, close: () => batched.close() };
 }
 
 /** What runServer needs of a running server, single-process or cluster primary alike. */
@@ -80,10 +68,7 @@ interface ServerHandle {
 /** A cluster worker's log lines go to the primary, which owns the log file. */
 function workerLogSink(): LogSink {
   const stream = primaryLogStream();
-  return {
-    stream,
-    close: async () => stream.flush(),
-  };
+  return { stream, close: () => stream.close() };
 }
 
 /** One line a person can act on for whatever stopped the server from starting. */

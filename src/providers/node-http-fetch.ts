@@ -270,7 +270,10 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): NodeHttpFe
     const signal = init?.signal ?? undefined;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const https = url.https;
-    const headers = body != null ? headerLines(init?.headers, url.host, typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength) : plainHeaders(init?.headers);
+    // A string body is encoded once, here: node then neither counts its UTF-8 length again in end()
+    // nor glues it to the header block as one string to send (every adapter's request benefits).
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const headers = bytes != null ? headerLines(init?.headers, url.host, bytes.byteLength) : plainHeaders(init?.headers);
 
     return new Promise<Response>((resolve, reject) => {
       let res: IncomingMessage | undefined;
@@ -305,7 +308,7 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): NodeHttpFe
           signal?.removeEventListener('abort', onAbort);
           reject(Object.assign(new TypeError(`fetch failed: ${err.message}`), { cause: err }));
         });
-        sent.end(body ?? undefined);
+        sent.end(bytes ?? undefined);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       send(MAX_STALE_RETRIES);

@@ -9,6 +9,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { DestinationStream, Logger } from 'pino';
+import { BatchedLogStream } from '../batched-log-stream.js';
 import type { RoutingChange } from '../routing/routing-state.js';
 import type { IpcCall, IpcCast } from '../store/ipc-rpc.js';
 import type { ClusterState } from './cluster-state.js';
@@ -46,26 +47,19 @@ export function toPrimary(msg: ClusterMessage): void {
   if (process.connected) process.send?.(msg);
 }
 
-/** In a worker: a log destination that batches lines to the primary, which owns the log file. */
-export function primaryLogStream(): DestinationStream & { flush(): void } {
-  let pending: string[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (!pending.length) return;
-    toPrimary({ aisbf: 'log', text: pending.join('') });
-    pending = [];
-  };
-  return {
-    write(line: string) {
-      pending.push(line);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+/**
+ * In a worker: a log destination that batches lines to the primary, which owns the log file — one
+ * IPC message per ~4 KiB or 100 ms (batched-log-stream.ts), not one per line.
+ */
+export function primaryLogStream(): BatchedLogStream {
+  return new BatchedLogStream({
+    write: (text) => {
+      toPrimary({ aisbf: 'log', text });
+      return true;
     },
-    flush,
-  };
+    // process.send has queued it: nothing more to wait for.
+    flush: (cb) => cb?.(),
+  });
 }
 
 export interface ClusterPrimary {

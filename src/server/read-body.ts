@@ -27,7 +27,9 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<string>
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        cleanup();
+        // No more chunks, and the ones held go (the later 'end' then resolves nothing).
+        incoming.off('data', onData);
+        chunks.length = 0;
         incoming.resume(); // drain the rest; the 413 goes out on the same connection
         reject(tooLarge(limit));
         return;
@@ -39,11 +41,6 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<string>
     // itself off) deletes keys from the emitter's event map, ~1k instructions each on this path.
     const onEnd = () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
     const onError = (err: Error) => reject(err);
-    // On a refusal: no more chunks, and the ones held go (the later 'end' then resolves nothing).
-    const cleanup = () => {
-      incoming.off('data', onData);
-      chunks.length = 0;
-    };
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);

@@ -8,6 +8,8 @@ import { assertBuilt, cleanup, freePort, isAlive, makeCliConfigDir, readPid, run
 let fake: FakeOpenAI;
 let dir: string;
 let url: string;
+/** The primary's stdout: its own lines and the ones its workers send it. */
+let primaryOut = '';
 const pids = new Set<number>();
 /** cluster.ts: how long the primary waits for its workers to start before it gives up. */
 const CLUSTER_START_MS = 30_000;
@@ -37,6 +39,7 @@ beforeAll(async () => {
     port,
   );
   const child = spawnCli(['--config', dir]);
+  child.stdout!.on('data', (d: Buffer) => (primaryOut += d.toString()));
   pids.add(child.pid!);
   // The primary writes its URL once every worker listens; a cluster that died says so at once. Three
   // node processes boot here (8–11 s at load 20 on 2 cores), so the wait is the primary's own limit
@@ -115,6 +118,19 @@ describe('server.workers = 2', () => {
       return [...seen].filter((p) => p !== victim).length >= 2;
     });
     for (const pid of seen) pids.add(pid);
+  });
+
+  it('writes each worker’s request lines to the primary’s log (batched, within a moment)', async () => {
+    const primary = readPid(dir)!.pid;
+    const ids = ['cluster-log-probe-1', 'cluster-log-probe-2', 'cluster-log-probe-3', 'cluster-log-probe-4'];
+    for (const id of ids) await fetch(`${url}/v1/models`, { headers: { connection: 'close', 'x-request-id': id } }).then((r) => r.arrayBuffer());
+    const lines = () => primaryOut.split('\n').filter((l) => l.includes('cluster-log-probe-')).map((l) => JSON.parse(l));
+    await waitFor('the request lines to reach the primary', () => lines().length === ids.length, 5_000);
+    expect(lines().map((l) => l.reqId).sort()).toEqual(ids);
+    for (const l of lines()) {
+      expect(l.msg).toBe('request');
+      expect(l.pid).not.toBe(primary);
+    }
   });
 
   it('stops every worker and removes the PID file on aisbf stop', async () => {

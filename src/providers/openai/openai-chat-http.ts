@@ -24,9 +24,7 @@ async function post(t: ChatTransport, apiKey: string | undefined, body: unknown,
   const res = await t.fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${apiKey ?? 'no-key'}` },
-    // Bytes, not a string: node then neither counts the string's UTF-8 length twice (ours for
-    // Content-Length, its own in end()) nor glues the head and body into one string to send.
-    body: Buffer.from(JSON.stringify(body)),
+    body: JSON.stringify(body),
     signal,
   });
   if (res.ok) return res;

@@ -1,7 +1,8 @@
 /**
- * @module The daemon's log destination in front of stdout (sonic-boom) or the rotating log file:
- * lines gather here and leave as one string of ≥ 4 KiB, or within 100 ms of the first, so under
- * load one write carries ~15 request lines, and a quiet daemon's line still shows at once to a person.
+ * @module The daemon's log destination in front of stdout (sonic-boom), the rotating log file, or (in a
+ * cluster worker) the IPC channel to the primary: lines gather here and leave as one string of
+ * ≥ 4 KiB, or within 100 ms of the first, so under load one write (or one message) carries ~15
+ * request lines, and a quiet daemon's line still shows at once to a person.
  *
  * Why not sonic-boom's own batching (`minLength`): on every write it measures the UTF-8 length of
  * its whole pending buffer (`Buffer.byteLength` of a string grown by `+=`, so flattened and scanned
@@ -13,7 +14,7 @@
  * synchronously, so the last lines are not lost.
  */
 
-/** What a batch goes to: sonic-boom (pino.destination), the rotating log file. */
+/** What a batch goes to: sonic-boom (pino.destination), the rotating log file, the primary (cluster.ts). */
 export interface BatchSink {
   write(chunk: string): boolean;
   flush(cb?: (err?: Error) => void): void;
@@ -51,9 +52,16 @@ export class BatchedLogStream {
     this.sink.flush(cb);
   }
 
-  /** No more exit hook (the server closed its log). */
-  detach(): void {
+  /** The server is closing its log: hands over what is gathered, waits for the sink, drops the exit hook. */
+  close(): Promise<void> {
     process.off('exit', this.onExit);
+    return new Promise<void>((resolve) => {
+      try {
+        this.flush(() => resolve());
+      } catch {
+        resolve(); // a sink already destroyed has nothing more to write
+      }
+    });
   }
 
   private readonly pass = (): void => {
@@ -69,11 +77,12 @@ export class BatchedLogStream {
   };
 
   private readonly onExit = (): void => {
-    this.pass();
     try {
+      this.pass();
       this.sink.flushSync?.();
     } catch {
-      // Exiting: a sink that cannot write now (destroyed, not open yet) has nothing more to give.
+      // Exiting: a sink that cannot take the lines now (destroyed, not open yet, a closed channel)
+      // has nothing more to give, and an exit hook must not end the process with a stack trace.
     }
   };
 }

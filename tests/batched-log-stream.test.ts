@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BatchedLogStream, type BatchSink } from '../../src/cli/batched-log-stream.js';
+import { BatchedLogStream, type BatchSink } from '../src/batched-log-stream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aisbf-batched-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,10 +48,10 @@ describe('BatchedLogStream', () => {
     s.write('d\n');
     await sleep(80);
     expect(sink.writes).toEqual(['a\nb\nc\n', 'd\n']);
-    s.detach();
+    await s.close();
   });
 
-  it('hands a batch over as soon as it reaches the size, without waiting', () => {
+  it('hands a batch over as soon as it reaches the size, without waiting', async () => {
     const sink = recordingSink();
     const s = new BatchedLogStream(sink, 10, 60_000);
     s.write('12345\n');
@@ -62,7 +62,7 @@ describe('BatchedLogStream', () => {
     expect(sink.writes).toHaveLength(1);
     s.flush();
     expect(sink.writes).toEqual(['12345\n6789\n', 'x\n']);
-    s.detach();
+    await s.close();
   });
 
   it('flush hands over what is gathered, then asks the sink to flush and calls back', async () => {
@@ -72,7 +72,31 @@ describe('BatchedLogStream', () => {
     await new Promise<void>((done) => s.flush(() => done()));
     expect(sink.writes).toEqual(['only line\n']);
     expect(sink.flushes).toBe(1);
-    s.detach();
+    await s.close();
+  });
+
+  it('close hands over what is gathered, waits for the sink, and takes its exit hook off', async () => {
+    const before = process.listenerCount('exit');
+    const sink = recordingSink();
+    const s = new BatchedLogStream(sink, 4096, 60_000);
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    s.write('last\n');
+    await s.close();
+    expect(sink.writes).toEqual(['last\n']);
+    expect(sink.flushes).toBe(1);
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+
+  it('close resolves even when the sink throws (already destroyed)', async () => {
+    const destroyed: BatchSink = {
+      write: () => {
+        throw new Error('SonicBoom destroyed');
+      },
+      flush: (cb) => cb?.(),
+    };
+    const s = new BatchedLogStream(destroyed, 4096, 60_000);
+    s.write('lost\n');
+    await expect(s.close()).resolves.toBeUndefined();
   });
 
   it('writes through sonic-boom to a file, lines whole and in order', async () => {
@@ -83,8 +107,14 @@ describe('BatchedLogStream', () => {
     const lines = Array.from({ length: 50 }, (_, i) => `{"n":${i},"msg":"é ✓ line"}\n`);
     for (const l of lines) s.write(l);
     await new Promise<void>((done) => s.flush(() => done()));
-    s.detach();
+    await s.close();
     expect(readFileSync(file, 'utf8')).toBe(lines.join(''));
+  });
+
+  it('at exit, a sink that throws ends nothing with a stack trace: the exit code stands', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'batched-log-exit-child.ts'), 'throwing', join(dir, 'unused.log')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(3);
   });
 
   it.each([
