@@ -8,8 +8,9 @@
  *
  * Bodies that are not a string or bytes (multipart FormData, streams) go to the global fetch.
  */
-import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createKeepAliveAgents } from './keep-alive-agents.js';
 import { toAbortSignal, type AbortLike } from './lite-abort.js';
 
 /**
@@ -217,7 +218,6 @@ interface Target {
   https: boolean;
   /** The Host header node would send: `[v6]` bracketed, the port only when not the scheme's default. */
   host: string;
-  protocol: string;
   hostname: string;
   port: string | undefined;
   path: string;
@@ -226,7 +226,7 @@ interface Target {
 
 function parseTarget(url: URL): Target {
   // url.host is already bracketed and omits the scheme's default port (the WHATWG URL parser drops it).
-  return { https: url.protocol === 'https:', host: url.host, protocol: url.protocol, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: url.pathname + url.search, href: url.href };
+  return { https: url.protocol === 'https:', host: url.host, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: url.pathname + url.search, href: url.href };
 }
 
 /** Distinct URL strings remembered per transport; past it the memo starts over (URLs may carry a client's key). */
@@ -247,9 +247,7 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): NodeHttpFe
   // ECONNRESET / "socket hang up". 4 s stays under node's default 5 s server keepAliveTimeout; a
   // shorter hint still wins (the agent uses hint - 1 s). On an active request the socket timeout
   // only emits 'timeout', which nothing here acts on: long or paced answers are not cut.
-  const agentOpts = { keepAlive: true, keepAliveMsecs: 1000, timeout: FREE_SOCKET_TIMEOUT_MS, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
-  const httpAgent = new HttpAgent(agentOpts);
-  const httpsAgent = new HttpsAgent(agentOpts);
+  const { http: httpAgent, https: httpsAgent } = createKeepAliveAgents({ maxSockets: opts.maxSockets ?? 256, maxFreeSockets: 64, freeSocketTimeoutMs: FREE_SOCKET_TIMEOUT_MS });
   const byteReader = opts.byteReader === true;
   // A provider calls the same few URLs over and over: parse each once (`new URL` was ~1% of a request's CPU).
   const targets = new Map<string, Target>();
@@ -287,9 +285,10 @@ export function createNodeHttpFetch(opts: NodeHttpFetchOptions = {}): NodeHttpFe
       const send = (retriesLeft: number) => {
         req = (https ? httpsRequest : httpRequest)(
           {
+            // `host`, not `hostname`: node then writes `host` over ours instead of adding a key to its
+            // copies of these options (keep-alive-agents.ts); the protocol comes from the agent.
             agent: https ? httpsAgent : httpAgent,
-            protocol: url.protocol,
-            hostname: url.hostname,
+            host: url.hostname,
             port: url.port,
             path: url.path,
             method: init?.method ?? 'GET',
