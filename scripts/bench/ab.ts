@@ -14,7 +14,10 @@
  * root with everything on (bench.ts's instance: a key with limits, accounting, /metrics scraped each
  * second, the admission stage). RATE=2000 drives each root at that fixed rate (open loop) instead of
  * the closed-loop CONCURRENCY levels: CPU per request for the same work, which a closed loop does not
- * give (the faster server serves more requests per wake-up there; docs/performance.md).
+ * give (the faster server serves more requests per wake-up there; docs/performance.md). ALLOC=1 runs
+ * each server with `--trace-gc-nvp` and adds the bytes V8 allocated per request in the measured
+ * window (the `allocated=` of each collection in it, summed: use SECONDS=10 or more, so the partial
+ * young generation at either edge is a few percent at most).
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -34,6 +37,7 @@ const WARMUP = envNumber('WARMUP', 1);
 const NODE = process.env.NODE_BIN || process.execPath;
 const LONG = process.env.STREAM === 'long';
 const STREAM = process.env.STREAM === '1' || LONG;
+const ALLOC = process.env.ALLOC === '1';
 /** Chunks of the mock's ordinary stream; its `/long/` ones have EXTRA_CHUNKS more. */
 const CHUNKS = 20;
 const EXTRA_CHUNKS = longExtraChunks(CHUNKS);
@@ -56,10 +60,23 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
   const mockBase = `http://127.0.0.1:${mockPort}`;
   const dir = benchConfigDir('aisbf-ab-', { server: { port }, logging: { level: 'info' }, ...(root.on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`) });
   const headers: Record<string, string> = root.on ? { authorization: `Bearer ${createBenchKey(dir)}` } : {};
-  const flags = [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...root.flags];
+  const flags = [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...root.flags, ...(ALLOC ? ['--trace-gc-nvp'] : [])];
   const isFloor = root.label === 'floor';
   const args = isFloor ? [...flags, join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), mockBase] : [...flags, join(root.root, 'bin/aisbf.js')];
-  const child = spawn(NODE, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...root.env, AISBF_CONFIG_DIR: dir } });
+  const child = spawn(NODE, args, { stdio: ['ignore', ALLOC ? 'pipe' : 'ignore', 'inherit'], env: { ...process.env, ...root.env, AISBF_CONFIG_DIR: dir } });
+  // V8's GC trace (ALLOC=1): bytes allocated since the previous collection, one line per collection.
+  let allocated = 0;
+  if (ALLOC) {
+    let rest = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        const m = / allocated=(\d+)/.exec(line);
+        if (m) allocated += Number(m[1]);
+      }
+    });
+  }
   try {
     await waitUp(`http://127.0.0.1:${port}/health`, child);
     await sleep(2000);
@@ -74,15 +91,17 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
     const cpuPerRequest = async (t: typeof target, c: number) => {
       await closedLoop(t, c, WARMUP, STREAM);
       const cpu0 = cpuMs(child.pid!);
+      const allocated0 = allocated;
       const s = RATE > 0 ? await openLoop(t, RATE, SECONDS) : await closedLoop(t, c, SECONDS, STREAM);
-      return { s, cpu: ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok };
+      return { s, cpu: ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok, kb: (allocated - allocated0) / 1024 / s.ok };
     };
     for (const c of RATE > 0 ? [4] : LEVELS) {
-      const { s, cpu } = await cpuPerRequest(target, c);
+      const { s, cpu, kb } = await cpuPerRequest(target, c);
       const ttfb = STREAM && s.ttfb.length ? ` ttfb ${median(s.ttfb).toFixed(2)}` : '';
       const perChunk = LONG ? ` per extra chunk ${(((await cpuPerRequest(long, c)).cpu - cpu) / EXTRA_CHUNKS).toFixed(2)} µs` : '';
       const load = RATE > 0 ? `${RATE}/s:` : `c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s`;
-      cells.push(`${load}${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${perChunk}${s.errors ? ` err ${s.errors}` : ''}`);
+      const alloc = ALLOC ? ` alloc ${kb.toFixed(1)} KB/req` : '';
+      cells.push(`${load}${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${alloc}${perChunk}${s.errors ? ` err ${s.errors}` : ''}`);
     }
     stopScraping?.();
     cells.push(`peak ${peakRssMb(child.pid!).toFixed(0)} MB`);
