@@ -10,7 +10,8 @@
  * only matters when a socket must be opened (it becomes the connect options) or the request must
  * queue. When a free socket is waiting, this does what node does with it — the same free list, LIFO,
  * `reuseSocket` (documented: drops node's idle-socket error listener, marks `req.reusedSocket`, refs
- * the socket), `req.onSocket`, the same busy list — and leaves every other case to node.
+ * the socket), `req.onSocket`, the same busy list — and leaves every other case to node: no free
+ * socket, a request with its own timeout, an https request whose Host header names another server.
  *
  * One difference, on purpose: node also re-registers a reused socket's handle with async_hooks, so
  * that socket events run in the new request's async context. That call is internal to node; here
@@ -41,6 +42,8 @@ interface AgentInternals {
  * false when none is (node's own path then opens one or queues the request).
  */
 function takeFreeSocket(agent: AgentInternals, req: ClientRequest, options: AgentRequestOptions): boolean {
+  // A request with its own timeout has node set it on the socket it is given: node's way.
+  if ((req as ClientRequest & { timeout?: number }).timeout !== undefined) return false;
   const name = agent.getName(options);
   const free = agent.freeSockets[name];
   if (free === undefined) return false;
@@ -62,9 +65,27 @@ class ReusingHttpAgent extends HttpAgent {
   }
 }
 
+/**
+ * The host a request's Host header names, port left off (`[v6]:port` → `v6`), as node derives the TLS
+ * server name from it (`calculateServerName`).
+ */
+function hostHeaderName(header: string): string {
+  if (header.startsWith('[')) {
+    const end = header.indexOf(']');
+    return end === -1 ? header : header.slice(1, end);
+  }
+  const colon = header.indexOf(':');
+  return colon === -1 ? header : header.slice(0, colon);
+}
+
 class ReusingHttpsAgent extends HttpsAgent {
   addRequest(req: ClientRequest, options: AgentRequestOptions): void {
-    if (!takeFreeSocket(this as unknown as AgentInternals, req, options)) (HttpsAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
+    // node names an https socket by its TLS server name too, taken from a Host header naming another
+    // host (its own copy of the options gets it; ours does not): such a request goes node's way, so a
+    // socket opened for one server name is never handed to a request meant for another.
+    const hostHeader = req.getHeader('host');
+    const otherServerName = typeof hostHeader === 'string' && hostHeaderName(hostHeader) !== options.host;
+    if (otherServerName || !takeFreeSocket(this as unknown as AgentInternals, req, options)) (HttpsAgent.prototype as unknown as { addRequest: AddRequest }).addRequest.call(this, req, options);
   }
 }
 

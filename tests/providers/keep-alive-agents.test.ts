@@ -6,10 +6,10 @@
  * The TLS fixture (fixtures/tls) is a self-signed certificate for 127.0.0.1, valid until 2126.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, createServer, type Agent, type ClientRequest, type IncomingMessage, type RequestOptions, type Server } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, createServer, type Agent, type IncomingMessage, type RequestOptions, type Server } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeepAliveAgents } from '../../src/providers/keep-alive-agents.js';
 
 const TLS = new URL('./fixtures/tls/', import.meta.url);
@@ -18,7 +18,21 @@ const key = readFileSync(new URL('key.pem', TLS));
 
 const servers: Server[] = [];
 const agents: Agent[] = [];
+
+// Counts the requests node's own Agent#addRequest handles (the https agent inherits it), to show
+// which path served them. node's method is wrapped, not ours.
+type AddRequest = (this: Agent, ...args: unknown[]) => void;
+const nodeAddRequest = (HttpAgent.prototype as unknown as { addRequest: AddRequest }).addRequest;
+let nodeAddRequests = 0;
+beforeEach(() => {
+  nodeAddRequests = 0;
+  (HttpAgent.prototype as unknown as { addRequest: AddRequest }).addRequest = function (this: Agent, ...args: unknown[]) {
+    nodeAddRequests++;
+    return nodeAddRequest.apply(this, args);
+  };
+});
 afterEach(async () => {
+  (HttpAgent.prototype as unknown as { addRequest: AddRequest }).addRequest = nodeAddRequest;
   for (const a of agents.splice(0)) a.destroy();
   for (const s of servers.splice(0)) {
     s.closeAllConnections();
@@ -55,8 +69,10 @@ interface Sent {
 }
 
 /** One POST through `agent`, the way the transport sends it (host, port, path, method, headers). */
-function send(tls: boolean, agent: Agent, port: number, beforeEnd?: (req: ClientRequest) => void): Promise<Sent> {
-  const opts: RequestOptions & { ca?: Buffer } = { agent, host: '127.0.0.1', port, path: '/v1/x', method: 'POST', headers: { 'content-length': '5' } };
+function send(tls: boolean, agent: Agent, port: number, hostHeader?: string): Promise<Sent> {
+  const headers: Record<string, string> = { 'content-length': '5' };
+  if (hostHeader) headers.host = hostHeader;
+  const opts: RequestOptions & { ca?: Buffer } = { agent, host: '127.0.0.1', port, path: '/v1/x', method: 'POST', headers };
   if (tls) opts.ca = cert;
   return new Promise((resolve, reject) => {
     const req = (tls ? httpsRequest : httpRequest)(opts, (res) => {
@@ -66,7 +82,6 @@ function send(tls: boolean, agent: Agent, port: number, beforeEnd?: (req: Client
       res.on('end', () => resolve({ body, reused: req.reusedSocket, socket: req.socket! }));
     });
     req.on('error', reject);
-    beforeEnd?.(req);
     req.end('hello');
   });
 }
@@ -99,6 +114,7 @@ for (const tls of [false, true]) {
         await settled();
       }
       expect(seen.connections).toBe(1);
+      expect(nodeAddRequests).toBe(1); // node's own addRequest opened the socket; every reuse was ours
       expect(first.socket.listenerCount('error')).toBe(errorListeners);
       expect(first.socket.listenerCount('close')).toBe(closeListeners);
       expect(listLength(agent.sockets)).toBe(0);
@@ -140,5 +156,25 @@ for (const tls of [false, true]) {
       expect(seen.maxInFlight).toBe(2);
       expect(new Set(results.map((r) => r.socket)).size).toBe(2);
     });
+
+    if (tls) {
+      it('never hands a socket opened for one TLS server name to a request whose Host names another', async () => {
+        const { port, seen } = await upstream(tls);
+        const agent = make();
+        const plain = await send(tls, agent, port);
+        await settled();
+        // Host: localhost makes node connect with that server name (the fixture is valid for it too).
+        const named = await send(tls, agent, port, `localhost:${port}`);
+        expect(named).toMatchObject({ body: '5', reused: false });
+        expect(named.socket).not.toBe(plain.socket);
+        await settled();
+        const again = await send(tls, agent, port, `localhost:${port}`);
+        expect(again).toMatchObject({ body: '5', reused: true });
+        expect(again.socket).toBe(named.socket);
+        await settled();
+        expect((await send(tls, agent, port)).socket).toBe(plain.socket);
+        expect(seen.connections).toBe(2);
+      });
+    }
   });
 }
