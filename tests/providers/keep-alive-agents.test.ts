@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 /** An upstream that answers each POST with its body's length, after `delayMs`; counts connections. */
-async function upstream(tls: boolean, delayMs = 0) {
+async function upstream(tls: boolean, delayMs = 0, keepAliveTimeoutMs = 5000) {
   const seen = { connections: 0, inFlight: 0, maxInFlight: 0 };
   const handler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
     seen.inFlight++;
@@ -56,6 +56,7 @@ async function upstream(tls: boolean, delayMs = 0) {
     );
   };
   const server = tls ? createHttpsServer({ cert, key }, handler) : createServer(handler);
+  server.keepAliveTimeout = keepAliveTimeoutMs; // node's server announces it: `Keep-Alive: timeout=<s>`
   server.on(tls ? 'secureConnection' : 'connection', () => seen.connections++);
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -93,8 +94,8 @@ const settled = () => new Promise((r) => setImmediate(r));
 
 for (const tls of [false, true]) {
   describe(`keep-alive agents (${tls ? 'https' : 'http'})`, () => {
-    const make = (maxSockets = 256) => {
-      const pair = createKeepAliveAgents({ maxSockets, maxFreeSockets: 64, freeSocketTimeoutMs: 4000 });
+    const make = (maxSockets = 256, freeSocketTimeoutMs = 4000) => {
+      const pair = createKeepAliveAgents({ maxSockets, maxFreeSockets: 64, freeSocketTimeoutMs });
       agents.push(pair.http, pair.https);
       return tls ? pair.https : pair.http;
     };
@@ -155,6 +156,33 @@ for (const tls of [false, true]) {
       expect(seen.connections).toBe(2);
       expect(seen.maxInFlight).toBe(2);
       expect(new Set(results.map((r) => r.socket)).size).toBe(2);
+    });
+
+    it('closes a socket that idled past its timeout; the next request opens a new one', async () => {
+      const { port, seen } = await upstream(tls);
+      const agent = make(256, 200);
+      const first = await send(tls, agent, port);
+      await settled();
+      expect(first.socket.timeout).toBe(200); // armed when freed (the upstream's hint, 4 s, is longer)
+      expect((await send(tls, agent, port)).reused).toBe(true);
+      await new Promise((r) => setTimeout(r, 450));
+      expect(first.socket.destroyed).toBe(true);
+      expect(listLength(agent.freeSockets)).toBe(0);
+      expect(await send(tls, agent, port)).toMatchObject({ body: '5', reused: false });
+      expect(seen.connections).toBe(2);
+    });
+
+    it("follows the upstream's Keep-Alive hint: timeout=1 leaves nothing to keep, timeout=2 idles 1 s", async () => {
+      const short = await upstream(tls, 0, 1000);
+      const agent = make();
+      const once = await send(tls, agent, short.port);
+      await settled();
+      expect(once.socket.destroyed).toBe(true);
+      expect((await send(tls, agent, short.port)).reused).toBe(false);
+      const two = await upstream(tls, 0, 2000);
+      const kept = await send(tls, agent, two.port);
+      await settled();
+      expect(kept.socket.timeout).toBe(1000);
     });
 
     if (tls) {
