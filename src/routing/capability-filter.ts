@@ -11,6 +11,7 @@ import type { ProviderAdapter } from '../providers/provider-adapter.js';
 import type { Runtime } from '../runtime.js';
 import { HttpError } from '../errors/http-error.js';
 import type { Candidate } from './candidate.js';
+import { listOr } from './list-or.js';
 
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -68,10 +69,6 @@ export function modelsDeclaring(rt: Runtime, need: CapabilityNeed): string[] {
 /** Provider ids whose adapter implements the method. */
 export function providersWith(rt: Runtime, method: CapabilityMethod): string[] {
   return [...rt.adapters].filter(([, a]) => adapterCan(a, method)).map(([id]) => id);
-}
-
-function listOr(items: string[], none: string): string {
-  return items.length ? items.join(', ') : none;
 }
 
 /**

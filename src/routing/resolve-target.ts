@@ -6,6 +6,7 @@ import { HttpError } from '../errors/http-error.js';
 import { providerModelRef } from '../config/model-ref.js';
 import type { Runtime } from '../runtime.js';
 import { aliasTarget } from './model-aliases.js';
+import { listOr } from './list-or.js';
 
 export type Target =
   | { kind: 'provider'; providerId: string; model: string }
@@ -15,11 +16,8 @@ export type Target =
 /** Where the request came in: `/api/{id}`, `/api/rotations`, `/api/autoselect` or `/v1`. */
 export type Scope = { base: 'id'; id: string } | { base: 'rotations' } | { base: 'autoselect' } | { base: 'v1' };
 
-/** The ids, or `none` (already inside parentheses where the caller puts them there). */
-function list(ids: Iterable<string>, none = '(none configured)'): string {
-  const a = [...ids];
-  return a.length ? a.join(', ') : none;
-}
+/** The ids a message offers, or that there are none. */
+const list = (ids: Iterable<string>): string => listOr(ids, '(none configured)');
 
 export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefined, viaAlias = false): Target {
   const { config } = rt;
@@ -59,7 +57,7 @@ export function resolveTarget(rt: Runtime, scope: Scope, model: string | undefin
       if (aliased !== undefined && aliased !== model && !viaAlias) return resolveTarget(rt, scope, aliased, true);
       throw modelNotFound(
         model,
-        `use "provider/model" with a provider of ${list(Object.keys(providers))}, a rotation id (${list(Object.keys(rotations), 'none configured')}) or an autoselect id (${list(Object.keys(autoselect), 'none configured')}), or map the name with model_aliases in aisbf.json`,
+        `use "provider/model" with a provider of ${list(Object.keys(providers))}, a rotation id (${listOr(Object.keys(rotations), 'none configured')}) or an autoselect id (${listOr(Object.keys(autoselect), 'none configured')}), or map the name with model_aliases in aisbf.json`,
       );
     }
   }
