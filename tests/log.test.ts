@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, isoTime, requestLineWriter, type RequestLineFields } from '../src/log.js';
+import { createLogger, isoTime, isoTimeField, requestLineWriter, type RequestLineFields } from '../src/log.js';
 
 describe('log timestamps', () => {
   it('stamps every line with the ISO time of its own millisecond', async () => {
@@ -33,6 +33,16 @@ describe('log timestamps', () => {
     const again = isoTime();
     if (Date.parse(JSON.parse(`{${field.slice(1)}}`).time) === Date.parse(JSON.parse(`{${again.slice(1)}}`).time)) expect(again).toBe(field);
     else expect(again > field).toBe(true);
+  });
+
+  it('writes what toISOString writes, across milliseconds, seconds, days and years (the second is cached, the ms appended)', () => {
+    const at = (ms: number) => JSON.parse(`{${isoTimeField(ms).slice(1)}}`).time as string;
+    const starts = [Date.UTC(2026, 11, 4, 18, 5, 1), Date.UTC(2026, 11, 31, 23, 59, 59), Date.UTC(2028, 1, 28, 23, 59, 59), 0];
+    for (const start of starts) {
+      // Every millisecond of two seconds, forwards, then a few jumps back and across the boundary.
+      for (let ms = start; ms < start + 2000; ms++) expect(at(ms)).toBe(new Date(ms).toISOString());
+      for (const ms of [start + 999, start + 1000, start + 5, start + 1999, start + 10, start + 100, start]) expect(at(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/db.js';
+import { openDatabase, withBusyTimeout } from '../../src/store/db.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aisbf-db-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +21,47 @@ describe('openDatabase', () => {
     const db = openDatabase(join(dir, 'aisbf.db'));
     expect(db.pragma('cache_size', { simple: true })).toBe(-2000);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    db.close();
+  });
+});
+
+describe('withBusyTimeout', () => {
+  it('lowers the busy timeout for the call only, restoring it after a return and after a throw', () => {
+    const db = openDatabase(join(dir, 'busy.db'));
+    const inside = withBusyTimeout(db, 100, () => db.pragma('busy_timeout', { simple: true }));
+    expect(inside).toBe(100);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(() =>
+      withBusyTimeout(db, 250, () => {
+        throw new Error('the batch failed');
+      }),
+    ).toThrow('the batch failed');
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    // Nested: each level restores what it found.
+    const nested = withBusyTimeout(db, 100, () => withBusyTimeout(db, 50, () => db.pragma('busy_timeout', { simple: true })) as number + Number(db.pragma('busy_timeout', { simple: true })));
+    expect(nested).toBe(150);
+    db.close();
+  });
+
+  it('prepares its pragmas once per connection, not on every batch', () => {
+    const db = openDatabase(join(dir, 'prepared.db'));
+    const prepare = db.prepare.bind(db);
+    let prepared = 0;
+    db.prepare = ((source: string) => {
+      prepared++;
+      return prepare(source);
+    }) as typeof db.prepare;
+    for (let i = 0; i < 50; i++) withBusyTimeout(db, 100, () => undefined);
+    // The read, `= 100` and `= 5000`: three statements for fifty batches.
+    expect(prepared).toBe(3);
+    db.close();
+  });
+
+  it('refuses a timeout that is not a whole number of ms (it is written into the statement)', () => {
+    const db = openDatabase(join(dir, 'refuse.db'));
+    expect(() => withBusyTimeout(db, 1.5, () => undefined)).toThrow(RangeError);
+    expect(() => withBusyTimeout(db, -1, () => undefined)).toThrow(RangeError);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     db.close();
   });
