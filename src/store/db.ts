@@ -67,7 +67,7 @@ export function openDatabase(path: string): Db {
 
 /**
  * The busy-timeout pragmas of one connection, prepared once: `db.pragma()` compiles its statement on
- * every call (10–14 µs each), and a usage batch made three of them, ~35 µs of every batch's stall of
+ * every call (10–14 µs each), and a usage batch made three of them, ~30 µs of every batch's stall of
  * the event loop. A pragma that sets a value answers a row, hence `get()` and not `run()`.
  */
 interface BusyPragmas {
