@@ -66,35 +66,36 @@ export function openDatabase(path: string): Db {
 }
 
 /**
- * The busy-timeout pragmas of one connection, prepared once: `db.pragma()` compiles its statement on
+ * One connection's busy timeout, its pragmas prepared once: `db.pragma()` compiles its statement on
  * every call (10–14 µs each), and a usage batch made three of them, ~30 µs of every batch's stall of
- * the event loop. A pragma that sets a value answers a row, hence `get()` and not `run()`.
+ * the event loop (the same reason auth-revision.ts prepares `PRAGMA data_version`). A pragma that
+ * sets a value answers a row, hence `get()` and not `run()`.
  */
-interface BusyPragmas {
-  read: Database.Statement;
-  set: Map<number, Database.Statement>;
-}
-const BUSY_PRAGMAS = new WeakMap<Db, BusyPragmas>();
+class BusyTimeout {
+  private readonly read: Database.Statement;
+  /** One statement per value our code sets (a handful: the usage batch's, the price cache's, the default). */
+  private readonly setters = new Map<number, Database.Statement>();
 
-function busyPragmas(db: Db): BusyPragmas {
-  let p = BUSY_PRAGMAS.get(db);
-  if (!p) {
-    p = { read: db.prepare('PRAGMA busy_timeout').pluck(), set: new Map() };
-    BUSY_PRAGMAS.set(db, p);
+  constructor(private readonly db: Db) {
+    this.read = db.prepare('PRAGMA busy_timeout').pluck();
   }
-  return p;
-}
 
-function setBusyTimeout(p: BusyPragmas, db: Db, ms: number): void {
-  let stmt = p.set.get(ms);
-  if (!stmt) {
-    // An integer we chose (never input), so it can be written into the statement.
-    if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`busy timeout must be a whole number of ms, not ${ms}`);
-    stmt = db.prepare(`PRAGMA busy_timeout = ${ms}`);
-    p.set.set(ms, stmt);
+  get(): number {
+    return Number(this.read.get()) || BUSY_TIMEOUT_MS;
   }
-  stmt.get();
+
+  set(ms: number): void {
+    let stmt = this.setters.get(ms);
+    if (!stmt) {
+      // An integer we chose (never input), so it can be written into the statement.
+      if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`busy timeout must be a whole number of ms, not ${ms}`);
+      stmt = this.db.prepare(`PRAGMA busy_timeout = ${ms}`);
+      this.setters.set(ms, stmt);
+    }
+    stmt.get();
+  }
 }
+const BUSY_TIMEOUTS = new WeakMap<Db, BusyTimeout>();
 
 /**
  * Runs `fn` with the connection's busy timeout lowered to `ms`, then restores it: a write off the
@@ -102,13 +103,14 @@ function setBusyTimeout(p: BusyPragmas, db: Db, ms: number): void {
  * lock and gives up, instead of stalling the event loop for the connection's 5 s.
  */
 export function withBusyTimeout<T>(db: Db, ms: number, fn: () => T): T {
-  const p = busyPragmas(db);
-  const previous = Number(p.read.get()) || BUSY_TIMEOUT_MS;
-  setBusyTimeout(p, db, ms);
+  let busy = BUSY_TIMEOUTS.get(db);
+  if (!busy) BUSY_TIMEOUTS.set(db, (busy = new BusyTimeout(db)));
+  const previous = busy.get();
+  busy.set(ms);
   try {
     return fn();
   } finally {
-    setBusyTimeout(p, db, previous);
+    busy.set(previous);
   }
 }
 

@@ -39,8 +39,15 @@ describe('withBusyTimeout', () => {
     ).toThrow('the batch failed');
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     // Nested: each level restores what it found.
-    const nested = withBusyTimeout(db, 100, () => withBusyTimeout(db, 50, () => db.pragma('busy_timeout', { simple: true })) as number + Number(db.pragma('busy_timeout', { simple: true })));
-    expect(nested).toBe(150);
+    const current = () => db.pragma('busy_timeout', { simple: true });
+    const seen: unknown[] = [];
+    withBusyTimeout(db, 100, () => {
+      seen.push(current());
+      withBusyTimeout(db, 50, () => seen.push(current()));
+      seen.push(current());
+    });
+    expect(seen).toEqual([100, 50, 100]);
+    expect(current()).toBe(5000);
     db.close();
   });
 
