@@ -9,8 +9,11 @@
  * (`callgrind_control -i on`) for REQUESTS requests at CONCURRENCY, and the counts are dumped.
  *
  * Targets: `floor` (scripts/bench/floor-proxy.mjs), `off` (aisbf, everything off), `on` (a key with
- * limits, accounting, the admission stage), `stream` (streamed chat, everything off); `<dir>:off`
- * etc. runs another built checkout (e.g. a worktree of the base). Default: `floor off`.
+ * limits, accounting, the admission stage), `stream` (streamed chat, everything off), `long` (the
+ * mock's `/long/` streams: 5× the chunks); `floor-stream` and `floor-long` drive the floor with the
+ * same streams. When a stream and its long kind both ran for one build, the instructions of one extra
+ * chunk are printed (long − stream, over the extra chunks). `<dir>:off` etc. runs another built
+ * checkout (e.g. a worktree of the base). Default: `floor off`.
  *
  * Printed per target: instructions per request, the same without compilation (V8's optimizing and
  * baseline compilers, the parser: work a longer warm-up would have finished, and which depends on
@@ -32,7 +35,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
-import { benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, spawnMock, waitUp } from './spawned.js';
+import { benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WARMUP = envNumber('WARMUP', 8000);
@@ -44,7 +47,15 @@ const NODE = process.env.NODE_BIN || process.execPath;
 /** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
 const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
 
-type Mode = 'floor' | 'off' | 'on' | 'stream';
+const MODES = ['floor', 'floor-stream', 'floor-long', 'off', 'on', 'stream', 'long'] as const;
+type Mode = (typeof MODES)[number];
+/** Content chunks of the mock's ordinary stream (spawnMock's argument below). */
+const CHUNKS = 20;
+/** What each mode sends: a chat request, a stream, or a `/long/` stream. */
+const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long'>> = {
+  floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', off: 'chat', on: 'chat', stream: 'stream', long: 'long',
+};
+const isFloor = (m: Mode): boolean => m.startsWith('floor');
 interface Target {
   label: string;
   root: string;
@@ -52,15 +63,15 @@ interface Target {
 }
 
 function parseTarget(arg: string): Target {
-  const m = /^(?:(.+):)?(floor|off|on|stream)$/.exec(arg);
-  if (!m) throw new Error(`unknown target "${arg}": floor, off, on, stream, or <dir>:<one of those>`);
+  const m = new RegExp(`^(?:(.+):)?(${MODES.join('|')})$`).exec(arg);
+  if (!m) throw new Error(`unknown target "${arg}": ${MODES.join(', ')}, or <dir>:<one of those>`);
   const root = m[1] ? resolve(m[1]) : ROOT;
   if (!existsSync(join(root, 'bin/aisbf.js'))) throw new Error(`${root} has no bin/aisbf.js (build it first)`);
   return { label: arg, root, mode: m[2] as Mode };
 }
 
 /** Sends `n` chat requests, `c` at a time, over keep-alive connections; rejects on any non-200. */
-async function send(origin: string, n: number, c: number, stream: boolean, auth: string | undefined): Promise<void> {
+async function send(origin: string, path: string, n: number, c: number, stream: boolean, auth: string | undefined): Promise<void> {
   const u = new URL(origin);
   const agent = new Agent({ keepAlive: true, maxSockets: c });
   const body = Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) }));
@@ -68,7 +79,7 @@ async function send(origin: string, n: number, c: number, stream: boolean, auth:
   let sent = 0;
   const one = () =>
     new Promise<void>((res, rej) => {
-      const req = request({ agent, host: u.hostname, port: u.port, path: '/api/mock/chat/completions', method: 'POST', headers }, (r) => {
+      const req = request({ agent, host: u.hostname, port: u.port, path, method: 'POST', headers }, (r) => {
         r.resume();
         r.on('end', () => (r.statusCode === 200 ? res() : rej(new Error(`status ${r.statusCode}`))));
       });
@@ -107,9 +118,10 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
   let key: string | undefined;
   let cmd: string[];
   let env = process.env;
-  if (t.mode === 'floor') cmd = [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`];
+  if (isFloor(t.mode)) cmd = [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`];
   else {
-    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
+    const mockBase = `http://127.0.0.1:${mockPort}`;
+    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`) });
     if (on) key = createBenchKey(dir);
     cmd = [join(t.root, 'bin/aisbf.js')];
     env = { ...process.env, AISBF_CONFIG_DIR: dir };
@@ -124,10 +136,12 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
     await waitUp(`${origin}/health`, child, t.label, undefined, 180_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${stderr}`);
     });
-    const stream = t.mode === 'stream';
-    await send(origin, WARMUP, CONCURRENCY, stream, key);
+    const kind = KIND[t.mode];
+    // The floor maps /api/<provider>/… to /v1/…, so its long streams are asked for by the mock's own path.
+    const path = kind !== 'long' ? '/api/mock/chat/completions' : isFloor(t.mode) ? '/long/v1/chat/completions' : '/api/long/chat/completions';
+    await send(origin, path, WARMUP, CONCURRENCY, kind !== 'chat', key);
     control(['-i', 'on', String(child.pid)]);
-    await send(origin, REQUESTS, CONCURRENCY, stream, key);
+    await send(origin, path, REQUESTS, CONCURRENCY, kind !== 'chat', key);
     control(['-d', String(child.pid)]);
     const dumped = readdirSync(work).find((f) => /^callgrind\.out\.\d+$/.test(f));
     if (!dumped) throw new Error(`no callgrind dump in ${work}`);
@@ -156,19 +170,30 @@ async function main(): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind not found: install it (Debian: apt-get install valgrind)');
   const targets = (process.argv.slice(2).length ? process.argv.slice(2) : ['floor', 'off']).map(parseTarget);
   const mockPort = await freePort();
-  const mock = spawnMock(mockPort, 20);
+  const mock = spawnMock(mockPort, CHUNKS);
   try {
     await waitUp(`http://127.0.0.1:${mockPort}/health`, mock);
     process.stdout.write(`warm-up ${WARMUP}, counted ${REQUESTS}, concurrency ${CONCURRENCY}\n`);
     const results: Array<[Target, Measured]> = [];
     for (const t of targets) results.push([t, await measure(t, mockPort)]);
     const floor = results.find(([t]) => t.mode === 'floor')?.[1];
+    const ratioTo = (t: Target) => (isFloor(t.mode) ? undefined : floor);
     const k = (n: number) => `${(n / 1000).toFixed(1)} k`;
     process.stdout.write(`\n${'target'.padEnd(24)} ${'instr/req'.padStart(12)} ${'no compile'.padStart(12)} ${'÷ floor'.padStart(8)} ${'(no compile)'.padStart(12)}\n`);
     for (const [t, m] of results) {
-      const ratio = floor && t.mode !== 'floor' ? `${(m.perReq / floor.perReq).toFixed(2)}×` : '';
-      const ratioNc = floor && t.mode !== 'floor' ? `${(m.perReqNoCompile / floor.perReqNoCompile).toFixed(2)}×` : '';
+      const base = KIND[t.mode] === 'chat' ? ratioTo(t) : undefined;
+      const ratio = base ? `${(m.perReq / base.perReq).toFixed(2)}×` : '';
+      const ratioNc = base ? `${(m.perReqNoCompile / base.perReqNoCompile).toFixed(2)}×` : '';
       process.stdout.write(`${t.label.padEnd(24)} ${k(m.perReq).padStart(12)} ${k(m.perReqNoCompile).padStart(12)} ${ratio.padStart(8)} ${ratioNc.padStart(12)}\n`);
+    }
+    // One extra chunk: a long stream less the ordinary one of the same build, over the extra chunks.
+    for (const [t, m] of results) {
+      if (KIND[t.mode] !== 'long') continue;
+      const shortMode = t.mode === 'long' ? 'stream' : 'floor-stream';
+      const short = results.find(([s]) => s.root === t.root && s.mode === shortMode)?.[1];
+      if (!short) continue;
+      const per = (a: number, b: number) => ((a - b) / longExtraChunks(CHUNKS)).toFixed(0);
+      process.stdout.write(`${t.label}: one extra chunk ${per(m.perReq, short.perReq)} instructions (${per(m.perReqNoCompile, short.perReqNoCompile)} without compile)\n`);
     }
     const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
     if (NATIVE) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlainContentChunk, sseData } from '../../src/providers/openai/openai-chat-http.js';
+import { isPlainContentChunk } from '../../src/providers/openai/openai-chat-http.js';
 
 const chunk = (choice: string, extra = '') => `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[${choice}]${extra}}`;
 
@@ -19,6 +19,19 @@ describe('which OpenAI stream chunks are forwarded without parsing', () => {
     expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"hi"},"finish_reason":null}', ',"error":{"message":"late"}'))).toBe(false);
     // n > 1: one choice still running, the other finished.
     expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"a"},"finish_reason":null},{"index":1,"delta":{},"finish_reason":"length"}'))).toBe(false);
+    // The same with the finished choice first: the last finish reason alone does not decide.
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{},"finish_reason":"stop"},{"index":1,"delta":{"content":"a"},"finish_reason":null}'))).toBe(false);
+    // A finish reason that is neither null nor a string is not ordinary either.
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"a"},"finish_reason":0}'))).toBe(false);
+  });
+
+  it('parses the few plain chunks the unquoted check cannot tell apart (slower, same answer)', () => {
+    // A content string that ends in "error" or "usage", a key ending in _reason with a value (OpenRouter).
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"an error"},"finish_reason":null}'))).toBe(false);
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"fair usage"},"finish_reason":null}'))).toBe(false);
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"a"},"finish_reason":null,"native_finish_reason":"x"}'))).toBe(false);
+    // The same words not at a string's end stay on the fast path.
+    expect(isPlainContentChunk(chunk('{"index":0,"delta":{"content":"error usage errors"},"finish_reason":null}'))).toBe(true);
   });
 
   it('parses chunks from serializers that put spaces after colons', () => {
@@ -29,17 +42,5 @@ describe('which OpenAI stream chunks are forwarded without parsing', () => {
   it('is not fooled by the same words inside the generated text', () => {
     const text = JSON.stringify('he said "finish_reason":"stop" and "usage":{ and "error"');
     expect(isPlainContentChunk(chunk(`{"index":0,"delta":{"content":${text}},"finish_reason":null}`))).toBe(true);
-  });
-});
-
-describe('SSE decoding', () => {
-  it('joins multi-line data, ignores comments and event names, and copes with split reads and CRLF', async () => {
-    const bytes = ['data: {"a":', '1}\r\n\r\n: keep-alive\n\nevent: x\ndata: line1\ndata: line2\n\n', 'data: [DONE]\n\n'].map((s) => new TextEncoder().encode(s));
-    async function* source() {
-      yield* bytes;
-    }
-    const out: string[] = [];
-    for await (const d of sseData(source())) out.push(d);
-    expect(out).toEqual(['{"a":1}', 'line1\nline2', '[DONE]']);
   });
 });
