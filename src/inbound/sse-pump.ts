@@ -47,7 +47,10 @@ class KeepAlive {
   }
 }
 
-export async function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<string>, opts: PumpOptions): Promise<void> {
+/** Frames are SSE text, or bytes already framed (an upstream's own event, forwarded as it came). */
+export type SseFrame = string | Uint8Array;
+
+export async function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<SseFrame>, opts: PumpOptions): Promise<void> {
   let closed = false;
   res.once('close', () => {
     if (res.writableFinished) return;
@@ -97,7 +100,7 @@ export async function writeSse(res: ServerResponse, status: number, headers: Rec
 }
 
 /** The same frames as a web stream body; cancelling it stops the frames. */
-export function sseBody(frames: AsyncGenerator<string>, opts: Omit<PumpOptions, 'onClose'> = {}): ReadableStream<Uint8Array> {
+export function sseBody(frames: AsyncGenerator<SseFrame>, opts: Omit<PumpOptions, 'onClose'> = {}): ReadableStream<Uint8Array> {
   let keepAlive: KeepAlive | undefined;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -115,7 +118,7 @@ export function sseBody(frames: AsyncGenerator<string>, opts: Omit<PumpOptions, 
         }
         if (r.value === '') continue;
         keepAlive?.touch();
-        controller.enqueue(encoder.encode(r.value));
+        controller.enqueue(typeof r.value === 'string' ? encoder.encode(r.value) : r.value);
         return;
       }
     },

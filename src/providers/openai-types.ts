@@ -133,22 +133,35 @@ export type ChatStreamPart =
 /**
  * An OpenAI-type upstream's chunk, verbatim. `raw` (when set) is its JSON text exactly as received:
  * the SSE writer forwards it without a parse/serialize round trip, and `chunk` is parsed only if
- * something reads it. `final` says whether it carries a finish_reason (the writer holds those back
- * to attach usage).
+ * something reads it. `frame` (when set) is the whole SSE event as the upstream's bytes, exactly
+ * `data: <raw>\n\n`: the writer sends those bytes. `final` says whether it carries a finish_reason
+ * (the writer holds those back to attach usage).
  */
 export interface ChunkPart {
   type: 'chunk';
   readonly chunk: ChatCompletionChunk;
-  raw?: string;
+  readonly raw?: string;
+  readonly frame?: Uint8Array;
   final?: boolean;
 }
 
-/** A chunk part over raw JSON text, parsed on first use of `.chunk`. */
+/**
+ * A chunk part over raw JSON text, or over the upstream's event bytes (`data: <json>\n\n`): the text
+ * is decoded from them only if something reads `raw` (the response cache, a translating writer), and
+ * `chunk` is parsed on first use.
+ */
 export class RawChunkPart implements ChunkPart {
   readonly type = 'chunk' as const;
   readonly final = false;
   private parsed: ChatCompletionChunk | undefined;
-  constructor(readonly raw: string) {}
+  private text: string | undefined;
+  constructor(raw: string | undefined, readonly frame?: Buffer) {
+    this.text = raw;
+  }
+  get raw(): string {
+    // The frame is `data: ` (6 bytes), the JSON, and `\n\n` (2).
+    return (this.text ??= this.frame!.toString('utf8', 6, this.frame!.length - 2));
+  }
   get chunk(): ChatCompletionChunk {
     return (this.parsed ??= JSON.parse(this.raw) as ChatCompletionChunk);
   }

@@ -40,11 +40,11 @@ function frame(obj: unknown): Uint8Array {
 const DONE_TEXT = 'data: [DONE]\n\n';
 
 /**
- * The SSE frames of a chat stream, as text, one per part as it arrives. The iterator should already
+ * The SSE frames of a chat stream, one per part as it arrives: text, or an upstream event's own bytes. The iterator should already
  * be primed (its first part awaited by the attempt loop) so failover can happen before any byte is
  * sent. Stopping early (client gone) returns the iterator, which aborts the upstream request.
  */
-export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMeta): AsyncGenerator<string> {
+export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMeta): AsyncGenerator<string | Uint8Array> {
   const parts = stream.parts;
   let roleSent = false;
   let usage: Usage | undefined;
@@ -136,6 +136,11 @@ export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMe
           break;
         case 'chunk':
           roleSent = true;
+          if (part.final === false && part.frame !== undefined) {
+            // The upstream's own bytes: no decode, no parse, no serialize, no encode.
+            yield part.frame;
+            break;
+          }
           if (part.raw !== undefined && part.final === false) {
             // Verbatim, as the upstream sent it: no parse, no serialize.
             yield `data: ${part.raw}\n\n`;
@@ -163,7 +168,7 @@ export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): Read
     async pull(controller) {
       const r = await frames.next();
       if (r.done) controller.close();
-      else controller.enqueue(encoder.encode(r.value));
+      else controller.enqueue(typeof r.value === 'string' ? encoder.encode(r.value) : r.value);
     },
     async cancel() {
       await frames.return(undefined);

@@ -76,21 +76,28 @@ async function* chatStreamParts(res: Response, retryAfter: string | null, provid
   // response early destroys it, and with it the keep-alive connection.
   for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
     if (done) continue;
-    for (const data of reader.push(bytes)) {
-      if (data === '[DONE]') {
+    for (const ev of reader.push(asBuffer(bytes))) {
+      if (ev.latin1 === '[DONE]') {
         done = true;
         break;
       }
-      if (isPlainContentChunk(data)) yield new RawChunkPart(data);
-      else yield* parsedParts(data, retryAfter, provider, model);
+      // The check reads the Latin-1 view (its patterns are ASCII); an ordinary chunk framed exactly
+      // `data: …\n\n` goes on as its own bytes, decoded only if something asks for its text.
+      if (isPlainContentChunk(ev.latin1)) yield ev.frame ? new RawChunkPart(undefined, ev.frame) : new RawChunkPart(ev.text());
+      else yield* parsedParts(ev.text(), retryAfter, provider, model);
     }
   }
   if (!done) {
-    for (const data of reader.end()) {
-      if (data === '[DONE]') break;
-      yield* parsedParts(data, retryAfter, provider, model);
+    for (const ev of reader.end()) {
+      if (ev.latin1 === '[DONE]') break;
+      yield* parsedParts(ev.text(), retryAfter, provider, model);
     }
   }
+}
+
+/** Node's reads are Buffers; anything else is viewed as one (no copy). */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** The parts of a chunk that is not a plain content chunk (the first, the finish, usage, errors): a few a stream. */

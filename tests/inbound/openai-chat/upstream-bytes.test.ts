@@ -70,3 +70,25 @@ describe('non-streamed chat: the upstream’s bytes', () => {
     expect(usage.effective_context).toBe(usage.prompt_tokens);
   });
 });
+
+describe('streamed chat: the upstream’s bytes', () => {
+  it('ordinary chunks reach the client as the events the upstream wrote, byte for byte', async () => {
+    // A recorded stream with non-ASCII content added to one of its chunks.
+    const body = recorded('openai', 'text.sse').replace('"content":"Hello"', '"content":"Héllo — 你好 👋"');
+    up.next({ contentType: 'text/event-stream', body });
+    const res = await fetch(`${aisbf.url}/api/oa/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const got = Buffer.from(await res.arrayBuffer());
+    const events = body.split(/(?<=\n\n)/).filter((e) => e.includes('"finish_reason":null') && !e.includes('"role"'));
+    expect(events.length).toBeGreaterThan(1);
+    for (const e of events) expect(got.includes(Buffer.from(e, 'utf8'))).toBe(true);
+    const client = new OpenAI({ baseURL: `${aisbf.url}/api/oa`, apiKey: 'k', maxRetries: 0 });
+    up.next({ contentType: 'text/event-stream', body });
+    let text = '';
+    for await (const c of await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] })) text += c.choices[0]?.delta.content ?? '';
+    expect(text.startsWith('Héllo — 你好 👋')).toBe(true);
+  });
+});
