@@ -68,9 +68,9 @@ export async function writeSse(res: ServerResponse, status: number, headers: Rec
     res.uncork();
   };
   try {
-    for await (const text of frames) {
+    for await (const frame of frames) {
       if (closed) break;
-      if (text === '') continue;
+      if (frame === '') continue;
       keepAlive.touch();
       // The first frame (with the headers) leaves at once: time to first byte is what a chat UI
       // feels. Later frames of the same tick share one write.
@@ -80,7 +80,7 @@ export async function writeSse(res: ServerResponse, status: number, headers: Rec
         res.cork();
         process.nextTick(uncork);
       }
-      if (!res.write(text) && !closed) {
+      if (!res.write(frame) && !closed) {
         await new Promise<void>((resolve) => {
           const done = () => {
             res.off('drain', done);

@@ -155,8 +155,12 @@ export class RawChunkPart implements ChunkPart {
   readonly final = false;
   private parsed: ChatCompletionChunk | undefined;
   private text: string | undefined;
-  constructor(raw: string | undefined, readonly frame?: Buffer) {
+  readonly frame: Buffer | undefined;
+  constructor(raw: string);
+  constructor(raw: undefined, frame: Buffer);
+  constructor(raw: string | undefined, frame?: Buffer) {
     this.text = raw;
+    this.frame = frame;
   }
   get raw(): string {
     // The frame is `data: ` (6 bytes), the JSON, and `\n\n` (2).

@@ -40,9 +40,9 @@ function frame(obj: unknown): Uint8Array {
 const DONE_TEXT = 'data: [DONE]\n\n';
 
 /**
- * The SSE frames of a chat stream, one per part as it arrives: text, or an upstream event's own bytes. The iterator should already
- * be primed (its first part awaited by the attempt loop) so failover can happen before any byte is
- * sent. Stopping early (client gone) returns the iterator, which aborts the upstream request.
+ * The SSE frames of a chat stream, one per part as it arrives: text, or an upstream event's own
+ * bytes. The iterator should already be primed (its first part awaited by the attempt loop) so
+ * failover can happen before any byte is sent. Stopping early (client gone) returns the iterator, which aborts the upstream request.
  */
 export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMeta): AsyncGenerator<string | Uint8Array> {
   const parts = stream.parts;
