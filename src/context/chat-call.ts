@@ -25,12 +25,20 @@ interface Prepared {
   effectiveContext?: number;
 }
 
-/** Condensation, then splitting (AISBF's order); undefined when the candidate configures neither. */
-async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined): Promise<Prepared | undefined> {
-  const plan = condensePlan(rt, cand);
-  const max = cand.settings.max_request_tokens;
-  if (!plan && cand.settings.context_size) checkContextFits(cand, req); // issue 17: never a silent truncation
-  if (!plan && !max) return undefined;
+type Plan = ReturnType<typeof condensePlan>;
+
+/**
+ * True when the candidate configures neither condensation nor splitting (the common case): the call
+ * then goes straight to its adapter, with no promise or async frame of ours on the way. Without
+ * condensation, a context size it has is checked first (issue 17: never a silent truncation).
+ */
+function plainCall(cand: Candidate, req: ChatRequest, plan: Plan, max: number | null | undefined): boolean {
+  if (!plan && cand.settings.context_size) checkContextFits(cand, req);
+  return !plan && !max;
+}
+
+/** Condensation, then splitting (AISBF's order). */
+async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan, max: number | null | undefined): Promise<Prepared> {
   let prepared: Prepared = { req };
   if (plan) {
     const c = await condenseRequest(rt, cand, req, ctx, plan, caller);
@@ -48,17 +56,32 @@ async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: Call
   return prepared;
 }
 
+const valueOnly = <T>(value: T): ChatCallResult<T> => ({ value });
+
 /** `caller` runs the condensation helper, when one is configured, as an internal request. */
-export async function chatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): Promise<ChatCallResult<ChatCompletion>> {
-  const p = await prepare(rt, cand, req, ctx, caller);
-  if (!p) return { value: await cand.adapter.chat(req, ctx) };
+export function chatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): Promise<ChatCallResult<ChatCompletion>> {
+  const plan = condensePlan(rt, cand);
+  const max = cand.settings.max_request_tokens;
+  if (plainCall(cand, req, plan, max)) return cand.adapter.chat(req, ctx).then(valueOnly);
+  return preparedChat(rt, cand, req, ctx, caller, plan, max);
+}
+
+async function preparedChat(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan, max: number | null | undefined): Promise<ChatCallResult<ChatCompletion>> {
+  const p = await prepare(rt, cand, req, ctx, caller, plan, max);
   if (p.pieces) return { value: await chatInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
   return { value: await cand.adapter.chat(p.req, ctx), effectiveContext: p.effectiveContext };
 }
 
-export async function streamChatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
-  const p = await prepare(rt, cand, req, ctx, caller);
-  if (!p) return { value: cand.adapter.streamChat(req, ctx) };
+/** As chatCall, for a stream: the result itself when nothing is prepared (its caller awaits either). */
+export function streamChatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): ChatCallResult<AsyncIterable<ChatStreamPart>> | Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
+  const plan = condensePlan(rt, cand);
+  const max = cand.settings.max_request_tokens;
+  if (plainCall(cand, req, plan, max)) return { value: cand.adapter.streamChat(req, ctx) };
+  return preparedStream(rt, cand, req, ctx, caller, plan, max);
+}
+
+async function preparedStream(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan, max: number | null | undefined): Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
+  const p = await prepare(rt, cand, req, ctx, caller, plan, max);
   if (p.pieces) return { value: streamInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
   return { value: cand.adapter.streamChat(p.req, ctx), effectiveContext: p.effectiveContext };
 }
