@@ -32,13 +32,14 @@ type Plan = ReturnType<typeof condensePlan>;
  * then goes straight to its adapter, with no promise or async frame of ours on the way. Without
  * condensation, a context size it has is checked first (issue 17: never a silent truncation).
  */
-function plainCall(cand: Candidate, req: ChatRequest, plan: Plan, max: number | null | undefined): boolean {
+function plainCall(cand: Candidate, req: ChatRequest, plan: Plan): boolean {
   if (!plan && cand.settings.context_size) checkContextFits(cand, req);
-  return !plan && !max;
+  return !plan && !cand.settings.max_request_tokens;
 }
 
 /** Condensation, then splitting (AISBF's order). */
-async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan, max: number | null | undefined): Promise<Prepared> {
+async function prepare(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan): Promise<Prepared> {
+  const max = cand.settings.max_request_tokens;
   let prepared: Prepared = { req };
   if (plan) {
     const c = await condenseRequest(rt, cand, req, ctx, plan, caller);
@@ -61,13 +62,12 @@ const valueOnly = <T>(value: T): ChatCallResult<T> => ({ value });
 /** `caller` runs the condensation helper, when one is configured, as an internal request. */
 export function chatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): Promise<ChatCallResult<ChatCompletion>> {
   const plan = condensePlan(rt, cand);
-  const max = cand.settings.max_request_tokens;
-  if (plainCall(cand, req, plan, max)) return cand.adapter.chat(req, ctx).then(valueOnly);
-  return preparedChat(rt, cand, req, ctx, caller, plan, max);
+  if (plainCall(cand, req, plan)) return cand.adapter.chat(req, ctx).then(valueOnly);
+  return preparedChat(rt, cand, req, ctx, caller, plan);
 }
 
-async function preparedChat(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan, max: number | null | undefined): Promise<ChatCallResult<ChatCompletion>> {
-  const p = await prepare(rt, cand, req, ctx, caller, plan, max);
+async function preparedChat(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan): Promise<ChatCallResult<ChatCompletion>> {
+  const p = await prepare(rt, cand, req, ctx, caller, plan);
   if (p.pieces) return { value: await chatInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
   return { value: await cand.adapter.chat(p.req, ctx), effectiveContext: p.effectiveContext };
 }
@@ -75,13 +75,12 @@ async function preparedChat(rt: Runtime, cand: Candidate, req: ChatRequest, ctx:
 /** As chatCall, for a stream: the result itself when nothing is prepared (its caller awaits either). */
 export function streamChatCall(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller?: InternalCaller): ChatCallResult<AsyncIterable<ChatStreamPart>> | Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
   const plan = condensePlan(rt, cand);
-  const max = cand.settings.max_request_tokens;
-  if (plainCall(cand, req, plan, max)) return { value: cand.adapter.streamChat(req, ctx) };
-  return preparedStream(rt, cand, req, ctx, caller, plan, max);
+  if (plainCall(cand, req, plan)) return { value: cand.adapter.streamChat(req, ctx) };
+  return preparedStream(rt, cand, req, ctx, caller, plan);
 }
 
-async function preparedStream(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan, max: number | null | undefined): Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
-  const p = await prepare(rt, cand, req, ctx, caller, plan, max);
+async function preparedStream(rt: Runtime, cand: Candidate, req: ChatRequest, ctx: CallContext, caller: InternalCaller | undefined, plan: Plan): Promise<ChatCallResult<AsyncIterable<ChatStreamPart>>> {
+  const p = await prepare(rt, cand, req, ctx, caller, plan);
   if (p.pieces) return { value: streamInPieces(cand, p.pieces, ctx), effectiveContext: p.effectiveContext };
   return { value: cand.adapter.streamChat(p.req, ctx), effectiveContext: p.effectiveContext };
 }

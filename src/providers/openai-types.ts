@@ -145,26 +145,27 @@ export interface ChunkPart {
   final?: boolean;
 }
 
+/** An upstream event's data: its own bytes when they can go on as they came, its text when asked (openai/sse-data-reader.ts). */
+export interface EventData {
+  readonly frame: Buffer | undefined;
+  text(): string;
+}
+
 /**
- * A chunk part over raw JSON text, or over the upstream's event bytes (`data: <json>\n\n`): the text
- * is decoded from them only if something reads `raw` (the response cache, a translating writer), and
- * `chunk` is parsed on first use.
+ * A chunk part over raw JSON text, or over an upstream event: its text is decoded only if something
+ * reads `raw` (the response cache, a translating writer), and `chunk` is parsed on first use.
  */
 export class RawChunkPart implements ChunkPart {
   readonly type = 'chunk' as const;
   readonly final = false;
   private parsed: ChatCompletionChunk | undefined;
-  private text: string | undefined;
-  readonly frame: Buffer | undefined;
-  constructor(raw: string);
-  constructor(raw: undefined, frame: Buffer);
-  constructor(raw: string | undefined, frame?: Buffer) {
-    this.text = raw;
-    this.frame = frame;
+  private decoded: string | undefined;
+  constructor(private readonly source: string | EventData) {}
+  get frame(): Buffer | undefined {
+    return typeof this.source === 'string' ? undefined : this.source.frame;
   }
   get raw(): string {
-    // The frame is `data: ` (6 bytes), the JSON, and `\n\n` (2).
-    return (this.text ??= this.frame!.toString('utf8', 6, this.frame!.length - 2));
+    return (this.decoded ??= typeof this.source === 'string' ? this.source : this.source.text());
   }
   get chunk(): ChatCompletionChunk {
     return (this.parsed ??= JSON.parse(this.raw) as ChatCompletionChunk);

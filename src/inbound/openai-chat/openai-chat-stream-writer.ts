@@ -11,7 +11,7 @@ import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '.
 import { ClientGoneError } from '../../providers/deadline.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { toErrorParts } from './openai-chat-errors.js';
-import { writeSse } from '../sse-pump.js';
+import { sseBody, writeSse } from '../sse-pump.js';
 import { copyWith } from '../../copy-with.js';
 
 const encoder = new TextEncoder();
@@ -42,7 +42,8 @@ const DONE_TEXT = 'data: [DONE]\n\n';
 /**
  * The SSE frames of a chat stream, one per part as it arrives: text, or an upstream event's own
  * bytes. The iterator should already be primed (its first part awaited by the attempt loop) so
- * failover can happen before any byte is sent. Stopping early (client gone) returns the iterator, which aborts the upstream request.
+ * failover can happen before any byte is sent. Stopping early (client gone) returns the iterator,
+ * which aborts the upstream request.
  */
 export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMeta): AsyncGenerator<string | Uint8Array> {
   const parts = stream.parts;
@@ -163,17 +164,7 @@ export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMe
 
 /** The SSE body as a web stream (app.request, non-node runtimes). Cancelling it stops the frames. */
 export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): ReadableStream<Uint8Array> {
-  const frames = chatStreamFrames(stream, meta);
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const r = await frames.next();
-      if (r.done) controller.close();
-      else controller.enqueue(typeof r.value === 'string' ? encoder.encode(r.value) : r.value);
-    },
-    async cancel() {
-      await frames.return(undefined);
-    },
-  });
+  return sseBody(chatStreamFrames(stream, meta));
 }
 
 /**

@@ -76,14 +76,18 @@ async function* chatStreamParts(res: Response, retryAfter: string | null, provid
   // response early destroys it, and with it the keep-alive connection.
   for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
     if (done) continue;
-    for (const ev of reader.push(asBuffer(bytes))) {
+    const events = reader.push(asBuffer(bytes));
+    // An event that never ends (no line break, or data lines without the blank line) is the upstream's
+    // fault: it fails as malformed instead of holding memory until the deadline.
+    if (reader.pendingBytes > MAX_EVENT_BYTES) throw new ProviderError(`a stream event is longer than ${MAX_EVENT_BYTES} bytes`, { kind: 'malformed', provider, model });
+    for (const ev of events) {
       if (ev.latin1 === '[DONE]') {
         done = true;
         break;
       }
       // The check reads the Latin-1 view (its patterns are ASCII); an ordinary chunk framed exactly
       // `data: …\n\n` goes on as its own bytes, decoded only if something asks for its text.
-      if (isPlainContentChunk(ev.latin1)) yield ev.frame ? new RawChunkPart(undefined, ev.frame) : new RawChunkPart(ev.text());
+      if (isPlainContentChunk(ev.latin1)) yield new RawChunkPart(ev);
       else yield* parsedParts(ev.text(), retryAfter, provider, model);
     }
   }
@@ -94,6 +98,9 @@ async function* chatStreamParts(res: Response, retryAfter: string | null, provid
     }
   }
 }
+
+/** The most a stream event (or a line) may hold before it ends: as the pass-through usage tap's bound. */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 /** Node's reads are Buffers; anything else is viewed as one (no copy). */
 function asBuffer(b: Uint8Array): Buffer {

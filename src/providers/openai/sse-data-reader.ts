@@ -14,8 +14,8 @@
  * completed, so an event costs no promise hop of its own between the bytes and its part.
  */
 
-/** One event's data. */
-export class SseEvent {
+/** One event's data (an EventData: RawChunkPart sends its frame, or decodes its text when asked). */
+export class SseEvent implements EventData {
   constructor(
     /** The first data line's value is buf[start, end). */
     private readonly buf: Buffer,
@@ -36,11 +36,16 @@ export class SseEvent {
   }
 }
 
+import type { EventData } from '../openai-types.js';
+
 const NL = 10;
 
 export class SseDataReader {
   /** The bytes of a line not ended yet (the end of earlier reads). */
   private partial: Buffer[] = [];
+  private partialBytes = 0;
+  /** The data bytes of the pending event's lines. */
+  private eventBytes = 0;
   /** The pending event's first data line (`dataBuf` undefined: none yet), kept as SseEvent keeps it. */
   private dataBuf: Buffer | undefined;
   private dataStart = 0;
@@ -50,6 +55,11 @@ export class SseDataReader {
   private more: string[] | undefined;
   private moreLatin1: string[] | undefined;
 
+  /** Bytes held for what has not ended yet (a line, an event): its caller bounds it. */
+  get pendingBytes(): number {
+    return this.partialBytes + this.eventBytes;
+  }
+
   /** The events this read completed, in order. */
   push(chunk: Buffer): SseEvent[] {
     const out: SseEvent[] = [];
@@ -58,10 +68,12 @@ export class SseDataReader {
       const nl = chunk.indexOf(NL);
       if (nl === -1) {
         this.partial.push(chunk);
+        this.partialBytes += chunk.length;
         return out;
       }
       const line = Buffer.concat([...this.partial, chunk.subarray(0, nl + 1)]);
       this.partial = [];
+      this.partialBytes = 0;
       this.line(line, line.toString('latin1'), 0, line.length - 1, -1, out);
       from = nl + 1;
     }
@@ -74,7 +86,10 @@ export class SseDataReader {
       if (this.line(chunk, s, pos, nl, eventStart, out)) eventStart = nl + 1;
       pos = nl + 1;
     }
-    if (pos < chunk.length) this.partial.push(pos === 0 ? chunk : chunk.subarray(pos));
+    if (pos < chunk.length) {
+      this.partial.push(pos === 0 ? chunk : chunk.subarray(pos));
+      this.partialBytes += chunk.length - pos;
+    }
     return out;
   }
 
@@ -84,6 +99,7 @@ export class SseDataReader {
    */
   end(): SseEvent[] {
     this.partial = [];
+    this.partialBytes = 0;
     return this.dataBuf ? [this.take(undefined)] : [];
   }
 
@@ -104,6 +120,7 @@ export class SseDataReader {
     }
     if (s.startsWith('data:', pos)) {
       const start = s.charCodeAt(pos + 5) === 32 ? pos + 6 : pos + 5;
+      this.eventBytes += end - start;
       if (!this.dataBuf) {
         this.dataBuf = buf;
         this.dataStart = start;
@@ -122,6 +139,7 @@ export class SseDataReader {
   private take(frame: Buffer | undefined): SseEvent {
     const e = new SseEvent(this.dataBuf!, this.dataStart, this.dataEnd, this.moreLatin1 ? [this.dataLatin1, ...this.moreLatin1].join('\n') : this.dataLatin1, frame, this.more);
     this.dataBuf = undefined;
+    this.eventBytes = 0;
     this.more = undefined;
     this.moreLatin1 = undefined;
     return e;

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIAdapter } from '../../../src/providers/openai/openai-adapter.js';
+import { MAX_EVENT_BYTES } from '../../../src/providers/openai/openai-chat-http.js';
 import { RawChunkPart, type ChatStreamPart } from '../../../src/providers/openai-types.js';
 import { ProviderError } from '../../../src/providers/provider-error.js';
 import { startReplayUpstream, type ReplayUpstream } from '../../fakes/replay-upstream.js';
@@ -89,6 +90,15 @@ describe('OpenAI SSE → parts (recorded answers)', () => {
   it('an event that is not JSON is a malformed answer (a provider failure), not our SyntaxError', async () => {
     up.next({ contentType: SSE, body: 'data: {"id":"x","choices":[{"finish_reason":"stop"\n\n' });
     expect(await rejection(collect(adapter.streamChat(req, callContext())))).toMatchObject({ kind: 'malformed' });
+  });
+
+  it('an event that never ends is a malformed answer once it passes the bound, a line or data lines alike', async () => {
+    const long = 'x'.repeat(MAX_EVENT_BYTES + 1024);
+    up.next({ contentType: SSE, body: `data: ${long}` });
+    expect(await rejection(collect(adapter.streamChat(req, callContext())))).toMatchObject({ kind: 'malformed', message: expect.stringContaining('longer than') });
+    // Short lines, no blank line between them: one event growing without end.
+    up.next({ contentType: SSE, body: `data: ${'y'.repeat(1024)}\n`.repeat(MAX_EVENT_BYTES / 1024 + 16) });
+    expect(await rejection(collect(adapter.streamChat(req, callContext())))).toMatchObject({ kind: 'malformed', message: expect.stringContaining('longer than') });
   });
 });
 

@@ -77,6 +77,18 @@ describe('SseDataReader', () => {
     expect(events.map((e) => e.text().length)).toEqual([300_000]);
   });
 
+  it('pendingBytes counts what has not ended: a line cut between reads, an event\'s data lines', () => {
+    const r = new SseDataReader();
+    r.push(bytes('data: abc'));
+    expect(r.pendingBytes).toBe(9);
+    r.push(bytes('def'));
+    expect(r.pendingBytes).toBe(12);
+    r.push(bytes('\ndata: gh\n'));
+    expect(r.pendingBytes).toBe(8); // the data of two lines, "abcdef" and "gh"; no partial line
+    expect(r.push(bytes('\n')).map((e) => e.text())).toEqual(['abcdef\ngh']);
+    expect(r.pendingBytes).toBe(0);
+  });
+
   it('the end of the bytes: an event without its blank line is one; a cut line is not', () => {
     expect(read(new SseDataReader(), ['data: a\n\ndata: b\n']).map(([t]) => t)).toEqual(['a', 'b']);
     const r = new SseDataReader();
