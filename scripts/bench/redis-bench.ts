@@ -128,7 +128,7 @@ export async function benchRedis(add: Add, ctx: RedisBenchContext): Promise<void
  * round trip, against the local store; sequential (what one request waits) and 16 in flight.
  */
 export async function benchRedisAdmit(add: Add): Promise<void> {
-  const { LocalCounterStore, admitStepByStep } = await import('../../src/store/counters.js');
+  const { LocalCounterStore } = await import('../../src/store/counters.js');
   const { RedisLink } = await import('../../src/store/redis/redis-link.js');
   const { RedisCounterStore } = await import('../../src/store/redis/redis-counters.js');
   const { redisSettingsOf } = await import('../../src/config/storage-config.js');
@@ -154,7 +154,7 @@ export async function benchRedisAdmit(add: Add): Promise<void> {
     };
     for (const inFlight of [1, 16]) {
       const l = await time(inFlight, async (i) => {
-        await admitStepByStep(local, plan(i));
+        local.admitAll(plan(i));
         local.releaseSlot('parallel:k');
       });
       const r = await time(inFlight, async (i) => {

@@ -9,7 +9,7 @@
 import { HttpError } from '../errors/http-error.js';
 import type { Identity, RequestMeta } from '../pipeline/request-meta.js';
 import type { LimitTicket, LimitsStage, SettledRequest } from '../pipeline/stages.js';
-import { KEY_WINDOW_MS, type CounterStore } from '../store/counters.js';
+import { KEY_WINDOW_MS, type AdmitPlan, type AdmitResult, type CounterStore } from '../store/counters.js';
 import type { AuthCache } from './auth-cache.js';
 import { NO_TICKET } from './no-ticket.js';
 import { PeriodClock } from './budget-period.js';
@@ -28,93 +28,69 @@ function tooMany(message: string, code: 'rate_limit_exceeded' | 'budget_exceeded
   return new HttpError(429, `${message} Retry after ${secs} s.`, { code, headers: { 'retry-after': String(secs) } });
 }
 
+/** What a key's limits ask of the counters, made once per cached identity (its counter keys and limits). */
+interface KeyChecks {
+  limits: NonNullable<Identity['limits']>;
+  /** The key's name as error messages quote it. */
+  name: string;
+  spendKey: string;
+  tpm: AdmitPlan['tpm'];
+  slot: AdmitPlan['slot'];
+  rpm: AdmitPlan['rpm'];
+}
+
+function keyChecks(identity: Identity, keyId: string): KeyChecks {
+  const lim = identity.limits!;
+  return {
+    limits: lim,
+    name: JSON.stringify(identity.keyName ?? keyId),
+    spendKey: spendKeyOf(keyId),
+    tpm: lim.tpm !== undefined ? { key: `tpm:${keyId}`, limit: lim.tpm } : undefined,
+    slot: lim.maxParallel !== undefined ? { key: `parallel:${keyId}`, limit: lim.maxParallel } : undefined,
+    rpm: lim.rpm !== undefined ? { key: `rpm:${keyId}`, limit: lim.rpm } : undefined,
+  };
+}
+
 export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
   const { cache, counters } = opts;
   const now = opts.clock ?? Date.now;
   const periods = new PeriodClock();
+  // Keyed by the cached identity: a key whose limits change is cached anew, as a new object.
+  const checksOf = new WeakMap<Identity, KeyChecks>();
 
-  async function admitLimited(identity: Identity, keyId: string): Promise<LimitTicket> {
-    const lim = identity.limits!;
-    const name = JSON.stringify(identity.keyName ?? keyId);
+  /**
+   * Every check of one request in one call to the counters (budget, tpm, a parallel slot, rpm: all or
+   * nothing). The local store answers synchronously, so the request waits for nothing here; a shared
+   * store (Redis, a cluster's primary) answers in one round trip.
+   */
+  function admitLimited(identity: Identity, keyId: string): LimitTicket | Promise<LimitTicket> {
+    let k = checksOf.get(identity);
+    if (k === undefined) checksOf.set(identity, (k = keyChecks(identity, keyId)));
+    const lim = k.limits;
     const t = now();
-    const spendKey = spendKeyOf(keyId);
-    // A shared store (Redis) takes every check in one call: one round trip, atomic across instances.
-    if (counters.admitAll) return admitInOneCall(identity, keyId, t);
-    if (lim.budgetUsd !== undefined && lim.budgetPeriod) {
-      const w = periods.at(lim.budgetPeriod, t);
-      const spent = await counters.spent(spendKey, w.id);
-      if (spent >= lim.budgetUsd) {
-        throw tooMany(`Budget exceeded for key ${name}: $${spent.toFixed(4)} spent of $${lim.budgetUsd} this ${lim.budgetPeriod} (resets ${new Date(w.resetsAt).toISOString()}).`, 'budget_exceeded', w.resetsAt - t);
-      }
-    }
-    const tpmKey = `tpm:${keyId}`;
-    if (lim.tpm !== undefined) {
-      const r = await counters.tryConsume(tpmKey, KEY_WINDOW_MS, lim.tpm, 0, t);
-      if (!r.ok) throw tooMany(`Rate limit reached for key ${name}: ${lim.tpm} tokens per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
-    }
-    const slotKey = `parallel:${keyId}`;
-    if (lim.maxParallel !== undefined && !(await counters.acquireSlot(slotKey, lim.maxParallel))) {
-      throw tooMany(`Rate limit reached for key ${name}: ${lim.maxParallel} requests at once.`, 'rate_limit_exceeded', 1000);
-    }
-    if (lim.rpm !== undefined) {
-      const r = await counters.tryConsume(`rpm:${keyId}`, KEY_WINDOW_MS, lim.rpm, 1, t);
-      if (!r.ok) {
-        if (lim.maxParallel !== undefined) await counters.releaseSlot(slotKey);
-        throw tooMany(`Rate limit reached for key ${name}: ${lim.rpm} requests per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
-      }
-    }
-    return ticketFor(lim, keyId);
-  }
-
-  async function admitInOneCall(identity: Identity, keyId: string, t: number): Promise<LimitTicket> {
-    const lim = identity.limits!;
-    const name = JSON.stringify(identity.keyName ?? keyId);
     const w = lim.budgetUsd !== undefined && lim.budgetPeriod ? periods.at(lim.budgetPeriod, t) : undefined;
-    const r = await counters.admitAll!({
+    const plan: AdmitPlan = {
       now: t,
       windowMs: KEY_WINDOW_MS,
-      budget: w ? { key: spendKeyOf(keyId), period: w.id, limit: lim.budgetUsd! } : undefined,
-      tpm: lim.tpm !== undefined ? { key: `tpm:${keyId}`, limit: lim.tpm } : undefined,
-      slot: lim.maxParallel !== undefined ? { key: `parallel:${keyId}`, limit: lim.maxParallel } : undefined,
-      rpm: lim.rpm !== undefined ? { key: `rpm:${keyId}`, limit: lim.rpm } : undefined,
-    });
-    if (!r.ok) {
-      if (r.refused === 'budget') {
-        throw tooMany(`Budget exceeded for key ${name}: $${r.spent.toFixed(4)} spent of $${lim.budgetUsd} this ${lim.budgetPeriod} (resets ${new Date(w!.resetsAt).toISOString()}).`, 'budget_exceeded', w!.resetsAt - t);
-      }
-      if (r.refused === 'tpm') throw tooMany(`Rate limit reached for key ${name}: ${lim.tpm} tokens per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
-      if (r.refused === 'slot') throw tooMany(`Rate limit reached for key ${name}: ${lim.maxParallel} requests at once.`, 'rate_limit_exceeded', 1000);
-      throw tooMany(`Rate limit reached for key ${name}: ${lim.rpm} requests per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
-    }
-    return ticketFor(lim, keyId);
+      budget: w ? { key: k.spendKey, period: w.id, limit: lim.budgetUsd! } : undefined,
+      tpm: k.tpm,
+      slot: k.slot,
+      rpm: k.rpm,
+    };
+    const r = counters.admitAll(plan);
+    const checks = k;
+    return r instanceof Promise ? r.then((res) => admitted(checks, res, w, t)) : admitted(checks, r, w, t);
   }
 
-  function ticketFor(lim: NonNullable<Identity['limits']>, keyId: string): LimitTicket {
-    const tpmKey = `tpm:${keyId}`;
-    const slotKey = `parallel:${keyId}`;
-    const spendKey = spendKeyOf(keyId);
-    let settled = false;
-    let released = lim.maxParallel === undefined;
-    const release = () => {
-      if (released) return;
-      released = true;
-      // Fire and forget: the counters never throw into the request's end.
-      void counters.releaseSlot(slotKey);
-    };
-    return {
-      release,
-      settle(outcome: SettledRequest) {
-        if (settled) return;
-        settled = true;
-        release();
-        const u = outcome.usage;
-        // A cache hit asked no upstream: its tokens are recorded, not counted against tpm.
-        if (lim.tpm !== undefined && u && !outcome.cacheHit) void counters.add(tpmKey, KEY_WINDOW_MS, u.prompt + u.completion, now());
-        if (lim.budgetUsd !== undefined && lim.budgetPeriod && outcome.costUsd) {
-          void counters.addSpend(spendKey, periods.at(lim.budgetPeriod, now()).id, outcome.costUsd);
-        }
-      },
-    };
+  function admitted(k: KeyChecks, r: AdmitResult, w: { resetsAt: number } | undefined, t: number): LimitTicket {
+    if (r.ok) return new KeyTicket(k, counters, periods, now);
+    const lim = k.limits;
+    if (r.refused === 'budget') {
+      throw tooMany(`Budget exceeded for key ${k.name}: $${r.spent.toFixed(4)} spent of $${lim.budgetUsd} this ${lim.budgetPeriod} (resets ${new Date(w!.resetsAt).toISOString()}).`, 'budget_exceeded', w!.resetsAt - t);
+    }
+    if (r.refused === 'tpm') throw tooMany(`Rate limit reached for key ${k.name}: ${lim.tpm} tokens per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
+    if (r.refused === 'slot') throw tooMany(`Rate limit reached for key ${k.name}: ${lim.maxParallel} requests at once.`, 'rate_limit_exceeded', 1000);
+    throw tooMany(`Rate limit reached for key ${k.name}: ${lim.rpm} requests per minute.`, 'rate_limit_exceeded', r.retryAfterMs);
   }
 
   return {
@@ -129,4 +105,39 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
       return admitLimited(identity, identity.keyId!);
     },
   };
+}
+
+/** An admitted request's hold on its key's counters: one object, no closures per request. */
+class KeyTicket implements LimitTicket {
+  private settled = false;
+  private released: boolean;
+
+  constructor(
+    private readonly k: KeyChecks,
+    private readonly counters: CounterStore,
+    private readonly periods: PeriodClock,
+    private readonly now: () => number,
+  ) {
+    this.released = k.slot === undefined;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    // Fire and forget: the counters never throw into the request's end.
+    void this.counters.releaseSlot(this.k.slot!.key);
+  }
+
+  settle(outcome: SettledRequest): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.release();
+    const { limits: lim, tpm } = this.k;
+    const u = outcome.usage;
+    // A cache hit asked no upstream: its tokens are recorded, not counted against tpm.
+    if (tpm && u && !outcome.cacheHit) void this.counters.add(tpm.key, KEY_WINDOW_MS, u.prompt + u.completion, this.now());
+    if (lim.budgetUsd !== undefined && lim.budgetPeriod && outcome.costUsd) {
+      void this.counters.addSpend(this.k.spendKey, this.periods.at(lim.budgetPeriod, this.now()).id, outcome.costUsd);
+    }
+  }
 }

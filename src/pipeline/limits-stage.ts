@@ -6,8 +6,8 @@
 import type { RequestMeta } from './request-meta.js';
 import type { LimitTicket, PipelineStages } from './stages.js';
 
-export async function admitLimits(stages: PipelineStages, meta: RequestMeta, target: string): Promise<LimitTicket | undefined> {
+/** The stage's own answer: a promise only when it had to wait (a shared store), so the caller awaits only then. */
+export function admitLimits(stages: PipelineStages, meta: RequestMeta, target: string): LimitTicket | undefined | Promise<LimitTicket | undefined> {
   if (meta.parent !== undefined) return undefined;
-  const t = stages.limits.admit(meta, target);
-  return t instanceof Promise ? await t : t;
+  return stages.limits.admit(meta, target);
 }

@@ -42,12 +42,16 @@ function rotationNamed(rt: Runtime, id: string | undefined): Plan['rotation'] {
 }
 
 /** Chat: the candidates, after autoselect's selection when the target is an autoselect. */
-export async function planChat(rt: Runtime, ref: TargetRef, resolved: ResolvedTarget, req: ChatRequest, ctx: AutoselectContext): Promise<Plan> {
+export function planChat(rt: Runtime, ref: TargetRef, resolved: ResolvedTarget, req: ChatRequest, ctx: AutoselectContext): Plan | Promise<Plan> {
   const t = resolved.target;
   if (!t) return planNamed(rt, ref as Exclude<TargetRef, { scope: unknown }>);
+  // Only an autoselect waits (for its selector); a provider or a rotation is planned at once.
   if (t.kind === 'autoselect') {
-    const choice = await selectAutoselect(rt, t.id, req, ctx);
-    return { candidates: choice.candidates, rotation: rotationNamed(rt, choice.chosen), autoselect: { chosen: choice.chosen, reason: choice.reason } };
+    return selectAutoselect(rt, t.id, req, ctx).then((choice) => ({
+      candidates: choice.candidates,
+      rotation: rotationNamed(rt, choice.chosen),
+      autoselect: { chosen: choice.chosen, reason: choice.reason },
+    }));
   }
   // A rotation keeps the members that can read the request's file parts (issue 19).
   const candidates = t.kind === 'rotation' ? fileReaders(candidatesFor(rt, t), req, t.id) : candidatesFor(rt, t);

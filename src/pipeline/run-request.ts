@@ -279,10 +279,14 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
   const req = call.req;
   const run = new RequestRun(deps, rt, meta, req.stream === true, call.observer);
   try {
-    await resolveIdentity(stages, meta);
+    // Each stage answers at once unless it has to wait (a key to look up, a shared store, a selector):
+    // awaited only then, so the common request passes them without a turn of the microtask queue.
+    const identified = resolveIdentity(stages, meta);
+    if (identified) await identified;
     const resolved = resolveRef(rt, call.target);
     run.target = resolved.name;
-    run.ticket = await admitLimits(stages, meta, resolved.name);
+    const ticket = admitLimits(stages, meta, resolved.name);
+    run.ticket = ticket instanceof Promise ? await ticket : ticket;
     // A stopped model answers nothing, not even from the cache: an operator stops a model to stop
     // its answers (a rotation's cached answer stays, since the rotation itself is not stopped).
     const stoppedDirect = resolved.target?.kind === 'provider' && !stages.modelGate.inactive && stages.modelGate.isStopped(resolved.name);
@@ -291,7 +295,8 @@ async function runChat(deps: PipelineDeps, meta: RequestMeta, call: ChatCall): P
       const hit = await cacheLookup(stages, meta, resolved.name, req);
       if (hit) return cachedAnswer(run, hit);
     }
-    const plan = await planChat(rt, call.target, resolved, req, { keys: meta.keys, signal: meta.signal, log: deps.log, caller: run });
+    const planned = planChat(rt, call.target, resolved, req, { keys: meta.keys, signal: meta.signal, log: deps.log, caller: run });
+    const plan = planned instanceof Promise ? await planned : planned;
     run.autoselect = plan.autoselect;
 
     if (!run.stream) {

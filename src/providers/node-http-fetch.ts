@@ -119,8 +119,9 @@ class LiteResponse {
 }
 
 /** A response's whole body as bytes: a LiteResponse's own buffer (no copy), else the web body's. */
-export async function bodyBytes(res: Response): Promise<Buffer> {
-  return res instanceof LiteResponse ? res.bytes() : Buffer.from(await res.arrayBuffer());
+export function bodyBytes(res: Response): Promise<Buffer> {
+  // Not async: an async function returning a promise settles two microtask turns after it.
+  return res instanceof LiteResponse ? res.bytes() : res.arrayBuffer().then((ab) => Buffer.from(ab));
 }
 
 interface ByteReader {

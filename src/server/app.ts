@@ -52,6 +52,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     deps.log.error({ err: { name: (err as Error)?.name, message: redactText(String((err as Error)?.message)) } }, 'after-response job failed');
     deps.accounting?.crashes.record(err, { route: 'after response' });
   });
+  const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'x-aisbf-cache', 'retry-after', 'content-disposition', 'x-video-model', 'x-generation-time'] });
+  // The request's context and, when a browser asks, CORS, in one middleware: hono runs each
+  // middleware in an async frame of its own per request. CORS never throws, so what the routes
+  // throw is still turned into a response (onError) before this middleware reads the status.
   app.use('*', async function requestContext(c, next) {
     const incoming = headerOf(c, 'x-request-id');
     const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
@@ -65,22 +69,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     // An in-process call (a batch line) arrives as its caller, and chose its own request id.
     const inProcess = inProcessOf(c);
     if (inProcess?.identity) c.set('identity', inProcess.identity);
-    await next();
+    // Only browsers send Origin, and only cross-origin requests need CORS headers. A preflight is
+    // answered by CORS itself (what hono would do with a middleware's returned response).
+    if (deps.runtime().config.aisbf.server.cors && headerOf(c, 'origin') !== undefined) {
+      const preflight = await corsOn(c, next);
+      if (preflight) c.res = preflight;
+    } else {
+      await next();
+    }
     if (!outgoing && !inProcess) c.res.headers.set('x-request-id', id);
     // The line is written once the answer is on its way (it then also times the write).
     if (!reqLog.deferred) {
       const status = c.res.status;
       afterResponse(() => reqLog.finish(status));
     }
-  });
-
-  const corsOn = cors({ origin: '*', exposeHeaders: ['x-request-id', 'x-aisbf-provider', 'x-aisbf-model', 'x-aisbf-attempts', 'x-aisbf-autoselect', 'x-aisbf-cache', 'retry-after', 'content-disposition', 'x-video-model', 'x-generation-time'] });
-  // Not async: hono awaits what a middleware returns, so handing back next()'s promise saves every
-  // request an async frame of its own.
-  app.use('*', function corsIfEnabled(c, next) {
-    // Only browsers send Origin, and only cross-origin requests need CORS headers.
-    if (deps.runtime().config.aisbf.server.cors && headerOf(c, 'origin') !== undefined) return corsOn(c, next);
-    return next();
   });
 
   // Auth (aisbf.json auth.enabled): API keys, access tokens and static tokens on the guarded paths.

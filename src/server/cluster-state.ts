@@ -15,7 +15,7 @@ import type { Priority, RequestMeta } from '../pipeline/request-meta.js';
 import type { AdmissionSlot } from '../pipeline/stages.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import type { Candidate } from '../routing/candidate.js';
-import { admitStepByStep, LocalCounterStore, type AdmitPlan } from '../store/counters.js';
+import { LocalCounterStore, type AdmitPlan } from '../store/counters.js';
 import type { Db } from '../store/db.js';
 import type { IpcCall, IpcCast, IpcError, IpcReply } from '../store/ipc-rpc.js';
 import type { AbortLike } from '../providers/lite-abort.js';
@@ -129,14 +129,10 @@ export class ClusterState {
           return c.addSpend(a[0] as string, a[1] as string, a[2] as number);
         case 'ctr.admitAll': {
           const plan = a[0] as AdmitPlan;
-          // Every step is synchronous on the local store: no other message runs in between.
-          return answer(
-            (msg as IpcCall).id,
-            admitStepByStep(c, plan).then((r) => {
-              if (r.ok && plan.slot) this.holdSlot(worker, plan.slot.key, 1);
-              return r;
-            }),
-          );
+          // Synchronous on the local store: no other message runs in between.
+          const r = c.admitAll(plan);
+          if (r.ok && plan.slot) this.holdSlot(worker, plan.slot.key, 1);
+          return answer((msg as IpcCall).id, r);
         }
         case 'adm.try': {
           const w = a[0] as WireCandidate;

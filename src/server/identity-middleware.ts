@@ -23,11 +23,19 @@ export function credentialsFrom(c: Context): Credentials | undefined {
 }
 
 export function identityMiddleware(service: IdentityService): MiddlewareHandler<AppEnv> {
-  return async function identityGuard(c: Context<AppEnv>, next: Next) {
+  // Not async: a key found in the cache (and auth off) costs no async frame; only a lookup waits.
+  return function identityGuard(c: Context<AppEnv>, next: Next) {
     // CORS preflights carry no credentials by design.
     if (!service.enabled || c.req.method === 'OPTIONS' || c.get('identity') !== undefined) return next();
     const r = service.resolve(credentialsFrom(c));
-    c.set('identity', r instanceof Promise ? await r : r);
+    if (r instanceof Promise) {
+      return r.then((identity) => {
+        c.set('identity', identity);
+        return next();
+      });
+    }
+    c.set('identity', r);
     return next();
   };
 }
+

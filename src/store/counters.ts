@@ -27,11 +27,10 @@ export interface CounterStore {
   /** Writes what is pending and stops timers. */
   close(): Awaitable<void>;
   /**
-   * Optional: every check of one request in a single call (budget, tpm, a parallel slot, rpm — in
-   * that order, all or nothing), so a shared store answers in one round trip. Stores without it are
-   * asked check by check.
+   * Every check of one request in a single call (budget, tpm, a parallel slot, rpm — in that order,
+   * all or nothing): a shared store answers in one round trip, the local one at once.
    */
-  admitAll?(plan: AdmitPlan): Promise<AdmitResult>;
+  admitAll(plan: AdmitPlan): Awaitable<AdmitResult>;
 }
 
 /** What one request asks of a key's counters (see CounterStore.admitAll). */
@@ -52,25 +51,33 @@ export type AdmitResult =
   | { ok: false; refused: 'tpm' | 'rpm'; retryAfterMs: number }
   | { ok: false; refused: 'slot' };
 
-/** `admitAll` made of the single-check methods (a local fallback; not atomic across processes). */
-export async function admitStepByStep(store: CounterStore, plan: AdmitPlan): Promise<AdmitResult> {
+const ADMITTED: AdmitResult = Object.freeze({ ok: true });
+
+/** The single checks of a store that answers at once (the local store, or a view of it). */
+export type LocalChecks = Pick<LocalCounterStore, 'spent' | 'tryConsume' | 'acquireSlot' | 'releaseSlot'>;
+
+/**
+ * `admitAll` made of a local store's single checks, synchronously: budget, tpm, a parallel slot,
+ * rpm, all or nothing. Nothing else runs in between, so it is atomic within the process.
+ */
+export function admitLocally(store: LocalChecks, plan: AdmitPlan): AdmitResult {
   if (plan.budget) {
-    const spent = await store.spent(plan.budget.key, plan.budget.period);
+    const spent = store.spent(plan.budget.key, plan.budget.period);
     if (spent >= plan.budget.limit) return { ok: false, refused: 'budget', spent };
   }
   if (plan.tpm) {
-    const r = await store.tryConsume(plan.tpm.key, plan.windowMs, plan.tpm.limit, 0, plan.now);
+    const r = store.tryConsume(plan.tpm.key, plan.windowMs, plan.tpm.limit, 0, plan.now);
     if (!r.ok) return { ok: false, refused: 'tpm', retryAfterMs: r.retryAfterMs };
   }
-  if (plan.slot && !(await store.acquireSlot(plan.slot.key, plan.slot.limit))) return { ok: false, refused: 'slot' };
+  if (plan.slot && !store.acquireSlot(plan.slot.key, plan.slot.limit)) return { ok: false, refused: 'slot' };
   if (plan.rpm) {
-    const r = await store.tryConsume(plan.rpm.key, plan.windowMs, plan.rpm.limit, 1, plan.now);
+    const r = store.tryConsume(plan.rpm.key, plan.windowMs, plan.rpm.limit, 1, plan.now);
     if (!r.ok) {
-      if (plan.slot) await store.releaseSlot(plan.slot.key);
+      if (plan.slot) store.releaseSlot(plan.slot.key);
       return { ok: false, refused: 'rpm', retryAfterMs: r.retryAfterMs };
     }
   }
-  return { ok: true };
+  return ADMITTED;
 }
 
 export const SPEND_MIGRATIONS: readonly Migration[] = [
@@ -92,12 +99,19 @@ export const KEY_WINDOW_MS = 60_000;
 /** One bucket's length in ms for a window of `windowMs` (every store, local or shared, the same). */
 export const bucketMsOf = (windowMs: number): number => Math.max(1, windowMs / WINDOW_BUCKETS);
 
-/** A sliding window as a ring of buckets; old buckets are cleared as time moves on. */
-class SlidingWindow {
+/**
+ * A sliding window as a ring of buckets. The sum of the window is kept as buckets come and go, so a
+ * check costs the buckets that left since the last one (none within the same second), not a pass
+ * over all sixty: a key with rpm and tpm is checked twice per request.
+ */
+export class SlidingWindow {
   private readonly sums = new Float64Array(WINDOW_BUCKETS);
   /** The absolute bucket number each slot holds. */
   private readonly ids = new Float64Array(WINDOW_BUCKETS).fill(-Infinity);
   private readonly bucketMs: number;
+  /** The newest bucket seen; `total` is the sum of the buckets in (head − WINDOW_BUCKETS, head]. */
+  private head = -Infinity;
+  private total = 0;
 
   constructor(readonly windowMs: number) {
     this.bucketMs = bucketMsOf(windowMs);
@@ -105,6 +119,11 @@ class SlidingWindow {
 
   sum(now: number): number {
     const current = Math.floor(now / this.bucketMs);
+    if (current >= this.head) {
+      this.advance(current);
+      return this.total;
+    }
+    // The clock went back (a check stamped before the newest one): count the buckets as they stand.
     let s = 0;
     for (let i = 0; i < WINDOW_BUCKETS; i++) if (this.ids[i]! > current - WINDOW_BUCKETS) s += this.sums[i]!;
     return s;
@@ -112,12 +131,30 @@ class SlidingWindow {
 
   add(now: number, amount: number): void {
     const current = Math.floor(now / this.bucketMs);
-    const slot = current % WINDOW_BUCKETS;
+    if (current > this.head) this.advance(current);
+    const slot = ((current % WINDOW_BUCKETS) + WINDOW_BUCKETS) % WINDOW_BUCKETS;
     if (this.ids[slot] !== current) {
+      if (this.ids[slot]! > this.head - WINDOW_BUCKETS) this.total -= this.sums[slot]!;
       this.ids[slot] = current;
       this.sums[slot] = 0;
     }
     this.sums[slot]! += amount;
+    if (current > this.head - WINDOW_BUCKETS) this.total += amount;
+  }
+
+  /** Moves the window's end to `current`: the buckets that fall out of it leave the total. */
+  private advance(current: number): void {
+    if (current === this.head) return;
+    if (this.head === -Infinity || current - this.head >= WINDOW_BUCKETS) {
+      // Nothing counted is still inside the window.
+      this.total = 0;
+    } else {
+      for (let id = this.head - WINDOW_BUCKETS + 1; id <= current - WINDOW_BUCKETS; id++) {
+        const slot = ((id % WINDOW_BUCKETS) + WINDOW_BUCKETS) % WINDOW_BUCKETS;
+        if (this.ids[slot] === id) this.total -= this.sums[slot]!;
+      }
+    }
+    this.head = current;
   }
 
   /** ms until the sum, with `amount` added, fits `limit` (oldest buckets expire first). */
@@ -180,6 +217,11 @@ export class LocalCounterStore implements CounterStore {
       this.windows.set(key, w);
     }
     return w;
+  }
+
+  /** Every check at once, synchronously: a request admitted here waits for nothing. */
+  admitAll(plan: AdmitPlan): AdmitResult {
+    return admitLocally(this, plan);
   }
 
   tryConsume(key: string, windowMs: number, limit: number, amount: number, now: number): ConsumeResult {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalCounterStore } from '../../src/store/counters.js';
+import { LocalCounterStore, SlidingWindow, WINDOW_BUCKETS } from '../../src/store/counters.js';
+import { seededRandom } from '../../src/routing/weighted-order.js';
 import { openDatabase } from '../../src/store/db.js';
 
 describe('LocalCounterStore', () => {
@@ -45,6 +46,29 @@ describe('LocalCounterStore', () => {
     expect(c.acquireSlot('p', 2)).toBe(true);
   });
 
+  it('admits every check of a request in one synchronous call, all or nothing, budget first', () => {
+    const c = new LocalCounterStore();
+    const plan = { now: 1000, windowMs: 60_000, slot: { key: 'parallel:k', limit: 2 }, rpm: { key: 'rpm:k', limit: 1 } };
+    const first = c.admitAll(plan);
+    // Not a promise: the local store's request waits for nothing.
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(first).toEqual({ ok: true });
+    expect(c.admitAll(plan)).toEqual({ ok: false, refused: 'rpm', retryAfterMs: 60_000 });
+    // The refused request gave its slot back: only the first one's is held.
+    expect(c.acquireSlot('parallel:k', 2)).toBe(true);
+    expect(c.acquireSlot('parallel:k', 2)).toBe(false);
+    c.addSpend('spend:k', '2026-03', 2);
+    const overBudget = { now: 1000, windowMs: 60_000, budget: { key: 'spend:k', period: '2026-03', limit: 1 }, rpm: { key: 'rpm:other', limit: 1 } };
+    expect(c.admitAll(overBudget)).toEqual({ ok: false, refused: 'budget', spent: 2 });
+    // Refused on its budget before its rpm was counted.
+    expect(c.tryConsume('rpm:other', 60_000, 1, 1, 1000)).toEqual({ ok: true });
+    c.add('tpm:k', 60_000, 10, 1000);
+    expect(c.admitAll({ now: 1000, windowMs: 60_000, tpm: { key: 'tpm:k', limit: 10 }, slot: { key: 'parallel:t', limit: 1 } })).toEqual({ ok: false, refused: 'tpm', retryAfterMs: 60_000 });
+    // Refused on tokens before a slot was taken.
+    expect(c.acquireSlot('parallel:t', 1)).toBe(true);
+    c.close();
+  });
+
   it('persists spend write-behind, adding to what other processes wrote', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aisbf-counters-'));
     try {
@@ -65,5 +89,61 @@ describe('LocalCounterStore', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SlidingWindow', () => {
+  /** The window as first written: every check sums the buckets still inside it (the specification). */
+  class FullPass {
+    private readonly sums = new Float64Array(WINDOW_BUCKETS);
+    private readonly ids = new Float64Array(WINDOW_BUCKETS).fill(-Infinity);
+    constructor(private readonly bucketMs: number) {}
+    sum(now: number): number {
+      const current = Math.floor(now / this.bucketMs);
+      let s = 0;
+      for (let i = 0; i < WINDOW_BUCKETS; i++) if (this.ids[i]! > current - WINDOW_BUCKETS) s += this.sums[i]!;
+      return s;
+    }
+    add(now: number, amount: number): void {
+      const current = Math.floor(now / this.bucketMs);
+      const slot = current % WINDOW_BUCKETS;
+      if (this.ids[slot] !== current) {
+        this.ids[slot] = current;
+        this.sums[slot] = 0;
+      }
+      this.sums[slot]! += amount;
+    }
+  }
+
+  it('sums exactly what a pass over every bucket sums, as time moves on in steps of any size', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const random = seededRandom(seed);
+      const w = new SlidingWindow(60_000);
+      const ref = new FullPass(1000);
+      let now = 1_700_000_000_000 + Math.floor(random() * 1000);
+      for (let i = 0; i < 3000; i++) {
+        // Mostly the same second, sometimes seconds later, now and then past the whole window.
+        const r = random();
+        now += r < 0.6 ? Math.floor(random() * 200) : r < 0.97 ? Math.floor(random() * 5000) : 60_000 + Math.floor(random() * 90_000);
+        if (random() < 0.7) {
+          const amount = 1 + Math.floor(random() * 500);
+          w.add(now, amount);
+          ref.add(now, amount);
+        }
+        expect(w.sum(now)).toBe(ref.sum(now));
+      }
+    }
+  });
+
+  it('still counts when a check is stamped before the newest one (the clock went back)', () => {
+    const w = new SlidingWindow(60_000);
+    w.add(100_000, 5);
+    w.add(130_000, 7);
+    expect(w.sum(99_000)).toBe(12);
+    expect(w.sum(130_500)).toBe(12);
+    w.add(129_000, 1);
+    expect(w.sum(130_000)).toBe(13);
+    // 100 s: the first bucket has left the window.
+    expect(w.sum(160_000)).toBe(8);
   });
 });

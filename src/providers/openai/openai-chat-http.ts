@@ -20,17 +20,23 @@ export interface ChatTransport {
   baseURL: string;
 }
 
-async function post(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, accept: string, provider: string, model: string): Promise<Response> {
-  const url = `${t.baseURL}/chat/completions`;
-  const res = await t.fetch(url, {
+/**
+ * The request of both calls. Not an async function of its own: the caller awaits the transport
+ * directly and `failed` only for a status that is not ok, one async frame fewer per call.
+ */
+function post(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, accept: string): Promise<Response> {
+  return t.fetch(`${t.baseURL}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${apiKey ?? 'no-key'}` },
     body: JSON.stringify(body),
     signal,
   });
-  if (res.ok) return res;
+}
+
+/** The upstream's error for a response that is not ok (thrown by the caller). */
+async function failed(t: ChatTransport, res: Response, provider: string, model: string): Promise<ProviderError> {
   const payload = await errorPayload(res);
-  throw upstreamError(provider, model, res.status, payload, res.headers.get('retry-after'), undefined, new URL(url).pathname);
+  return upstreamError(provider, model, res.status, payload, res.headers.get('retry-after'), undefined, new URL(`${t.baseURL}/chat/completions`).pathname);
 }
 
 /** An upstream body we cannot parse: `malformed` (a provider failure), never our own SyntaxError. */
@@ -39,7 +45,8 @@ function unreadable(err: unknown, what: string, provider: string, model: string)
 }
 
 export async function postChatJson(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, provider: string, model: string): Promise<ChatCompletion> {
-  const res = await post(t, apiKey, body, signal, 'application/json', provider, model);
+  const res = await post(t, apiKey, body, signal, 'application/json');
+  if (!res.ok) throw await failed(t, res, provider, model);
   const bytes = await bodyBytes(res);
   const text = bytes.toString('utf8');
   let completion: ChatCompletion;
@@ -59,7 +66,8 @@ export async function postChatJson(t: ChatTransport, apiKey: string | undefined,
  * lifted into a `usage` part so the SSE writer alone decides where usage goes.
  */
 export async function postChatStream(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, provider: string, model: string): Promise<AsyncIterable<ChatStreamPart>> {
-  const res = await post(t, apiKey, body, signal, 'text/event-stream', provider, model);
+  const res = await post(t, apiKey, body, signal, 'text/event-stream');
+  if (!res.ok) throw await failed(t, res, provider, model);
   return chatStreamParts(res, res.headers.get('retry-after'), provider, model);
 }
 

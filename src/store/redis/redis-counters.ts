@@ -11,7 +11,7 @@
  * per instance. Spend is also written to the local store (SQLite), which seeds Redis after a restart.
  */
 import type { AdmitPlan, AdmitResult, ConsumeResult, CounterStore, LocalCounterStore } from '../counters.js';
-import { admitStepByStep, bucketMsOf, KEY_WINDOW_MS } from '../counters.js';
+import { admitLocally, bucketMsOf, KEY_WINDOW_MS, type LocalChecks } from '../counters.js';
 import { KeyAllowance, ROOM_SHARE } from './key-allowance.js';
 import type { RedisLink } from './redis-link.js';
 import { LUA_LIB, redisScript } from './redis-script.js';
@@ -253,25 +253,22 @@ export class RedisCounterStore implements CounterStore {
             return { ok: false, refused: 'rpm', retryAfterMs: Number(r[1]) };
         }
       },
-      () => admitStepByStep(this.localWithSlots(), plan),
+      () => admitLocally(this.localWithSlots(), plan),
     );
   }
 
-  /** The local store, with its slots remembered here so releaseSlot finds them. */
-  private localWithSlots(): CounterStore {
+  /** The local store's checks, with its slots remembered here so releaseSlot finds them. */
+  private localWithSlots(): LocalChecks {
     const self = this;
     return {
       tryConsume: (...a) => self.local.tryConsume(...a),
-      add: (...a) => self.local.add(...a),
       acquireSlot(key, limit) {
         const ok = self.local.acquireSlot(key, limit);
         if (ok) self.hold(key, LOCAL);
         return ok;
       },
-      releaseSlot: (key) => self.releaseSlot(key),
+      releaseSlot: (key) => void self.releaseSlot(key),
       spent: (k, p) => self.local.spent(k, p),
-      addSpend: (k, p, u) => self.local.addSpend(k, p, u),
-      close: () => undefined,
     };
   }
 
