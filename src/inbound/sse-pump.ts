@@ -50,52 +50,87 @@ class KeepAlive {
 /** Frames are SSE text, or bytes already framed (an upstream's own event, forwarded as it came). */
 export type SseFrame = string | Uint8Array;
 
-export async function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<SseFrame>, opts: PumpOptions): Promise<void> {
-  let closed = false;
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    closed = true;
-    opts.onClose();
-  });
-  if (!res.headersSent) res.writeHead(status, headers);
-  const keepAlive = new KeepAlive(opts.keepAliveMs, () => {
-    if (!closed && opts.keepAliveFrame) res.write(opts.keepAliveFrame);
-  });
-  let corked = false;
-  let first = true;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
+/**
+ * One SSE response on node's socket: the headers at once, the first frame uncorked (time to first
+ * byte is what a chat UI feels), later frames of the same tick corked into one write, back-pressure
+ * honoured, and `closed` once the client left (after telling `onClose`, which stops the upstream).
+ */
+export class SseSocket {
+  closed = false;
+  private corked = false;
+  private first = true;
+  private readonly keepAlive: KeepAlive;
+
+  constructor(
+    private readonly res: ServerResponse,
+    status: number,
+    headers: Record<string, string>,
+    opts: PumpOptions,
+  ) {
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      this.closed = true;
+      opts.onClose();
+    });
+    if (!res.headersSent) res.writeHead(status, headers);
+    this.keepAlive = new KeepAlive(opts.keepAliveMs, () => {
+      if (!this.closed && opts.keepAliveFrame) res.write(opts.keepAliveFrame);
+    });
+  }
+
+  /** Writes a frame (nothing once the client left); a promise only when the socket asks to wait. */
+  write(frame: SseFrame): Promise<void> | undefined {
+    if (this.closed || frame === '') return undefined;
+    this.keepAlive.touch();
+    if (this.first) this.first = false;
+    else if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(this.uncork);
+    }
+    if (this.res.write(frame) || this.closed) return undefined;
+    const res = this.res;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+
+  /** Stops the keep-alive timer (before the frames' source is settled). */
+  stop(): void {
+    this.keepAlive.stop();
+  }
+
+  /** Ends the response, unless the client already left. */
+  end(): void {
+    this.keepAlive.stop();
+    if (!this.closed) this.res.end();
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.res.uncork();
   };
+}
+
+/** Writes a generator's frames to node's response (the Responses and Messages writers). */
+export async function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<SseFrame>, opts: PumpOptions): Promise<void> {
+  const out = new SseSocket(res, status, headers, opts);
   try {
     for await (const frame of frames) {
-      if (closed) break;
-      if (frame === '') continue;
-      keepAlive.touch();
-      // The first frame (with the headers) leaves at once: time to first byte is what a chat UI
-      // feels. Later frames of the same tick share one write.
-      if (first) first = false;
-      else if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
-      }
-      if (!res.write(frame) && !closed) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
+      if (out.closed) break;
+      const wait = out.write(frame);
+      if (wait) await wait;
     }
   } finally {
-    keepAlive.stop();
-    if (closed) await frames.return(undefined);
-    else res.end();
+    out.stop();
+    if (out.closed) await frames.return(undefined);
+    else out.end();
   }
 }
 

@@ -11,7 +11,7 @@ import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '.
 import { ClientGoneError } from '../../providers/deadline.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { toErrorParts } from './openai-chat-errors.js';
-import { sseBody, writeSse } from '../sse-pump.js';
+import { SseSocket, sseBody, type SseFrame } from '../sse-pump.js';
 import { copyWith } from '../../copy-with.js';
 
 const encoder = new TextEncoder();
@@ -39,126 +39,156 @@ function frame(obj: unknown): Uint8Array {
 
 const DONE_TEXT = 'data: [DONE]\n\n';
 
-/**
- * The SSE frames of a chat stream, one per part as it arrives: text, or an upstream event's own
- * bytes. The iterator should already be primed (its first part awaited by the attempt loop) so
- * failover can happen before any byte is sent. Stopping early (client gone) returns the iterator,
- * which aborts the upstream request.
- */
-export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMeta): AsyncGenerator<string | Uint8Array> {
-  const parts = stream.parts;
-  let roleSent = false;
-  let usage: Usage | undefined;
-  let held: ChatCompletionChunk | undefined; // the finish chunk waits for usage
-  let lastUpstream: ChatCompletionChunk | undefined;
-  // Unless the loop below says otherwise, leaving this generator means the consumer stopped.
-  let outcome: { error?: unknown; aborted: boolean } = { aborted: true };
+type ChunkHead = Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model' | 'usage'>;
 
-  type ChunkHead = Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model' | 'usage'>;
-  const base = (): ChunkHead => {
+/**
+ * The frames of one chat stream, part by part, synchronously: text, or an upstream event's own bytes.
+ * Both writers drive it (node's socket directly, a web stream through a generator), so the socket
+ * path has no generator between the parts and the socket: one await per chunk, on the parts.
+ */
+class ChatFrames {
+  private roleSent = false;
+  private usage: Usage | undefined = undefined;
+  /** The finish chunk waits for usage. */
+  private held: ChatCompletionChunk | undefined = undefined;
+  private lastUpstream: ChatCompletionChunk | undefined = undefined;
+  /** Unless the writer says otherwise (ended, failed), the consumer stopped: the client left. */
+  private outcome: { error?: unknown; aborted: boolean } = { aborted: true };
+
+  constructor(
+    private readonly stream: ChatStreamResult,
+    private readonly meta: StreamMeta,
+  ) {}
+
+  private base(): ChunkHead {
+    const meta = this.meta;
     const b: ChunkHead = { id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model };
     if (meta.includeUsage) b.usage = null;
     return b;
-  };
-  const deltaChunk = (delta: Record<string, unknown>, finish: FinishReason | null = null): ChatCompletionChunk => {
-    if (!roleSent) {
+  }
+
+  private deltaChunk(delta: Record<string, unknown>, finish: FinishReason | null = null): ChatCompletionChunk {
+    if (!this.roleSent) {
       delta = { role: 'assistant', ...delta };
-      roleSent = true;
+      this.roleSent = true;
     }
     // Added to base()'s fresh object, not spread into a new one: one map for every chunk (copy-with.ts).
-    const chunk = base() as ChatCompletionChunk;
+    const chunk = this.base() as ChatCompletionChunk;
     chunk.choices = [{ index: 0, delta, logprobs: null, finish_reason: finish }];
     return chunk;
-  };
+  }
 
+  /** The frame of one part; undefined for a part that only updates what comes later (finish, usage). */
+  part(part: ChatStreamPart): SseFrame | undefined {
+    switch (part.type) {
+      case 'text-delta':
+        return frameText(this.deltaChunk({ content: part.text }));
+      case 'reasoning-delta':
+        return frameText(this.deltaChunk({ reasoning_content: part.text }));
+      case 'tool-call-delta': {
+        const call: Record<string, unknown> = { index: part.index };
+        if (part.id !== undefined) {
+          call.id = part.id;
+          call.type = 'function';
+        }
+        const fn: Record<string, unknown> = {};
+        if (part.name !== undefined) fn.name = part.name;
+        if (part.arguments !== undefined || part.name !== undefined) fn.arguments = part.arguments ?? '';
+        call.function = fn;
+        return frameText(this.deltaChunk({ tool_calls: [call] }));
+      }
+      case 'finish':
+        this.held = this.deltaChunk({}, part.finishReason);
+        return undefined;
+      case 'usage':
+        this.usage = part.usage;
+        return undefined;
+      case 'chunk':
+        this.roleSent = true;
+        // The upstream's own bytes: no decode, no parse, no serialize, no encode.
+        if (part.final === false && part.frame !== undefined) return part.frame;
+        // Verbatim, as the upstream sent it: no parse, no serialize.
+        if (part.raw !== undefined && part.final === false) return `data: ${part.raw}\n\n`;
+        this.lastUpstream = part.chunk;
+        if (part.chunk.choices.some((c) => c.finish_reason)) {
+          this.held = part.chunk;
+          return undefined;
+        }
+        return frameText(part.chunk);
+    }
+  }
+
+  /** The parts ended: the finish chunk with usage (or a usage chunk after it, when asked), [DONE]. */
+  ended(): SseFrame[] {
+    const meta = this.meta;
+    const finalUsage = this.stream.finalizeUsage(this.usage);
+    this.usage = finalUsage;
+    const held = (this.held ??= this.deltaChunk({}, 'stop'));
+    this.outcome = { aborted: false };
+    if (!meta.includeUsage) return [frameText(copyWith(held, { usage: finalUsage })), DONE_TEXT];
+    const src = this.lastUpstream;
+    return [
+      frameText(held),
+      frameText({
+        id: src?.id ?? meta.id,
+        object: 'chat.completion.chunk',
+        created: src?.created ?? meta.created,
+        model: src?.model ?? meta.model,
+        ...(src && 'system_fingerprint' in src ? { system_fingerprint: src.system_fingerprint } : {}),
+        choices: [],
+        usage: finalUsage,
+      }),
+      DONE_TEXT,
+    ];
+  }
+
+  /** The parts failed midway: too late to fail over, so an error frame, then [DONE] (DESIGN.md error policy); nothing when the client is gone. */
+  failed(err: unknown): SseFrame[] {
+    if (err instanceof ClientGoneError) return []; // nobody left to tell
+    this.outcome = { error: err, aborted: false };
+    const frames: SseFrame[] = [];
+    if (this.held) frames.push(frameText(this.held));
+    frames.push(frameText(toErrorParts(err).body), DONE_TEXT);
+    return frames;
+  }
+
+  /** Tells the stream once how it ended; true when the client left (the writer then returns the parts, which aborts the upstream). */
+  settle(): boolean {
+    const { outcome, stream } = this;
+    // A client that left mid-stream still pays for its prompt (key budgets, usage records): our own
+    // count, as for an upstream that reports no usage.
+    if (outcome.aborted && !this.usage && stream.served) this.usage = stream.finalizeUsage(undefined);
+    stream.end({ usage: this.usage, error: outcome.error, aborted: outcome.aborted });
+    return outcome.aborted;
+  }
+}
+
+/**
+ * The SSE frames of a chat stream as a generator (the web-stream body). The iterator should already be
+ * primed (its first part awaited by the attempt loop) so failover can happen before any byte is sent.
+ * Stopping early (client gone) returns the iterator, which aborts the upstream request.
+ */
+export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMeta): AsyncGenerator<SseFrame> {
+  const parts = stream.parts;
+  const frames = new ChatFrames(stream, meta);
   try {
     for (;;) {
       let r: IteratorResult<ChatStreamPart>;
       try {
         r = await parts.next();
       } catch (err) {
-        if (err instanceof ClientGoneError) return; // nobody left to tell
-        // Too late to fail over: an error frame, then [DONE] (DESIGN.md error policy).
-        outcome = { error: err, aborted: false };
-        if (held) yield frameText(held);
-        yield frameText(toErrorParts(err).body);
-        yield DONE_TEXT;
+        yield* frames.failed(err);
         return;
       }
       if (r.done) {
-        const finalUsage = stream.finalizeUsage(usage);
-        usage = finalUsage;
-        held ??= deltaChunk({}, 'stop');
-        outcome = { aborted: false };
-        if (meta.includeUsage) {
-          yield frameText(held);
-          const src = lastUpstream;
-          yield frameText({
-            id: src?.id ?? meta.id,
-            object: 'chat.completion.chunk',
-            created: src?.created ?? meta.created,
-            model: src?.model ?? meta.model,
-            ...(src && 'system_fingerprint' in src ? { system_fingerprint: src.system_fingerprint } : {}),
-            choices: [],
-            usage: finalUsage,
-          });
-        } else {
-          yield frameText(copyWith(held, { usage: finalUsage }));
-        }
-        yield DONE_TEXT;
+        yield* frames.ended();
         return;
       }
-      const part = r.value;
-      switch (part.type) {
-        case 'text-delta':
-          yield frameText(deltaChunk({ content: part.text }));
-          break;
-        case 'reasoning-delta':
-          yield frameText(deltaChunk({ reasoning_content: part.text }));
-          break;
-        case 'tool-call-delta': {
-          const call: Record<string, unknown> = { index: part.index };
-          if (part.id !== undefined) {
-            call.id = part.id;
-            call.type = 'function';
-          }
-          const fn: Record<string, unknown> = {};
-          if (part.name !== undefined) fn.name = part.name;
-          if (part.arguments !== undefined || part.name !== undefined) fn.arguments = part.arguments ?? '';
-          call.function = fn;
-          yield frameText(deltaChunk({ tool_calls: [call] }));
-          break;
-        }
-        case 'finish':
-          held = deltaChunk({}, part.finishReason);
-          break;
-        case 'usage':
-          usage = part.usage;
-          break;
-        case 'chunk':
-          roleSent = true;
-          if (part.final === false && part.frame !== undefined) {
-            // The upstream's own bytes: no decode, no parse, no serialize, no encode.
-            yield part.frame;
-            break;
-          }
-          if (part.raw !== undefined && part.final === false) {
-            // Verbatim, as the upstream sent it: no parse, no serialize.
-            yield `data: ${part.raw}\n\n`;
-            break;
-          }
-          lastUpstream = part.chunk;
-          if (part.chunk.choices.some((c) => c.finish_reason)) held = part.chunk;
-          else yield frameText(part.chunk);
-          break;
-      }
+      const frame = frames.part(r.value);
+      if (frame !== undefined) yield frame;
     }
   } finally {
-    // A client that left mid-stream still pays for its prompt (key budgets, usage records): our own
-    // count, as for an upstream that reports no usage.
-    if (outcome.aborted && !usage && stream.served) usage = stream.finalizeUsage(undefined);
-    stream.end({ usage, error: outcome.error, aborted: outcome.aborted });
-    if (outcome.aborted) await parts.return?.();
+    if (frames.settle()) await parts.return?.();
   }
 }
 
@@ -168,12 +198,45 @@ export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): Read
 }
 
 /**
- * Writes the SSE straight to node's response. Frames produced in the same tick (one upstream read
- * often carries several events) are corked together and leave in one write when the tick ends: no
- * timer, no waiting, just one syscall instead of one per frame.
+ * Writes the SSE straight to node's response, pulling the parts itself: no generator between them and
+ * the socket. Frames produced in the same tick (one upstream read often carries several events) are
+ * corked together and leave in one write when the tick ends (sse-pump.ts).
  */
 export async function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta): Promise<void> {
-  await writeSse(res, 200, headers, chatStreamFrames(stream, meta), { onClose: () => stream.cancel() });
+  const out = new SseSocket(res, 200, headers, { onClose: () => stream.cancel() });
+  const parts = stream.parts;
+  const frames = new ChatFrames(stream, meta);
+  try {
+    let last: SseFrame[] | undefined;
+    while (!out.closed) {
+      let r: IteratorResult<ChatStreamPart>;
+      try {
+        r = await parts.next();
+      } catch (err) {
+        last = frames.failed(err);
+        break;
+      }
+      if (r.done) {
+        last = frames.ended();
+        break;
+      }
+      const frame = frames.part(r.value);
+      if (frame === undefined) continue;
+      // A promise only when the socket asks to wait (back-pressure): no await per chunk otherwise.
+      const wait = out.write(frame);
+      if (wait) await wait;
+    }
+    if (last) {
+      for (const frame of last) {
+        const wait = out.write(frame);
+        if (wait) await wait;
+      }
+    }
+  } finally {
+    out.stop();
+    if (frames.settle()) await parts.return?.();
+    out.end();
+  }
 }
 
 /** A stream body made of a single ready-made text (AISBF reports sent as SSE). */
