@@ -234,8 +234,12 @@ export async function writeChatStream(res: ServerResponse, headers: Record<strin
     }
   } finally {
     out.stop();
-    if (frames.settle()) await parts.return?.();
-    out.end();
+    try {
+      if (frames.settle()) await parts.return?.();
+    } finally {
+      // The response ends whatever settling met (its own errors reach the route's catch).
+      out.end();
+    }
   }
 }
 

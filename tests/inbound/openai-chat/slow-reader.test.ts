@@ -1,0 +1,97 @@
+/**
+ * A streamed answer larger than the socket's buffers, to a client that stops reading for a while: aisbf
+ * waits for the socket to drain (back-pressure) and then writes the rest, every frame once and in
+ * order, ending with [DONE]; a client that leaves while aisbf waits ends the wait, and the upstream
+ * request is cancelled.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAisbf, type TestServer } from '../../helpers/aisbf-server.js';
+import { sleep, startFakeServer, type FakeServer } from '../../fakes/fake-server.js';
+
+const EVENTS = 400;
+/** For the client that leaves: ~40 MB, more than every buffer on the way (loopback's sockets take megabytes). */
+const HUGE_EVENTS = 5000;
+/** 8 KB of content per event: ~3.3 MB for the client that waits and then reads. */
+const piece = (i: number) => `${String(i).padStart(5, '0')}:${'x'.repeat(8 * 1024 - 6)}`;
+const head = `{"id":"c1","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-mini",`;
+const event = (i: number) => `data: ${head}"choices":[{"index":0,"delta":{"content":"${piece(i)}"},"logprobs":null,"finish_reason":null}]}\n\n`;
+const END = `data: ${head}"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n`;
+
+let up: FakeServer;
+let aisbf: TestServer;
+/** Resolves when the upstream's response was closed before its end (the gateway cancelled it). */
+let upstreamCut: Promise<boolean> = Promise.resolve(false);
+
+beforeAll(async () => {
+  up = await startFakeServer(async (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+    let ended = false;
+    upstreamCut = new Promise((resolve) => res.on('close', () => resolve(!ended)));
+    const n = req.body.messages[0].content === 'huge' ? HUGE_EVENTS : EVENTS;
+    // Written as fast as the upstream's own socket takes it.
+    for (let i = 0; i < n; i++) {
+      if (res.destroyed) return;
+      if (!res.write(event(i))) await new Promise((r) => res.once('drain', r).once('close', r));
+    }
+    ended = true;
+    res.end(END);
+  });
+  aisbf = await startAisbf({ providers: { oa: { type: 'openai', endpoint: `${up.origin}/v1`, api_key: 'sk-up', models: [{ name: 'gpt-4o-mini' }] } } });
+});
+afterAll(async () => {
+  await aisbf.close();
+  await up.close();
+});
+
+/** Opens the stream with a raw client that reads nothing until told to. */
+function openPaused(content = 'long'): Promise<import('node:http').IncomingMessage> {
+  const url = new URL(`${aisbf.url}/api/oa/chat/completions`);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      res.pause();
+      resolve(res);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] }));
+  });
+}
+
+describe('a streamed chat to a client that stops reading', () => {
+  it('waits for the socket and then delivers every frame once, in order, to [DONE]', async () => {
+    const res = await openPaused();
+    expect(res.statusCode).toBe(200);
+    // Long enough for aisbf's writes to fill the socket and wait on it.
+    await sleep(400);
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.resume();
+    await new Promise((r) => res.on('end', r));
+    const text = Buffer.concat(chunks).toString('utf8');
+    const frames = text.split('\n\n').filter(Boolean);
+    expect(frames.at(-1)).toBe('data: [DONE]');
+    const contents = frames
+      .slice(0, -1)
+      .map((f) => JSON.parse(f.slice('data: '.length)) as { choices: Array<{ delta: { content?: string }; finish_reason: string | null }> })
+      .map((c) => c.choices[0]?.delta.content)
+      .filter((c): c is string => c !== undefined);
+    expect(contents).toHaveLength(EVENTS);
+    contents.forEach((c, i) => expect(c).toBe(piece(i)));
+    expect(await upstreamCut).toBe(false);
+  });
+
+  it('ends its wait when the client leaves, and cancels the upstream request', async () => {
+    const res = await openPaused('huge');
+    await sleep(300);
+    res.destroy();
+    // The upstream's response is closed before it could end: the gateway let go of it.
+    expect(await upstreamCut).toBe(true);
+    // And the gateway still serves the next stream.
+    const again = await openPaused();
+    again.resume();
+    let bytes = 0;
+    again.on('data', (c: Buffer) => (bytes += c.length));
+    await new Promise((r) => again.on('end', r));
+    expect(bytes).toBeGreaterThan(EVENTS * 8 * 1024);
+  });
+});
