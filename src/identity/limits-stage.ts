@@ -64,8 +64,7 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
    * store (Redis, a cluster's primary) answers in one round trip.
    */
   function admitLimited(identity: Identity, keyId: string): LimitTicket | Promise<LimitTicket> {
-    let k = checksOf.get(identity);
-    if (k === undefined) checksOf.set(identity, (k = keyChecks(identity, keyId)));
+    const k = checksOf.get(identity) ?? remember(identity, keyId);
     const lim = k.limits;
     const t = now();
     const w = lim.budgetUsd !== undefined && lim.budgetPeriod ? periods.at(lim.budgetPeriod, t) : undefined;
@@ -78,8 +77,13 @@ export function createLimitsStage(opts: LimitsStageOptions): LimitsStage {
       rpm: k.rpm,
     };
     const r = counters.admitAll(plan);
-    const checks = k;
-    return r instanceof Promise ? r.then((res) => admitted(checks, res, w, t)) : admitted(checks, r, w, t);
+    return r instanceof Promise ? r.then((res) => admitted(k, res, w, t)) : admitted(k, r, w, t);
+  }
+
+  function remember(identity: Identity, keyId: string): KeyChecks {
+    const k = keyChecks(identity, keyId);
+    checksOf.set(identity, k);
+    return k;
   }
 
   function admitted(k: KeyChecks, r: AdmitResult, w: { resetsAt: number } | undefined, t: number): LimitTicket {

@@ -50,12 +50,22 @@ class KeepAlive {
 /** Frames are SSE text, or bytes already framed (an upstream's own event, forwarded as it came). */
 export type SseFrame = string | Uint8Array;
 
+/** Where a pump writes SSE frames: node's socket (SseSocket) or a web stream (pumpedSseBody). */
+export interface SseSink {
+  /** The client left (or cancelled the body): write nothing more. */
+  readonly closed: boolean;
+  /** Writes a frame; a promise only when the client asks to wait. */
+  write(frame: SseFrame): Promise<void> | undefined;
+  /** Ends the response (once the frames are done). */
+  end(): void;
+}
+
 /**
  * One SSE response on node's socket: the headers at once, the first frame uncorked (time to first
  * byte is what a chat UI feels), later frames of the same tick corked into one write, back-pressure
  * honoured, and `closed` once the client left (after telling `onClose`, which stops the upstream).
  */
-export class SseSocket {
+export class SseSocket implements SseSink {
   closed = false;
   private corked = false;
   private first = true;
@@ -101,12 +111,7 @@ export class SseSocket {
     });
   }
 
-  /** Stops the keep-alive timer (before the frames' source is settled). */
-  stop(): void {
-    this.keepAlive.stop();
-  }
-
-  /** Ends the response, unless the client already left. */
+  /** Stops the keep-alive timer and ends the response, unless the client already left. */
   end(): void {
     this.keepAlive.stop();
     if (!this.closed) this.res.end();
@@ -118,9 +123,8 @@ export class SseSocket {
   };
 }
 
-/** Writes a generator's frames to node's response (the Responses and Messages writers). */
-export async function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<SseFrame>, opts: PumpOptions): Promise<void> {
-  const out = new SseSocket(res, status, headers, opts);
+/** Sends a generator's frames to `out` (the Responses and Messages writers); a closed sink returns the generator. */
+async function pumpFrames(frames: AsyncGenerator<SseFrame>, out: SseSink): Promise<void> {
   try {
     for await (const frame of frames) {
       if (out.closed) break;
@@ -128,38 +132,78 @@ export async function writeSse(res: ServerResponse, status: number, headers: Rec
       if (wait) await wait;
     }
   } finally {
-    out.stop();
-    if (out.closed) await frames.return(undefined);
-    else out.end();
+    try {
+      if (out.closed) await frames.return(undefined);
+    } finally {
+      out.end();
+    }
   }
+}
+
+/** Writes a generator's frames to node's response. */
+export function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<SseFrame>, opts: PumpOptions): Promise<void> {
+  return pumpFrames(frames, new SseSocket(res, status, headers, opts));
 }
 
 /** The same frames as a web stream body; cancelling it stops the frames. */
 export function sseBody(frames: AsyncGenerator<SseFrame>, opts: Omit<PumpOptions, 'onClose'> = {}): ReadableStream<Uint8Array> {
+  return pumpedSseBody((sink) => pumpFrames(frames, sink), () => undefined, opts);
+}
+
+/**
+ * A web stream body that `pump` writes through a sink, as it would write node's socket: it starts on
+ * the first read, waits while the reader's queue is full, closes when the pump returns and errors
+ * when it throws; a cancel closes the sink (and calls `onCancel`, which stops the upstream). An
+ * optional keep-alive frame goes out whenever nothing was written for `keepAliveMs`.
+ */
+export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: () => void, opts: Omit<PumpOptions, 'onClose'> = {}): ReadableStream<Uint8Array> {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
   let keepAlive: KeepAlive | undefined;
+  let started = false;
+  let wake: (() => void) | undefined;
+  const resume = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const sink = {
+    closed: false,
+    write(frame: SseFrame): Promise<void> | undefined {
+      if (sink.closed || frame === '') return undefined;
+      keepAlive?.touch();
+      controller.enqueue(typeof frame === 'string' ? encoder.encode(frame) : frame);
+      return (controller.desiredSize ?? 1) > 0 ? undefined : new Promise<void>((r) => (wake = r));
+    },
+    // The body closes when the pump returns, and errors when it throws: its end() comes first.
+    end(): void {
+      keepAlive?.stop();
+    },
+  };
   return new ReadableStream<Uint8Array>({
-    start(controller) {
+    start(c) {
+      controller = c;
       keepAlive = new KeepAlive(opts.keepAliveMs, () => {
-        if (opts.keepAliveFrame) controller.enqueue(encoder.encode(opts.keepAliveFrame));
+        if (!sink.closed && opts.keepAliveFrame) controller.enqueue(encoder.encode(opts.keepAliveFrame));
       });
     },
-    async pull(controller) {
-      for (;;) {
-        const r = await frames.next();
-        if (r.done) {
+    pull() {
+      if (started) return resume();
+      started = true;
+      pump(sink).then(
+        () => {
+          if (!sink.closed) controller.close();
+        },
+        (err: unknown) => {
           keepAlive?.stop();
-          controller.close();
-          return;
-        }
-        if (r.value === '') continue;
-        keepAlive?.touch();
-        controller.enqueue(typeof r.value === 'string' ? encoder.encode(r.value) : r.value);
-        return;
-      }
+          if (!sink.closed) controller.error(err);
+        },
+      );
     },
-    async cancel() {
+    cancel() {
+      sink.closed = true;
       keepAlive?.stop();
-      await frames.return(undefined);
+      resume();
+      onCancel();
     },
   });
 }

@@ -11,7 +11,7 @@ import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '.
 import { ClientGoneError } from '../../providers/deadline.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { toErrorParts } from './openai-chat-errors.js';
-import { SseSocket, sseBody, type SseFrame } from '../sse-pump.js';
+import { pumpedSseBody, SseSocket, type SseFrame, type SseSink } from '../sse-pump.js';
 import { copyWith } from '../../copy-with.js';
 
 const encoder = new TextEncoder();
@@ -164,46 +164,12 @@ class ChatFrames {
 }
 
 /**
- * The SSE frames of a chat stream as a generator (the web-stream body). The iterator should already be
- * primed (its first part awaited by the attempt loop) so failover can happen before any byte is sent.
- * Stopping early (client gone) returns the iterator, which aborts the upstream request.
+ * Sends a chat stream's frames to `out`, pulling the parts itself: no generator between them and the
+ * client. The iterator should already be primed (its first part awaited by the attempt loop) so
+ * failover can happen before any byte is sent. A client that leaves closes `out`; the parts are then
+ * returned, which aborts the upstream request.
  */
-export async function* chatStreamFrames(stream: ChatStreamResult, meta: StreamMeta): AsyncGenerator<SseFrame> {
-  const parts = stream.parts;
-  const frames = new ChatFrames(stream, meta);
-  try {
-    for (;;) {
-      let r: IteratorResult<ChatStreamPart>;
-      try {
-        r = await parts.next();
-      } catch (err) {
-        yield* frames.failed(err);
-        return;
-      }
-      if (r.done) {
-        yield* frames.ended();
-        return;
-      }
-      const frame = frames.part(r.value);
-      if (frame !== undefined) yield frame;
-    }
-  } finally {
-    if (frames.settle()) await parts.return?.();
-  }
-}
-
-/** The SSE body as a web stream (app.request, non-node runtimes). Cancelling it stops the frames. */
-export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): ReadableStream<Uint8Array> {
-  return sseBody(chatStreamFrames(stream, meta));
-}
-
-/**
- * Writes the SSE straight to node's response, pulling the parts itself: no generator between them and
- * the socket. Frames produced in the same tick (one upstream read often carries several events) are
- * corked together and leave in one write when the tick ends (sse-pump.ts).
- */
-export async function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta): Promise<void> {
-  const out = new SseSocket(res, 200, headers, { onClose: () => stream.cancel() });
+async function pumpChat(stream: ChatStreamResult, meta: StreamMeta, out: SseSink): Promise<void> {
   const parts = stream.parts;
   const frames = new ChatFrames(stream, meta);
   try {
@@ -222,7 +188,7 @@ export async function writeChatStream(res: ServerResponse, headers: Record<strin
       }
       const frame = frames.part(r.value);
       if (frame === undefined) continue;
-      // A promise only when the socket asks to wait (back-pressure): no await per chunk otherwise.
+      // A promise only when the client asks to wait (back-pressure): no await per chunk otherwise.
       const wait = out.write(frame);
       if (wait) await wait;
     }
@@ -233,14 +199,26 @@ export async function writeChatStream(res: ServerResponse, headers: Record<strin
       }
     }
   } finally {
-    out.stop();
     try {
       if (frames.settle()) await parts.return?.();
     } finally {
-      // The response ends whatever settling met (its own errors reach the route's catch).
+      // The response ends whatever settling met (its own errors reach the caller).
       out.end();
     }
   }
+}
+
+/** The SSE body as a web stream (app.request, browsers through CORS). Cancelling it stops the upstream. */
+export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): ReadableStream<Uint8Array> {
+  return pumpedSseBody((sink) => pumpChat(stream, meta, sink), () => stream.cancel());
+}
+
+/**
+ * Writes the SSE straight to node's response. Frames produced in the same tick (one upstream read
+ * often carries several events) are corked together and leave in one write when the tick ends (sse-pump.ts).
+ */
+export function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta): Promise<void> {
+  return pumpChat(stream, meta, new SseSocket(res, 200, headers, { onClose: () => stream.cancel() }));
 }
 
 /** A stream body made of a single ready-made text (AISBF reports sent as SSE). */

@@ -51,8 +51,10 @@ export interface OpenAIClientOptions {
 export class OpenAIClientPool extends ClientPool<OpenAI> {
   /** Shared by the SDK clients and the chat calls (openai-chat-http.ts). */
   readonly fetch: NodeHttpFetch;
-  /** e.g. https://api.openai.com/v1 (no trailing slash); the chat calls' transport (openai-chat-http.ts). */
+  /** e.g. https://api.openai.com/v1 (no trailing slash). */
   readonly baseURL: string;
+  /** The chat calls' URL, made once (openai-chat-http.ts). */
+  readonly chatURL: string;
 
   constructor(baseURL: string, options: OpenAIClientOptions = {}) {
     const base = baseURL.replace(/\/+$/, '');
@@ -61,6 +63,7 @@ export class OpenAIClientPool extends ClientPool<OpenAI> {
     // and send OpenAI's key to whatever compatible endpoint this provider points at.
     super(base, (apiKey) => new OpenAI({ apiKey: apiKey ?? 'no-key', baseURL: base, maxRetries: 0, timeout: 24 * 3600_000, fetch: transport }));
     this.baseURL = base;
+    this.chatURL = `${base}/chat/completions`;
     this.fetch = transport;
   }
 }

@@ -16,8 +16,8 @@ import { SseDataReader } from './sse-data-reader.js';
 
 export interface ChatTransport {
   fetch: NodeHttpFetch;
-  /** e.g. https://api.openai.com/v1 (no trailing slash) */
-  baseURL: string;
+  /** `<baseURL>/chat/completions`, made once per provider. */
+  chatURL: string;
 }
 
 /**
@@ -25,7 +25,7 @@ export interface ChatTransport {
  * directly and `failed` only for a status that is not ok, one async frame fewer per call.
  */
 function post(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, accept: string): Promise<Response> {
-  return t.fetch(`${t.baseURL}/chat/completions`, {
+  return t.fetch(t.chatURL, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${apiKey ?? 'no-key'}` },
     body: JSON.stringify(body),
@@ -36,7 +36,7 @@ function post(t: ChatTransport, apiKey: string | undefined, body: unknown, signa
 /** The upstream's error for a response that is not ok (thrown by the caller). */
 async function failed(t: ChatTransport, res: Response, provider: string, model: string): Promise<ProviderError> {
   const payload = await errorPayload(res);
-  return upstreamError(provider, model, res.status, payload, res.headers.get('retry-after'), undefined, new URL(`${t.baseURL}/chat/completions`).pathname);
+  return upstreamError(provider, model, res.status, payload, res.headers.get('retry-after'), undefined, new URL(t.chatURL).pathname);
 }
 
 /** An upstream body we cannot parse: `malformed` (a provider failure), never our own SyntaxError. */

@@ -14,6 +14,8 @@
  * completed, so an event costs no promise hop of its own between the bytes and its part.
  */
 
+import type { EventData } from '../openai-types.js';
+
 /** One event's data (an EventData: RawChunkPart sends its frame, or decodes its text when asked). */
 export class SseEvent implements EventData {
   constructor(
@@ -36,7 +38,6 @@ export class SseEvent implements EventData {
   }
 }
 
-import type { EventData } from '../openai-types.js';
 
 const NL = 10;
 

@@ -44,11 +44,15 @@ afterAll(async () => {
   await up.close();
 });
 
-/** Opens the stream with a raw client that reads nothing until told to. */
-function openPaused(content = 'long'): Promise<import('node:http').IncomingMessage> {
+/**
+ * Opens the stream with a raw client that reads nothing until told to. With an Origin header (a
+ * browser) the answer is a web stream body instead of writes to node's socket: both are tested.
+ */
+function openPaused(content = 'long', origin?: string): Promise<import('node:http').IncomingMessage> {
   const url = new URL(`${aisbf.url}/api/oa/chat/completions`);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(origin ? { origin } : {}) };
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
       res.pause();
       resolve(res);
     });
@@ -57,9 +61,12 @@ function openPaused(content = 'long'): Promise<import('node:http').IncomingMessa
   });
 }
 
-describe('a streamed chat to a client that stops reading', () => {
+describe.each([
+  ['written to node\'s socket', undefined],
+  ['as a web stream body (a browser)', 'http://localhost:5173'],
+])('a streamed chat to a client that stops reading, %s', (_how, origin) => {
   it('waits for the socket and then delivers every frame once, in order, to [DONE]', async () => {
-    const res = await openPaused();
+    const res = await openPaused('long', origin);
     expect(res.statusCode).toBe(200);
     // Long enough for aisbf's writes to fill the socket and wait on it.
     await sleep(400);
@@ -81,13 +88,13 @@ describe('a streamed chat to a client that stops reading', () => {
   });
 
   it('ends its wait when the client leaves, and cancels the upstream request', async () => {
-    const res = await openPaused('huge');
+    const res = await openPaused('huge', origin);
     await sleep(300);
     res.destroy();
     // The upstream's response is closed before it could end: the gateway let go of it.
     expect(await upstreamCut).toBe(true);
     // And the gateway still serves the next stream.
-    const again = await openPaused();
+    const again = await openPaused('long', origin);
     again.resume();
     let bytes = 0;
     again.on('data', (c: Buffer) => (bytes += c.length));
