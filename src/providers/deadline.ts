@@ -165,7 +165,37 @@ export function guardLiteStream<E, P>(
   return new GuardedStream(ctx, opts, (d) => open(d.lite), convert);
 }
 
-class GuardedStream<E, P> implements AsyncIterableIterator<P> {
+/**
+ * What a stream that keeps its own deadline calls (guardOwnStream): the clock when upstream events
+ * arrive, and the guard's one classification for whatever it throws.
+ */
+export interface StreamGuard {
+  /** Upstream events arrived: the clock restarts. */
+  arm(): void;
+  /** What the stream throws instead of `err` (classified; the stream is over). */
+  fail(err: unknown): unknown;
+  /** The upstream ended: throws (classified) when that end was an abort's (a timeout, the client gone). */
+  ended(): void;
+}
+
+/**
+ * As guardLiteStream, for a parts generator that calls the guard itself: `arm` when a read brings
+ * events, `throw guard.fail(err)` for what it catches, `ended()` after its last read. Its parts then
+ * reach the consumer without the guard's own `.then` per part: one promise and one microtask turn
+ * fewer per chunk, on the one stream every chat chunk passes (the OpenAI adapter's).
+ */
+export function guardOwnStream<P>(
+  ctx: DeadlineContext,
+  opts: DeadlineOptions,
+  open: (signal: AbortLike, guard: StreamGuard) => Promise<AsyncIterable<P>>,
+): AsyncIterableIterator<P> {
+  return new GuardedStream<P, P>(ctx, opts, (d, guard) => open(d.lite, guard), OWN_GUARD);
+}
+
+/** guardOwnStream's stand-in for `convert`: the opened stream guards itself. */
+const OWN_GUARD = Symbol('guards itself');
+
+class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
   private d: Deadline | undefined;
   private it: AsyncIterator<P> | undefined;
   /** Over: the upstream ended, failed, or the consumer stopped. */
@@ -176,8 +206,8 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
   constructor(
     private readonly ctx: DeadlineContext,
     private readonly opts: DeadlineOptions,
-    private readonly open: (d: Deadline) => Promise<AsyncIterable<E>>,
-    private readonly convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
+    private readonly open: (d: Deadline, guard: StreamGuard) => Promise<AsyncIterable<E>>,
+    private readonly convert: ((events: AsyncIterable<E>) => AsyncIterable<P>) | typeof OWN_GUARD,
   ) {}
 
   [Symbol.asyncIterator](): this {
@@ -186,8 +216,33 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
 
   next(): Promise<IteratorResult<P>> {
     if (this.finished) return Promise.resolve({ done: true, value: undefined });
+    if (this.convert === OWN_GUARD) {
+      // The stream arms and classifies itself; only opening it is ours to classify.
+      return this.it ? this.it.next() : this.start().then((it) => it.next(), this.onError);
+    }
     if (this.it) return this.it.next().then(this.onResult, this.onError);
     return this.start().then((it) => it.next()).then(this.onResult, this.onError);
+  }
+
+  arm(): void {
+    this.d!.arm();
+  }
+
+  fail(err: unknown): unknown {
+    this.finished = true;
+    const d = this.d;
+    if (!d) return err;
+    d.clear();
+    return d.classify(err, this.opts.provider, this.opts.model ?? this.ctx.model, this.opts.mapError, this.ctx.keySource);
+  }
+
+  ended(): void {
+    const d = this.d!;
+    // The SDKs end a stream quietly when its request is aborted: a timeout or a departed client
+    // must not look like a complete answer.
+    if (d.lite.aborted) throw this.fail(d.lite.reason ?? new Error('aborted'));
+    this.finished = true;
+    d.clear();
   }
 
   async return(value?: unknown): Promise<IteratorResult<P>> {
@@ -204,7 +259,9 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
 
   private async start(): Promise<AsyncIterator<P>> {
     const d = (this.d = new Deadline(this.ctx.signal, this.ctx.timeoutMs));
-    const src = (await this.open(d))[Symbol.asyncIterator]();
+    const opened = await this.open(d, this);
+    if (this.convert === OWN_GUARD) return (this.it = (opened as unknown as AsyncIterable<P>)[Symbol.asyncIterator]());
+    const src = opened[Symbol.asyncIterator]();
     const armed: AsyncIterableIterator<E> = {
       next: () => src.next().then((r) => (r.done || d.arm(), r)),
       return: (v?: unknown) => (src.return ? src.return(v) : Promise.resolve({ done: true, value: v as E })),
@@ -212,7 +269,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
         return this;
       },
     };
-    const converted = this.convert(armed);
+    const converted = (this.convert as (events: AsyncIterable<E>) => AsyncIterable<P>)(armed);
     if (converted === armed) {
       // No conversion: read the upstream directly and re-arm per part (one promise hop fewer).
       this.armOnPart = true;
@@ -227,19 +284,11 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P> {
       if (this.armOnPart) d.arm();
       return r;
     }
-    // The SDKs end a stream quietly when its request is aborted: a timeout or a departed client
-    // must not look like a complete answer.
-    if (d.lite.aborted) return this.onError(d.lite.reason ?? new Error('aborted'));
-    this.finished = true;
-    d.clear();
+    this.ended();
     return r;
   };
 
   private readonly onError = (err: unknown): never => {
-    this.finished = true;
-    const d = this.d;
-    if (!d) throw err;
-    d.clear();
-    throw d.classify(err, this.opts.provider, this.opts.model ?? this.ctx.model, this.opts.mapError, this.ctx.keySource);
+    throw this.fail(err);
   };
 }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ClientGoneError, guardStream, withDeadline } from '../../src/providers/deadline.js';
+import { ClientGoneError, guardOwnStream, guardStream, withDeadline } from '../../src/providers/deadline.js';
 import { ProviderError, transportErrorKind } from '../../src/providers/provider-error.js';
 import { createNodeHttpFetch } from '../../src/providers/node-http-fetch.js';
 import { callContext, collect, rejection } from '../helpers/recorded.js';
@@ -122,6 +122,89 @@ describe('guardStream', () => {
       (events) => events,
     );
     expect(await collect(parts)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+});
+
+describe('guardOwnStream (a stream that arms and classifies itself)', () => {
+  /** A self-guarded stream as the OpenAI adapter's: arm per event, the guard's error, ended() at the end. */
+  function own(events: (signal: { aborted: boolean }) => AsyncGenerator<number>, timeoutMs = 0) {
+    let upstream: { aborted: boolean } | undefined;
+    const parts = guardOwnStream<number>(callContext({ timeoutMs }), { provider: 'p' }, async (signal, guard) => {
+      upstream = signal;
+      return (async function* () {
+        try {
+          for await (const ev of events(signal)) {
+            guard.arm();
+            yield ev;
+          }
+        } catch (err) {
+          throw guard.fail(err);
+        }
+        guard.ended();
+      })();
+    });
+    return { parts, upstream: () => upstream! };
+  }
+
+  it('re-arms its clock per event: a slow but steady stream is not timed out', async () => {
+    const { parts } = own(async function* () {
+      for (let i = 0; i < 8; i++) {
+        await new Promise((r) => setTimeout(r, 40));
+        yield i;
+      }
+    }, 200);
+    expect(await collect(parts)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('times out a stall as a provider timeout and aborts the upstream request', async () => {
+    const { parts, upstream } = own(async function* (signal) {
+      yield 1;
+      // An upstream that sends nothing more: its read ends only when the request is aborted.
+      while (!signal.aborted) await new Promise((r) => setTimeout(r, 10));
+      throw new DOMException('aborted', 'AbortError');
+    }, 100);
+    const err = await rejection(collect(parts));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ kind: 'timeout', provider: 'p' });
+    expect(upstream().aborted).toBe(true);
+  });
+
+  it('treats a quiet end after its clock fired as a timeout, not a complete answer', async () => {
+    const { parts } = own(async function* (signal) {
+      yield 1;
+      while (!signal.aborted) await new Promise((r) => setTimeout(r, 10));
+      // The SDKs end a stream quietly when its request is aborted.
+    }, 100);
+    expect(await rejection(collect(parts))).toMatchObject({ kind: 'timeout' });
+  });
+
+  it('classifies a socket reset mid-stream, and lets our own exception through unchanged', async () => {
+    const reset = own(async function* () {
+      yield 1;
+      throw Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
+    });
+    expect(await rejection(collect(reset.parts))).toMatchObject({ kind: 'connection', message: 'terminated' });
+    const bug = new TypeError('our own bug');
+    const ours = own(async function* () {
+      yield 1;
+      throw bug;
+    });
+    expect(await rejection(collect(ours.parts))).toBe(bug);
+  });
+
+  it('classifies a failure to open the stream', async () => {
+    const parts = guardOwnStream<number>(callContext(), { provider: 'p' }, async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    });
+    expect(await rejection(collect(parts))).toMatchObject({ kind: 'connection', provider: 'p' });
+  });
+
+  it('aborts the upstream request when the consumer stops early', async () => {
+    const { parts, upstream } = own(async function* () {
+      for (let i = 0; ; i++) yield i;
+    });
+    for await (const p of parts) if (p === 2) break;
+    expect(upstream().aborted).toBe(true);
   });
 });
 

@@ -108,6 +108,30 @@ describe('a stream that stalls after its first chunk', () => {
   });
 });
 
+describe('a slow but steady stream', () => {
+  it('is not timed out: each upstream chunk restarts the clock', async () => {
+    const slow = await startFakeOpenAI();
+    // 0.2 s between chunks, ten chunks: 2 s in all against a 0.6 s timeout between chunks.
+    const server = await startAisbf({ providers: { p: { type: 'openai', endpoint: slow.baseURL, api_key: 'k', timeout_seconds: 0.6, models: [] } } });
+    try {
+      slow.enqueue({ type: 'reply', text: 'one two three four five six seven eight nine ten', chunkDelayMs: 200 });
+      const c = new OpenAI({ baseURL: `${server.url}/api/p`, apiKey: 'x', maxRetries: 0 });
+      const stream = await c.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      let text = '';
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish ??= chunk.choices[0]?.finish_reason;
+      }
+      expect(text).toBe('one two three four five six seven eight nine ten');
+      expect(finish).toBe('stop');
+    } finally {
+      await server.close();
+      await slow.close();
+    }
+  }, 20_000);
+});
+
 describe('upstream connections', () => {
   it('reuses one keep-alive connection for sequential requests, streamed and not', async () => {
     const up = await startFakeOpenAI();

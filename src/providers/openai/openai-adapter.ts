@@ -29,7 +29,7 @@ import type {
   VideoJob,
   VideoRequest,
 } from '../provider-adapter.js';
-import { guardLiteStream, withDeadline, withLiteDeadline, type DeadlineOptions } from '../deadline.js';
+import { guardOwnStream, withDeadline, withLiteDeadline, type DeadlineOptions } from '../deadline.js';
 import { ClientPool } from '../client-pool.js';
 import { floatsToBase64 } from '../float32-base64.js';
 import { mapOpenAIError } from './map-openai-error.js';
@@ -76,9 +76,6 @@ const JSON_ONLY_TRANSCRIBERS = /^gpt-4o(?:-mini)?-transcribe/;
 
 type UploadedFile = { data: Uint8Array; filename: string; mimeType: string };
 
-/** The SSE parts of the direct chat call need no conversion. */
-const passThrough = (parts: AsyncIterable<ChatStreamPart>): AsyncIterable<ChatStreamPart> => parts;
-
 function asFile(f: UploadedFile): Promise<File> {
   return toFile(f.data, f.filename, { type: f.mimeType });
 }
@@ -116,7 +113,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     // Usage is always requested upstream: effective_context comes from it without counting tokens
     // here; the SSE writer shows the usage chunk only to clients that asked for it.
     const body = copyWith(req, { model: ctx.model, stream: true, stream_options: copyWith(req.stream_options ?? {}, { include_usage: true }) });
-    return guardLiteStream(ctx, this.chatDeadline, (signal) => postChatStream(this.pool, ctx.apiKey, body, signal, this.id, ctx.model), passThrough);
+    return guardOwnStream(ctx, this.chatDeadline, (signal, guard) => postChatStream(this.pool, ctx.apiKey, body, signal, guard, this.id, ctx.model));
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

@@ -11,6 +11,7 @@ import { upstreamError } from './map-openai-error.js';
 import { errorPayload } from '../error-payload.js';
 import { keepRawJson } from '../raw-json.js';
 import type { AbortLike } from '../lite-abort.js';
+import type { StreamGuard } from '../deadline.js';
 import { bodyBytes, type NodeHttpFetch } from '../node-http-fetch.js';
 import { SseDataReader } from './sse-data-reader.js';
 
@@ -65,46 +66,54 @@ export async function postChatJson(t: ChatTransport, apiKey: string | undefined,
  * object, no error) goes on as its raw JSON text, unparsed; the rest is parsed, and a chunk's usage is
  * lifted into a `usage` part so the SSE writer alone decides where usage goes.
  */
-export async function postChatStream(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, provider: string, model: string): Promise<AsyncIterable<ChatStreamPart>> {
+export async function postChatStream(t: ChatTransport, apiKey: string | undefined, body: unknown, signal: AbortLike, guard: StreamGuard, provider: string, model: string): Promise<AsyncIterable<ChatStreamPart>> {
   const res = await post(t, apiKey, body, signal, 'text/event-stream');
   if (!res.ok) throw await failed(t, res, provider, model);
-  return chatStreamParts(res, res.headers.get('retry-after'), provider, model);
+  return chatStreamParts(res, guard, res.headers.get('retry-after'), provider, model);
 }
 
 /**
  * The stream's parts. A module-level generator, not a closure made per call: each new async
  * generator function gets its own hidden class for its generator objects (and a prototype made fast
  * for it), three maps per stream allocated in old space (`node --log-maps`; Node 20, 22 and 24 alike).
- * The events of one read are handled in this loop: no generator between the bytes and the parts.
+ * The events of one read are handled in this loop: no generator between the bytes and the parts. It
+ * keeps its own deadline (deadline.ts guardOwnStream): a read that brings events restarts the clock,
+ * and whatever it throws leaves through the guard's classification.
  */
-async function* chatStreamParts(res: Response, retryAfter: string | null, provider: string, model: string): AsyncGenerator<ChatStreamPart> {
+async function* chatStreamParts(res: Response, guard: StreamGuard, retryAfter: string | null, provider: string, model: string): AsyncGenerator<ChatStreamPart> {
   const reader = new SseDataReader();
   let done = false;
-  // Read on to the end of the body after [DONE] (it follows at once): leaving a for-await over the
-  // response early destroys it, and with it the keep-alive connection.
-  for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
-    if (done) continue;
-    const events = reader.push(asBuffer(bytes));
-    // An event that never ends (no line break, or data lines without the blank line) is the upstream's
-    // fault: it fails as malformed instead of holding memory until the deadline.
-    if (reader.pendingBytes > MAX_EVENT_BYTES) throw new ProviderError(`a stream event is longer than ${MAX_EVENT_BYTES} bytes`, { kind: 'malformed', provider, model });
-    for (const ev of events) {
-      if (ev.latin1 === '[DONE]') {
-        done = true;
-        break;
+  try {
+    // Read on to the end of the body after [DONE] (it follows at once): leaving a for-await over the
+    // response early destroys it, and with it the keep-alive connection.
+    for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
+      if (done) continue;
+      const events = reader.push(asBuffer(bytes));
+      // An event that never ends (no line break, or data lines without the blank line) is the upstream's
+      // fault: it fails as malformed instead of holding memory until the deadline.
+      if (reader.pendingBytes > MAX_EVENT_BYTES) throw new ProviderError(`a stream event is longer than ${MAX_EVENT_BYTES} bytes`, { kind: 'malformed', provider, model });
+      if (events.length > 0) guard.arm();
+      for (const ev of events) {
+        if (ev.latin1 === '[DONE]') {
+          done = true;
+          break;
+        }
+        // The check reads the Latin-1 view (its patterns are ASCII); an ordinary chunk framed exactly
+        // `data: …\n\n` goes on as its own bytes, decoded only if something asks for its text.
+        if (isPlainContentChunk(ev.latin1)) yield new RawChunkPart(ev);
+        else yield* parsedParts(ev.text(), retryAfter, provider, model);
       }
-      // The check reads the Latin-1 view (its patterns are ASCII); an ordinary chunk framed exactly
-      // `data: …\n\n` goes on as its own bytes, decoded only if something asks for its text.
-      if (isPlainContentChunk(ev.latin1)) yield new RawChunkPart(ev);
-      else yield* parsedParts(ev.text(), retryAfter, provider, model);
     }
-  }
-  if (!done) {
-    for (const ev of reader.end()) {
-      if (ev.latin1 === '[DONE]') break;
-      yield* parsedParts(ev.text(), retryAfter, provider, model);
+    if (!done) {
+      for (const ev of reader.end()) {
+        if (ev.latin1 === '[DONE]') break;
+        yield* parsedParts(ev.text(), retryAfter, provider, model);
+      }
     }
+  } catch (err) {
+    throw guard.fail(err);
   }
+  guard.ended();
 }
 
 /** The most a stream event (or a line) may hold before it ends: as the pass-through usage tap's bound. */
