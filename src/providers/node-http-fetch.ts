@@ -10,6 +10,8 @@
  */
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { createKeepAliveAgents } from './keep-alive-agents.js';
 import { toAbortSignal, type AbortLike } from './lite-abort.js';
 
@@ -124,6 +126,12 @@ export function bodyBytes(res: Response): Promise<Buffer> {
   return res instanceof LiteResponse ? res.bytes() : res.arrayBuffer().then((ab) => Buffer.from(ab));
 }
 
+/** A response's body as node's Readable: a LiteResponse's own IncomingMessage, else the web body's. */
+export function bodyReadable(res: Response): Readable {
+  if (res instanceof LiteResponse) return res.body;
+  return res.body ? Readable.fromWeb(res.body as NodeReadableStream) : Readable.from([]);
+}
+
 interface ByteReader {
   read(): Promise<IteratorResult<Uint8Array>>;
   releaseLock(): void;
@@ -148,7 +156,7 @@ function getReader(this: AsyncIterable<Uint8Array>): ByteReader {
 }
 
 /** A body that ended without its end: what node's own readers say (a network error, so ours maps it as one). */
-const prematureClose = (): Error => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+export const prematureClose = (): Error => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
 
 function abortError(signal: AbortLike): Error {
   const reason = signal.reason;

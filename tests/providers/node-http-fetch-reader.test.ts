@@ -2,12 +2,12 @@
  * The transport's `byteReader` option: a response body that also answers `getReader()` (what the
  * Ollama and Google SDKs read streams with), reading the same bytes as iterating it, and a cancel
  * that ends the read and leaves the next request able to use the connection. Without the option the
- * body has no such method.
+ * body has no such method. `bodyReadable` gives the OpenAI chat stream a node Readable for either kind of response.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeHttpFetch } from '../../src/providers/node-http-fetch.js';
+import { bodyReadable, createNodeHttpFetch } from '../../src/providers/node-http-fetch.js';
 
 const server = createServer(async (req, res) => {
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -52,5 +52,21 @@ describe('createNodeHttpFetch: byteReader', () => {
     const res = await createNodeHttpFetch()(`${origin}/short`, { method: 'GET' });
     expect((res.body as unknown as ReaderBody).getReader).toBeUndefined();
     await res.text();
+  });
+});
+
+describe('bodyReadable (what the OpenAI chat stream reads events from)', () => {
+  async function readAll(r: NodeJS.ReadableStream): Promise<string> {
+    let text = '';
+    for await (const b of r) text += Buffer.from(b as Uint8Array).toString();
+    return text;
+  }
+
+  it('is the transport response’s own message, and a web Response’s body otherwise', async () => {
+    const res = await createNodeHttpFetch()(`${origin}/short`, { method: 'GET' });
+    expect(bodyReadable(res)).toBe(res.body);
+    expect(await readAll(bodyReadable(res))).toBe('{"n":0}\n{"n":1}\n{"n":2}\n');
+    expect(await readAll(bodyReadable(new Response('data: web\n\n')))).toBe('data: web\n\n');
+    expect(await readAll(bodyReadable(new Response(null)))).toBe('');
   });
 });

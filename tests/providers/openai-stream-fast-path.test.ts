@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlainContentChunk } from '../../src/providers/openai/openai-chat-http.js';
+import { isPlainContentChunk } from '../../src/providers/openai/openai-stream-parts.js';
 
 const chunk = (choice: string, extra = '') => `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[${choice}]${extra}}`;
 

@@ -90,3 +90,8 @@ export function mapOpenAIError(provider: string, model: string, baseURL?: string
     return upstreamError(provider, model, err.status ?? 502, payload, err.headers?.get('retry-after'), err, base === undefined ? undefined : `${base}/…`);
   };
 }
+
+/** An upstream body we cannot parse: `malformed` (a provider failure), never our own SyntaxError. */
+export function unreadableBody(err: unknown, what: string, provider: string, model: string): ProviderError {
+  return new ProviderError(`${what} is not JSON: ${(err as Error).message}`, { kind: 'malformed', provider, model, cause: err });
+}

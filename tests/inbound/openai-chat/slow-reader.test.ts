@@ -1,8 +1,8 @@
 /**
  * A streamed answer larger than the socket's buffers, to a client that stops reading for a while: aisbf
  * waits for the socket to drain (back-pressure) and then writes the rest, every frame once and in
- * order, ending with [DONE]; a client that leaves while aisbf waits ends the wait, and the upstream
- * request is cancelled.
+ * order, ending with [DONE]; meanwhile the upstream is held back too (aisbf stops reading it); a
+ * client that leaves while aisbf waits ends the wait, and the upstream request is cancelled.
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ let up: FakeServer;
 let aisbf: TestServer;
 /** Resolves when the upstream's response was closed before its end (the gateway cancelled it). */
 let upstreamCut: Promise<boolean> = Promise.resolve(false);
+/** Events the upstream's socket has taken so far, for the current stream. */
+let upstreamWrote = 0;
 
 beforeAll(async () => {
   up = await startFakeServer(async (req, res) => {
@@ -29,9 +31,11 @@ beforeAll(async () => {
     let ended = false;
     upstreamCut = new Promise((resolve) => res.on('close', () => resolve(!ended)));
     const n = req.body.messages[0].content === 'huge' ? HUGE_EVENTS : EVENTS;
+    upstreamWrote = 0;
     // Written as fast as the upstream's own socket takes it.
     for (let i = 0; i < n; i++) {
       if (res.destroyed) return;
+      upstreamWrote = i;
       if (!res.write(event(i))) await new Promise((r) => res.once('drain', r).once('close', r));
     }
     ended = true;
@@ -90,6 +94,9 @@ describe.each([
   it('ends its wait when the client leaves, and cancels the upstream request', async () => {
     const res = await openPaused('huge', origin);
     await sleep(300);
+    // Held back all the way to the upstream: aisbf stops reading it while it cannot write, so the
+    // upstream's socket fills too (every buffer on the way takes a few MB of the 40).
+    expect(upstreamWrote).toBeLessThan(HUGE_EVENTS / 2);
     res.destroy();
     // The upstream's response is closed before it could end: the gateway let go of it.
     expect(await upstreamCut).toBe(true);

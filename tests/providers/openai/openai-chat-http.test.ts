@@ -1,10 +1,10 @@
 /**
- * The OpenAI adapter's stream converter (openai-chat-http.ts) replaying recorded SSE answers served
+ * The OpenAI adapter's stream converter (openai-stream-parts.ts, opened by openai-chat-http.ts) replaying recorded SSE answers served
  * byte for byte by a fake upstream, and the request it sends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIAdapter } from '../../../src/providers/openai/openai-adapter.js';
-import { MAX_EVENT_BYTES } from '../../../src/providers/openai/openai-chat-http.js';
+import { MAX_EVENT_BYTES } from '../../../src/providers/openai/openai-stream-parts.js';
 import { RawChunkPart, type ChatStreamPart } from '../../../src/providers/openai-types.js';
 import { ProviderError } from '../../../src/providers/provider-error.js';
 import { startReplayUpstream, type ReplayUpstream } from '../../fakes/replay-upstream.js';
