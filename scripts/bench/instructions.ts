@@ -12,7 +12,10 @@
  * limits, accounting, the admission stage), `stream` (streamed chat, everything off), `long` (the
  * mock's `/long/` streams: 5× the chunks); `floor-stream` and `floor-long` drive the floor with the
  * same streams. When a stream and its long kind both ran for one build, the instructions of one extra
- * chunk are printed (long − stream, over the extra chunks). `<dir>:off` etc. runs another built
+ * chunk are printed (long − stream, over the extra chunks). The mock writes a stream's chunks at
+ * once, so those arrive in one socket read; `paced` (and `floor-paced`) asks for the mock's `/slow/`
+ * streams instead, one chunk every 10 ms in a read of its own, as a model's tokens come (≈0.25 s a
+ * request: give it a smaller WARMUP and REQUESTS, e.g. 600 and 300). `<dir>:off` etc. runs another built
  * checkout (e.g. a worktree of the base). Default: `floor off`.
  *
  * Printed per target: instructions per request, the same without compilation (V8's optimizing and
@@ -47,13 +50,13 @@ const NODE = process.env.NODE_BIN || process.execPath;
 /** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
 const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
 
-const MODES = ['floor', 'floor-stream', 'floor-long', 'off', 'on', 'stream', 'long'] as const;
+const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced'] as const;
 type Mode = (typeof MODES)[number];
 /** Content chunks of the mock's ordinary stream (spawnMock's argument below). */
 const CHUNKS = 20;
-/** What each mode sends: a chat request, a stream, or a `/long/` stream. */
-const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long'>> = {
-  floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', off: 'chat', on: 'chat', stream: 'stream', long: 'long',
+/** What each mode sends: a chat request, a stream, a `/long/` stream, or a `/slow/` (paced) one. */
+const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced'>> = {
+  floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced',
 };
 const isFloor = (m: Mode): boolean => m.startsWith('floor');
 interface Target {
@@ -121,7 +124,7 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
   if (isFloor(t.mode)) cmd = [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`];
   else {
     const mockBase = `http://127.0.0.1:${mockPort}`;
-    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`) });
+    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`), paced: benchProvider(`${mockBase}/slow/v1`) });
     if (on) key = createBenchKey(dir);
     cmd = [join(t.root, 'bin/aisbf.js')];
     env = { ...process.env, AISBF_CONFIG_DIR: dir };
@@ -137,8 +140,9 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
       throw new Error(`${err.message}\n${stderr}`);
     });
     const kind = KIND[t.mode];
-    // The floor maps /api/<provider>/… to /v1/…, so its long streams are asked for by the mock's own path.
-    const path = kind !== 'long' ? '/api/mock/chat/completions' : isFloor(t.mode) ? '/long/v1/chat/completions' : '/api/long/chat/completions';
+    // The floor maps /api/<provider>/… to /v1/…, so its long and paced streams are asked for by the mock's own path.
+    const prefix = kind === 'long' ? 'long' : kind === 'paced' ? 'slow' : undefined;
+    const path = !prefix ? '/api/mock/chat/completions' : isFloor(t.mode) ? `/${prefix}/v1/chat/completions` : `/api/${kind}/chat/completions`;
     await send(origin, path, WARMUP, CONCURRENCY, kind !== 'chat', key);
     control(['-i', 'on', String(child.pid)]);
     await send(origin, path, REQUESTS, CONCURRENCY, kind !== 'chat', key);

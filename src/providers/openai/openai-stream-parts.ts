@@ -8,8 +8,8 @@
  * async generator that calls `read()` after a 'readable' event and makes a promise per chunk, and the
  * parts generator around it added a yield and a resumption per part. Here a read's events become
  * parts in the 'data' listener and a waiting `next()` gets its part at once (one promise per part);
- * parts nobody waits for yet are queued and the body paused, so a slow consumer still holds the
- * upstream back (TCP back-pressure) as before.
+ * parts nobody waits for yet are queued, and past QUEUE_HIGH_WATER the body is paused until the
+ * queue is empty, so a slow consumer still holds the upstream back (TCP back-pressure) as before.
  *
  * It keeps its own deadline (deadline.ts guardOwnStream): a read that brings events restarts the
  * clock; the end and any failure reach the consumer through the guard, after the parts before them.
@@ -24,6 +24,14 @@ import { SseDataReader } from './sse-data-reader.js';
 
 /** The most a stream event (or a line) may hold before it ends: as the pass-through usage tap's bound. */
 export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * How many bytes of events may wait in the queue before the body is paused. node's parser emits one
+ * 'data' per HTTP chunk, all of one socket read in a row, before a consumer can take any: pausing at
+ * the first queued part would pause and resume the body once per chunk whenever an upstream's chunks
+ * arrive together (measured: +5 k instructions a chunk). As much as node's own read buffer holds.
+ */
+const QUEUE_HIGH_WATER = 64 * 1024;
 
 /** Reading: parts may still come. Ended, failed: told to the consumer when the queue is empty. Closed: told, or stopped. */
 const enum State {
@@ -40,6 +48,8 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
   /** Parts made and not yet taken: queue[head …]. */
   private readonly queue: ChatStreamPart[] = [];
   private head = 0;
+  /** The events' bytes behind the queued parts (for QUEUE_HIGH_WATER). */
+  private queuedBytes = 0;
   private state = State.Reading;
   /** `[DONE]` came: the rest of the body is read to its end (the keep-alive connection) and ignored. */
   private sawDone = false;
@@ -78,7 +88,7 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
   return(): Promise<IteratorResult<ChatStreamPart>> {
     if (this.state !== State.Closed) {
       this.state = State.Closed;
-      this.queue.length = this.head = 0;
+      this.queue.length = this.head = this.queuedBytes = 0;
       if (!this.body.destroyed && !this.body.readableEnded) this.body.destroy();
     }
     this.settleWaiter();
@@ -102,6 +112,7 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
     const queue = this.queue;
     try {
       for (const ev of events) {
+        this.queuedBytes += ev.latin1.length;
         if (ev.latin1 === '[DONE]') {
           this.sawDone = true;
           break;
@@ -115,7 +126,7 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
       return this.fail(err);
     }
     this.settleWaiter();
-    if (this.head < queue.length && !this.paused) {
+    if (this.queuedBytes > QUEUE_HIGH_WATER && this.head < queue.length && !this.paused) {
       this.paused = true;
       this.body.pause();
     }
@@ -155,7 +166,7 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
     const queue = this.queue;
     const part = queue[this.head++]!;
     if (this.head === queue.length) {
-      queue.length = this.head = 0;
+      queue.length = this.head = this.queuedBytes = 0;
       if (this.paused) {
         this.paused = false;
         this.body.resume();
