@@ -5,11 +5,14 @@
  * decides where usage goes.
  *
  * Not an async generator over `for await (… of body)`: node's readable async iterator is itself an
- * async generator that calls `read()` after a 'readable' event and makes a promise per chunk, and the
- * parts generator around it added a yield and a resumption per part. Here a read's events become
- * parts in the 'data' listener and a waiting `next()` gets its part at once (one promise per part);
- * parts nobody waits for yet are queued, and past QUEUE_HIGH_WATER the body is paused until the
- * queue is empty, so a slow consumer still holds the upstream back (TCP back-pressure) as before.
+ * async generator around `read()` with a promise per read, and the parts generator around it added a
+ * yield and a resumption per part. Here `next()` reads the body itself (`read()`: everything node
+ * holds, in one) when it has no event left to turn, and a `next()` that finds nothing waits for the
+ * body's 'readable'; one promise per part. Nothing is read that nobody asked for: bytes wait in
+ * node's buffer, which stops reading the socket once full, so a slow consumer holds the upstream
+ * back (TCP back-pressure) as before. ('data' events were tried: node emits one per HTTP chunk, all
+ * of a socket read's before any consumer runs, so the first part of a burst waited for the rest,
+ * +0.06 ms to the first byte, and pausing for back-pressure cost a pause and resume per chunk.)
  *
  * It keeps its own deadline (deadline.ts guardOwnStream): a read that brings events restarts the
  * clock; the end and any failure reach the consumer through the guard, after the parts before them.
@@ -20,20 +23,12 @@ import { ProviderError } from '../provider-error.js';
 import type { StreamGuard } from '../deadline.js';
 import { prematureClose } from '../node-http-fetch.js';
 import { unreadableBody, upstreamError } from './map-openai-error.js';
-import { SseDataReader } from './sse-data-reader.js';
+import { SseDataReader, type SseEvent } from './sse-data-reader.js';
 
 /** The most a stream event (or a line) may hold before it ends: as the pass-through usage tap's bound. */
 export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
-/**
- * How many bytes of events may wait in the queue before the body is paused. node's parser emits one
- * 'data' per HTTP chunk, all of one socket read in a row, before a consumer can take any: pausing at
- * the first queued part would pause and resume the body once per chunk whenever an upstream's chunks
- * arrive together (measured: +5 k instructions a chunk). As much as node's own read buffer holds.
- */
-const QUEUE_HIGH_WATER = 64 * 1024;
-
-/** Reading: parts may still come. Ended, failed: told to the consumer when the queue is empty. Closed: told, or stopped. */
+/** Reading: parts may still come. Ended, failed: told to the consumer after the parts before. Closed: told, or stopped. */
 const enum State {
   Reading,
   Ended,
@@ -45,15 +40,17 @@ const DONE: IteratorResult<ChatStreamPart> = Object.freeze({ done: true, value: 
 
 export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> {
   private readonly reader = new SseDataReader();
-  /** Parts made and not yet taken: queue[head …]. */
+  /** The events of the last read, turned into parts one at a time as parts are asked for: events[next …]. */
+  private events: readonly SseEvent[] = [];
+  private nextEvent = 0;
+  /** Parts made from one event and not yet taken: queue[head …] (more than one only for a parsed chunk with usage). */
   private readonly queue: ChatStreamPart[] = [];
   private head = 0;
-  /** The events' bytes behind the queued parts (for QUEUE_HIGH_WATER). */
-  private queuedBytes = 0;
   private state = State.Reading;
+  /** The body's 'end' came: what the reader still holds is read once the last read's events are turned. */
+  private bodyEnded = false;
   /** `[DONE]` came: the rest of the body is read to its end (the keep-alive connection) and ignored. */
   private sawDone = false;
-  private paused = false;
   private error: unknown = undefined;
   /** A `next()` waiting for a part. */
   private resolve: ((r: IteratorResult<ChatStreamPart>) => void) | undefined = undefined;
@@ -67,7 +64,7 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
     private readonly model: string,
   ) {
     if (body.destroyed) this.fail(body.errored ?? prematureClose());
-    else body.on('data', this.onData).on('end', this.onEnd).on('error', this.fail).on('close', this.onClose);
+    else body.on('readable', this.onReadable).on('end', this.onEnd).on('error', this.fail).on('close', this.onClose);
   }
 
   [Symbol.asyncIterator](): this {
@@ -75,6 +72,7 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
   }
 
   next(): Promise<IteratorResult<ChatStreamPart>> {
+    if (this.head === this.queue.length) this.turn();
     if (this.head < this.queue.length) return Promise.resolve({ done: false, value: this.take() });
     if (this.state === State.Reading) return new Promise(this.wait);
     try {
@@ -88,7 +86,8 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
   return(): Promise<IteratorResult<ChatStreamPart>> {
     if (this.state !== State.Closed) {
       this.state = State.Closed;
-      this.queue.length = this.head = this.queuedBytes = 0;
+      this.queue.length = this.head = 0;
+      this.events = [];
       if (!this.body.destroyed && !this.body.readableEnded) this.body.destroy();
     }
     this.settleWaiter();
@@ -100,82 +99,92 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
     this.reject = reject;
   };
 
-  private readonly onData = (bytes: Buffer | Uint8Array): void => {
-    if (this.state !== State.Reading || this.sawDone) return;
-    const reader = this.reader;
-    const events = reader.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    // An event that never ends (no line break, or data lines without the blank line) is the upstream's
-    // fault: it fails as malformed instead of holding memory until the deadline.
-    if (reader.pendingBytes > MAX_EVENT_BYTES) return this.fail(new ProviderError(`a stream event is longer than ${MAX_EVENT_BYTES} bytes`, { kind: 'malformed', provider: this.provider, model: this.model }));
-    if (events.length === 0) return;
-    this.guard.arm();
-    const queue = this.queue;
-    try {
-      for (const ev of events) {
-        this.queuedBytes += ev.latin1.length;
-        if (ev.latin1 === '[DONE]') {
-          this.sawDone = true;
-          break;
-        }
-        // The check reads the Latin-1 view (its patterns are ASCII); an ordinary chunk framed exactly
-        // `data: …\n\n` goes on as its own bytes, decoded only if something asks for its text.
-        if (isPlainContentChunk(ev.latin1)) queue.push(new RawChunkPart(ev));
-        else this.parsed(ev.text());
-      }
-    } catch (err) {
-      return this.fail(err);
-    }
-    this.settleWaiter();
-    if (this.queuedBytes > QUEUE_HIGH_WATER && this.head < queue.length && !this.paused) {
-      this.paused = true;
-      this.body.pause();
-    }
+  /** Bytes (or the end) can be read: only a waiting `next()` reads them; otherwise they wait in node's buffer, which holds the upstream back once full. */
+  private readonly onReadable = (): void => {
+    if (this.resolve) this.settleWaiter();
   };
 
   private readonly onEnd = (): void => {
     if (this.state !== State.Reading) return;
-    if (!this.sawDone) {
-      try {
-        for (const ev of this.reader.end()) {
-          if (ev.latin1 === '[DONE]') break;
-          this.parsed(ev.text());
-        }
-      } catch (err) {
-        return this.fail(err);
-      }
-    }
-    this.state = State.Ended;
-    this.settleWaiter();
+    this.bodyEnded = true;
+    if (this.resolve) this.settleWaiter();
   };
 
   /** Closed before its end (the connection dropped, or the request was aborted without an error). */
   private readonly onClose = (): void => {
-    if (this.state === State.Reading) this.fail(prematureClose());
+    if (this.state === State.Reading && !this.bodyEnded) this.fail(prematureClose());
   };
 
+  /** The parts already made still go first; nothing more is read or turned. */
   private readonly fail = (err: unknown): void => {
     if (this.state !== State.Reading) return;
     this.state = State.Failed;
     this.error = err;
+    this.events = [];
     if (!this.body.destroyed) this.body.destroy();
     this.settleWaiter();
   };
 
-  /** The next queued part; the body reads on once the queue is empty. */
+  /**
+   * Turns events into parts until there is one: the last read's next event, else the next read's (all
+   * the bytes node holds, in one); at the body's end, what the reader still holds. One event at a
+   * time, so the first part of a burst goes to the client before the burst's other events are looked
+   * at. A read with events restarts the deadline's clock.
+   */
+  private turn(): void {
+    const queue = this.queue;
+    try {
+      while (queue.length === 0 && this.state === State.Reading) {
+        if (this.nextEvent < this.events.length) {
+          this.turnEvent(this.events[this.nextEvent++]!);
+          continue;
+        }
+        if (this.bodyEnded) {
+          if (!this.sawDone) for (const ev of this.reader.end()) {
+            if (ev.latin1 === '[DONE]') break;
+            this.parsed(ev.text());
+          }
+          this.state = State.Ended;
+          return;
+        }
+        const bytes = this.body.read() as Buffer | Uint8Array | null;
+        if (bytes === null) return;
+        if (this.sawDone) continue;
+        const reader = this.reader;
+        this.events = reader.push(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        this.nextEvent = 0;
+        // An event that never ends (no line break, or data lines without the blank line) is the upstream's
+        // fault: it fails as malformed instead of holding memory until the deadline.
+        if (reader.pendingBytes > MAX_EVENT_BYTES) throw new ProviderError(`a stream event is longer than ${MAX_EVENT_BYTES} bytes`, { kind: 'malformed', provider: this.provider, model: this.model });
+        if (this.events.length > 0) this.guard.arm();
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private turnEvent(ev: SseEvent): void {
+    if (ev.latin1 === '[DONE]') {
+      // The rest of the body is read on to its end, and ignored.
+      this.sawDone = true;
+      this.events = [];
+      return;
+    }
+    // The check reads the Latin-1 view (its patterns are ASCII); an ordinary chunk framed exactly
+    // `data: …\n\n` goes on as its own bytes, decoded only if something asks for its text.
+    if (isPlainContentChunk(ev.latin1)) this.queue.push(new RawChunkPart(ev));
+    else this.parsed(ev.text());
+  }
+
+  /** The next queued part. */
   private take(): ChatStreamPart {
     const queue = this.queue;
     const part = queue[this.head++]!;
-    if (this.head === queue.length) {
-      queue.length = this.head = this.queuedBytes = 0;
-      if (this.paused) {
-        this.paused = false;
-        this.body.resume();
-      }
-    }
+    if (this.head === queue.length) queue.length = this.head = 0;
     return part;
   }
 
-  /** After the queue: the end (unless the deadline aborted it) or the failure, through the guard, once. */
+  /** After the parts: the end (unless the deadline aborted it) or the failure, through the guard, once. */
   private over(): IteratorResult<ChatStreamPart> {
     const state = this.state;
     if (state === State.Closed) return DONE;
@@ -185,10 +194,11 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
     return DONE;
   }
 
-  /** Answers a waiting `next()`, if there is one and something to answer. */
+  /** Answers a waiting `next()`, if there is something to answer. */
   private settleWaiter(): void {
     const resolve = this.resolve;
     if (!resolve) return;
+    if (this.head === this.queue.length) this.turn();
     if (this.head < this.queue.length) {
       this.resolve = this.reject = undefined;
       resolve({ done: false, value: this.take() });
