@@ -179,8 +179,9 @@ export interface StreamGuard {
 }
 
 /**
- * As guardLiteStream, for a parts generator that calls the guard itself: `arm` when a read brings
- * events, `throw guard.fail(err)` for what it catches, `ended()` after its last read. Its parts then
+ * As guardLiteStream, for a parts iterator that calls the guard itself (openai-stream-parts.ts):
+ * `arm` when a read brings events, rejects with `guard.fail(err)` for what fails, calls `ended()`
+ * after its last part. Its parts then
  * reach the consumer without the guard's own `.then` per part: one promise and one microtask turn
  * fewer per chunk, on the one stream every chat chunk passes (the OpenAI adapter's).
  */
