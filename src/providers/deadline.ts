@@ -190,11 +190,8 @@ export function guardOwnStream<P>(
   opts: DeadlineOptions,
   open: (signal: AbortLike, guard: StreamGuard) => Promise<AsyncIterable<P>>,
 ): AsyncIterableIterator<P> {
-  return new GuardedStream<P, P>(ctx, opts, (d, guard) => open(d.lite, guard), OWN_GUARD);
+  return new GuardedStream<P, P>(ctx, opts, (d, guard) => open(d.lite, guard), undefined);
 }
-
-/** guardOwnStream's stand-in for `convert`: the opened stream guards itself. */
-const OWN_GUARD = Symbol('guards itself');
 
 class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
   private d: Deadline | undefined;
@@ -208,7 +205,8 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
     private readonly ctx: DeadlineContext,
     private readonly opts: DeadlineOptions,
     private readonly open: (d: Deadline, guard: StreamGuard) => Promise<AsyncIterable<E>>,
-    private readonly convert: ((events: AsyncIterable<E>) => AsyncIterable<P>) | typeof OWN_GUARD,
+    /** Undefined: the opened stream guards itself (guardOwnStream). */
+    private readonly convert: ((events: AsyncIterable<E>) => AsyncIterable<P>) | undefined,
   ) {}
 
   [Symbol.asyncIterator](): this {
@@ -217,7 +215,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
 
   next(): Promise<IteratorResult<P>> {
     if (this.finished) return Promise.resolve({ done: true, value: undefined });
-    if (this.convert === OWN_GUARD) {
+    if (!this.convert) {
       // The stream arms and classifies itself; only opening it is ours to classify.
       return this.it ? this.it.next() : this.start().then((it) => it.next(), this.onError);
     }
@@ -261,7 +259,8 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
   private async start(): Promise<AsyncIterator<P>> {
     const d = (this.d = new Deadline(this.ctx.signal, this.ctx.timeoutMs));
     const opened = await this.open(d, this);
-    if (this.convert === OWN_GUARD) return (this.it = (opened as unknown as AsyncIterable<P>)[Symbol.asyncIterator]());
+    const convert = this.convert;
+    if (!convert) return (this.it = (opened as unknown as AsyncIterable<P>)[Symbol.asyncIterator]());
     const src = opened[Symbol.asyncIterator]();
     const armed: AsyncIterableIterator<E> = {
       next: () => src.next().then((r) => (r.done || d.arm(), r)),
@@ -270,7 +269,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
         return this;
       },
     };
-    const converted = (this.convert as (events: AsyncIterable<E>) => AsyncIterable<P>)(armed);
+    const converted = convert(armed);
     if (converted === armed) {
       // No conversion: read the upstream directly and re-arm per part (one promise hop fewer).
       this.armOnPart = true;

@@ -71,15 +71,19 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
     return this;
   }
 
+  /**
+   * Answered at once when a part (or the end) is ready, else when the body's next bytes arrive. A
+   * ready answer is `Promise.resolve`d: a `new Promise` per part would also make its two resolving
+   * functions (+3.5 KB a 20-chunk stream, measured).
+   */
   next(): Promise<IteratorResult<ChatStreamPart>> {
-    if (this.head === this.queue.length) this.turn();
-    if (this.head < this.queue.length) return Promise.resolve({ done: false, value: this.take() });
-    if (this.state === State.Reading) return new Promise(this.wait);
+    let r: IteratorResult<ChatStreamPart> | undefined;
     try {
-      return Promise.resolve(this.over());
+      r = this.answer();
     } catch (err) {
       return Promise.reject(err);
     }
+    return r ? Promise.resolve(r) : new Promise(this.wait);
   }
 
   /** The consumer stopped early: the body goes (its connection cannot be reused mid-stream). */
@@ -194,22 +198,32 @@ export class OpenAIStreamParts implements AsyncIterableIterator<ChatStreamPart> 
     return DONE;
   }
 
-  /** Answers a waiting `next()`, if there is something to answer. */
+  /**
+   * What a `next()` gets now: a part, else (the parts out) the end or the failure, which it throws;
+   * undefined while the body may still bring parts.
+   */
+  private answer(): IteratorResult<ChatStreamPart> | undefined {
+    if (this.head === this.queue.length) this.turn();
+    if (this.head < this.queue.length) return { done: false, value: this.take() };
+    return this.state === State.Reading ? undefined : this.over();
+  }
+
+  /** Answers the waiting `next()`, if there is something to answer. */
   private settleWaiter(): void {
     const resolve = this.resolve;
-    if (!resolve) return;
-    if (this.head === this.queue.length) this.turn();
-    if (this.head < this.queue.length) {
+    const reject = this.reject;
+    if (!resolve || !reject) return;
+    let r: IteratorResult<ChatStreamPart> | undefined;
+    try {
+      r = this.answer();
+    } catch (err) {
       this.resolve = this.reject = undefined;
-      resolve({ done: false, value: this.take() });
-    } else if (this.state !== State.Reading) {
-      const reject = this.reject!;
+      reject(err);
+      return;
+    }
+    if (r) {
       this.resolve = this.reject = undefined;
-      try {
-        resolve(this.over());
-      } catch (err) {
-        reject(err);
-      }
+      resolve(r);
     }
   }
 
