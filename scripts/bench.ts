@@ -409,6 +409,15 @@ async function main(): Promise<void> {
     add(`${api.name} stream (${CHUNKS} chunks)`, 'CPU µs/chunk over chat', undefined, perChunkUs, '≤ 5', perChunkUs <= 5);
   }
 
+  // The Messages pass-through (Claude Code's path to an Anthropic-type provider): the upstream's
+  // stream relayed byte for byte, its usage read on the way. The floor pipes the same request.
+  const relayBody = JSON.stringify({ model: 'claude-bench', max_tokens: 256, messages: PROMPT, stream: true });
+  const [rd, ra, rf, rb] = await measure('relay_stream_c1', [{ ...anthropicDirect, body: relayBody }, via('/api/claude/messages', relayBody), ...peers('/api/claude/messages', relayBody)], (t) =>
+    closedLoop(t, 1, DURATION),
+  );
+  add('messages pass-through stream (Anthropic), c=1', 'last byte p50 ms', median(rd!.sample.lat), median(ra!.sample.lat), '', undefined, fb((m) => median(m.sample.lat), rf, rb));
+  add('messages pass-through stream (Anthropic), c=1', 'aisbf CPU µs/req', undefined, ra!.cpuUsPerReq, '', undefined, fb((m) => m.cpuUsPerReq, rf, rb));
+
   const ctxServer = spawn(NODE, [AISBF_BIN], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: ctxDir }) });
   children.push(ctxServer);
   const ctxOrigin = `http://127.0.0.1:${ctxPort}`;

@@ -1,8 +1,9 @@
 /**
  * Bench-only preload for alloc-sites.ts (never loaded by aisbf itself): the first SIGUSR2 starts V8's
  * sampling heap profiler in this process, counting objects the GC already collected too (so the
- * profile is what was allocated, not what survived); the second stops it and writes the profile as
- * JSON to $ALLOC_SITES_OUT.
+ * profile is what was allocated, not what survived; with ALLOC_SITES_PROMOTED=1, objects a scavenge
+ * collected are left out: what was promoted); the second stops it and writes the profile as JSON to
+ * $ALLOC_SITES_OUT.
  */
 import { Session } from 'node:inspector';
 import { renameSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ process.on('SIGUSR2', () => {
   if (!sampling) {
     sampling = true;
     const interval = Number(process.env.ALLOC_SITES_INTERVAL) || 512;
-    session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    session.post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.ALLOC_SITES_PROMOTED !== '1' });
     return;
   }
   sampling = false;

@@ -7,6 +7,9 @@
  * and the TOP (40) functions are printed by the bytes they allocated themselves, per request. The
  * sampling is statistical (one sample per ALLOC_SITES_INTERVAL bytes, 512): sites under ~50 bytes a
  * request are noise. Async functions' own figures include their promises and frames.
+ * `ALLOC_SITES_PROMOTED=1` counts only what outlived the young generation's collections (promoted to
+ * the old space, or alive at the end): what grows the old space between full collections, which is
+ * where the c=64 peak comes from (with CONCURRENCY=64).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';

@@ -15,8 +15,10 @@
  * chunk are printed (long − stream, over the extra chunks). The mock writes a stream's chunks at
  * once, so those arrive in one socket read; `paced` (and `floor-paced`) asks for the mock's `/slow/`
  * streams instead, one chunk every 10 ms in a read of its own, as a model's tokens come (≈0.25 s a
- * request: give it a smaller WARMUP and REQUESTS, e.g. 600 and 300). `<dir>:off` etc. runs another built
- * checkout (e.g. a worktree of the base). Default: `floor off`.
+ * request: give it a smaller WARMUP and REQUESTS, e.g. 600 and 300). `relay` sends a Messages stream
+ * to an Anthropic provider, which aisbf relays byte for byte (the pass-through path of Claude Code);
+ * `relay-paced` the same from the mock's `/slow/` (an event per read, 26 a stream). `<dir>:off` etc.
+ * runs another built checkout (e.g. a worktree of the base). Default: `floor off`.
  *
  * Printed per target: instructions per request, the same without compilation (V8's optimizing and
  * baseline compilers, the parser: work a longer warm-up would have finished, and which depends on
@@ -50,13 +52,15 @@ const NODE = process.env.NODE_BIN || process.execPath;
 /** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
 const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
 
-const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced'] as const;
+const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced', 'relay', 'relay-paced'] as const;
 type Mode = (typeof MODES)[number];
+/** `relay`: a Messages stream to an Anthropic provider, relayed byte for byte (the pass-through path Claude Code takes). */
+const RELAY_MODEL = 'claude-bench';
 /** Content chunks of the mock's ordinary stream (spawnMock's argument below). */
 const CHUNKS = 20;
 /** What each mode sends: a chat request, a stream, a `/long/` stream, or a `/slow/` (paced) one. */
-const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced'>> = {
-  floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced',
+const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced' | 'relay' | 'relay-paced'>> = {
+  floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced', relay: 'relay', 'relay-paced': 'relay-paced',
 };
 const isFloor = (m: Mode): boolean => m.startsWith('floor');
 interface Target {
@@ -74,10 +78,12 @@ function parseTarget(arg: string): Target {
 }
 
 /** Sends `n` chat requests, `c` at a time, over keep-alive connections; rejects on any non-200. */
-async function send(origin: string, path: string, n: number, c: number, stream: boolean, auth: string | undefined): Promise<void> {
+async function send(origin: string, path: string, n: number, c: number, stream: boolean, auth: string | undefined, model = 'gpt-4o-mini'): Promise<void> {
   const u = new URL(origin);
   const agent = new Agent({ keepAlive: true, maxSockets: c });
-  const body = Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) }));
+  const messages = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
+  // An Anthropic model's body as a Messages client sends it (max_tokens is required there).
+  const body = Buffer.from(JSON.stringify({ model, ...(model === RELAY_MODEL ? { max_tokens: 256 } : {}), messages, ...(stream ? { stream: true } : {}) }));
   const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...(auth ? { authorization: `Bearer ${auth}` } : {}) };
   let sent = 0;
   const one = () =>
@@ -124,7 +130,13 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
   if (isFloor(t.mode)) cmd = [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`];
   else {
     const mockBase = `http://127.0.0.1:${mockPort}`;
-    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`${mockBase}/v1`), long: benchProvider(`${mockBase}/long/v1`), paced: benchProvider(`${mockBase}/slow/v1`) });
+    const dir = benchConfigDir('aisbf-instr-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, {
+      mock: benchProvider(`${mockBase}/v1`),
+      long: benchProvider(`${mockBase}/long/v1`),
+      paced: benchProvider(`${mockBase}/slow/v1`),
+      claude: { type: 'anthropic', endpoint: mockBase, api_key: 'sk-ant-bench', models: [{ name: RELAY_MODEL, capabilities: ['chat'] }] },
+      'claude-paced': { type: 'anthropic', endpoint: `${mockBase}/slow`, api_key: 'sk-ant-bench', models: [{ name: RELAY_MODEL, capabilities: ['chat'] }] },
+    });
     if (on) key = createBenchKey(dir);
     cmd = [join(t.root, 'bin/aisbf.js')];
     env = { ...process.env, AISBF_CONFIG_DIR: dir };
@@ -142,10 +154,11 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
     const kind = KIND[t.mode];
     // The floor maps /api/<provider>/… to /v1/…, so its long and paced streams are asked for by the mock's own path.
     const prefix = kind === 'long' ? 'long' : kind === 'paced' ? 'slow' : undefined;
-    const path = !prefix ? '/api/mock/chat/completions' : isFloor(t.mode) ? `/${prefix}/v1/chat/completions` : `/api/${kind}/chat/completions`;
-    await send(origin, path, WARMUP, CONCURRENCY, kind !== 'chat', key);
+    const path = kind === 'relay' ? '/api/claude/messages' : kind === 'relay-paced' ? '/api/claude-paced/messages' : !prefix ? '/api/mock/chat/completions' : isFloor(t.mode) ? `/${prefix}/v1/chat/completions` : `/api/${kind}/chat/completions`;
+    const model = kind === 'relay' || kind === 'relay-paced' ? RELAY_MODEL : undefined;
+    await send(origin, path, WARMUP, CONCURRENCY, kind !== 'chat', key, model);
     control(['-i', 'on', String(child.pid)]);
-    await send(origin, path, REQUESTS, CONCURRENCY, kind !== 'chat', key);
+    await send(origin, path, REQUESTS, CONCURRENCY, kind !== 'chat', key, model);
     control(['-d', String(child.pid)]);
     const dumped = readdirSync(work).find((f) => /^callgrind\.out\.\d+$/.test(f));
     if (!dumped) throw new Error(`no callgrind dump in ${work}`);

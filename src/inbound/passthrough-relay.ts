@@ -4,7 +4,8 @@
  * call), and the upstream's answer is relayed: JSON as it came, a stream byte for byte (its first bytes
  * awaited inside the attempt, so a failing upstream still fails over). A stream settles once, when it
  * ends however it ends, with the tokens its final events reported (read as the bytes go by). A stream
- * that breaks later ends with the API's own error event.
+ * that breaks later ends with the API's own error event. Its reads go straight to node's socket, as
+ * the chat stream's frames do (sse-pump.ts SseSocket), or into a web stream body for a browser.
  */
 import { copyWith } from '../copy-with.js';
 import type { Context } from 'hono';
@@ -18,8 +19,10 @@ import { resolveTarget, type Scope } from '../routing/resolve-target.js';
 import { candidatesFor } from '../routing/target-candidates.js';
 import { primeStream } from '../routing/run-with-fallback.js';
 import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
+import { sseSocketOf } from '../server/node-request.js';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { servedHeaders } from './served-headers.js';
-import { SSE_HEADERS } from './sse-pump.js';
+import { pumpedSseBody, SSE_HEADERS, SseSocket, type SseSink } from './sse-pump.js';
 import type { StreamUsageReader } from './sse-usage-tap.js';
 
 /**
@@ -57,8 +60,6 @@ interface Relayed {
   bytes?: AsyncIterator<Uint8Array>;
 }
 
-const encoder = new TextEncoder();
-
 export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: RelayOptions): Promise<Response> {
   const reqLog = c.get('reqLog');
   const meta = requestMetaFromHttp(c, deps.runtime(), o.route);
@@ -92,36 +93,56 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
   const onAbort = (): void => end({ aborted: true });
   meta.signal.addEventListener('abort', onAbort, { once: true });
   if (meta.signal.aborted) onAbort();
-  return new Response(
-    new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const n = await bytes.next();
-          if (n.done) {
-            controller.close();
-            end({ aborted: false });
-            return;
-          }
-          reader.feed(n.value);
-          controller.enqueue(n.value);
-        } catch (err) {
-          if (err instanceof ClientGoneError) {
-            end({ aborted: true });
-            controller.close();
-            return;
-          }
-          end({ error: err, aborted: false });
-          controller.enqueue(encoder.encode(o.errorFrame(err)));
-          controller.close();
-        }
-      },
-      async cancel() {
-        end({ aborted: true });
-        await bytes.return?.();
-      },
-    }),
-    { status: 200, headers: headerBag(SSE_HEADERS, headers) },
-  );
+  const stop = (): void => {
+    end({ aborted: true });
+    void bytes.return?.();
+  };
+  const relay = (sink: SseSink) => relayBytes(bytes, sink, reader, end, o.errorFrame);
+  const sseHeaders = headerBag(SSE_HEADERS, headers);
+  const outgoing = sseSocketOf(c);
+  if (outgoing) {
+    // Straight onto node's socket, as the chat stream: no web stream between the upstream's reads and it.
+    void relay(new SseSocket(outgoing, 200, sseHeaders, { onClose: stop })).catch((err: unknown) =>
+      deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),
+    );
+    return RESPONSE_ALREADY_SENT;
+  }
+  return new Response(pumpedSseBody(relay, stop), { status: 200, headers: sseHeaders });
+}
+
+/**
+ * Writes the upstream's reads to the client as they come (their usage events read on the way), until
+ * the upstream ends, fails (the API's own error event, then the end) or the client leaves.
+ */
+async function relayBytes(
+  bytes: AsyncIterator<Uint8Array>,
+  out: SseSink,
+  usage: StreamUsageReader,
+  end: (outcome: Omit<StreamEnd, 'usage'>) => void,
+  errorFrame: (err: unknown) => string,
+): Promise<void> {
+  try {
+    while (!out.closed) {
+      const n = await bytes.next();
+      if (n.done) {
+        end({ aborted: false });
+        return;
+      }
+      usage.feed(n.value);
+      const wait = out.write(n.value);
+      if (wait) await wait;
+    }
+  } catch (err) {
+    if (err instanceof ClientGoneError) end({ aborted: true });
+    else {
+      end({ error: err, aborted: false });
+      out.write(errorFrame(err));
+    }
+    // A failed upstream is over already; after an exception of our own it is still open: stop it.
+    await bytes.return?.();
+  } finally {
+    out.end();
+  }
 }
 
 /**

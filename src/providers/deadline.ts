@@ -155,16 +155,6 @@ export function guardStream<E, P>(
   return new GuardedStream(ctx, opts, (d) => open(d.signal), convert);
 }
 
-/** As guardStream, for a stream opened on our own transport (an AbortLike, no AbortSignal built). */
-export function guardLiteStream<E, P>(
-  ctx: DeadlineContext,
-  opts: DeadlineOptions,
-  open: (signal: AbortLike) => Promise<AsyncIterable<E>>,
-  convert: (events: AsyncIterable<E>) => AsyncIterable<P>,
-): AsyncIterableIterator<P> {
-  return new GuardedStream(ctx, opts, (d) => open(d.lite), convert);
-}
-
 /**
  * What a stream that keeps its own deadline calls (guardOwnStream): the clock when upstream events
  * arrive, and the guard's one classification for whatever it throws.
@@ -179,11 +169,11 @@ export interface StreamGuard {
 }
 
 /**
- * As guardLiteStream, for a parts iterator that calls the guard itself (openai-stream-parts.ts):
- * `arm` when a read brings events, rejects with `guard.fail(err)` for what fails, calls `ended()`
- * after its last part. Its parts then
+ * As guardStream, for a stream opened on our own transport (an AbortLike, no AbortSignal built) whose
+ * parts iterator calls the guard itself (pulled-parts.ts): `arm` when a read brings something,
+ * rejects with `guard.fail(err)` for what fails, calls `ended()` after its last part. Its parts then
  * reach the consumer without the guard's own `.then` per part: one promise and one microtask turn
- * fewer per chunk, on the one stream every chat chunk passes (the OpenAI adapter's).
+ * fewer per chunk, on the streams every OpenAI chat chunk and every relayed pass-through read pass.
  */
 export function guardOwnStream<P>(
   ctx: DeadlineContext,
@@ -198,8 +188,6 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
   private it: AsyncIterator<P> | undefined;
   /** Over: the upstream ended, failed, or the consumer stopped. */
   private finished = false;
-  /** `convert` passed the events through: each part is an upstream event, so the part re-arms. */
-  private armOnPart = false;
 
   constructor(
     private readonly ctx: DeadlineContext,
@@ -269,21 +257,11 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
         return this;
       },
     };
-    const converted = convert(armed);
-    if (converted === armed) {
-      // No conversion: read the upstream directly and re-arm per part (one promise hop fewer).
-      this.armOnPart = true;
-      this.it = src as unknown as AsyncIterator<P>;
-    } else this.it = converted[Symbol.asyncIterator]();
-    return this.it;
+    return (this.it = convert(armed)[Symbol.asyncIterator]());
   }
 
   private readonly onResult = (r: IteratorResult<P>): IteratorResult<P> => {
-    const d = this.d!;
-    if (!r.done) {
-      if (this.armOnPart) d.arm();
-      return r;
-    }
+    if (!r.done) return r;
     this.ended();
     return r;
   };

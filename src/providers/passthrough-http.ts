@@ -1,14 +1,16 @@
 /**
  * @module One pass-through POST (issue 17) on a node:http keep-alive transport: the client's body with
  * only `model` replaced, under the call's deadline; a non-2xx answer becomes the provider's mapped
- * error (the attempt loop fails over on it); a streamed answer is relayed as bytes, the deadline
- * re-armed by each chunk.
+ * error (the attempt loop fails over on it); a streamed answer is relayed as the bytes of each read
+ * of its body, read when the client's writer asks for more (pulled-parts.ts), the deadline re-armed
+ * by each read.
  */
 import type { CallContext, PassthroughRequest, PassthroughResponse } from './provider-adapter.js';
-import { guardLiteStream, withLiteDeadline } from './deadline.js';
+import { guardOwnStream, withLiteDeadline } from './deadline.js';
 import { errorPayload } from './error-payload.js';
 import type { AbortLike } from './lite-abort.js';
-import type { NodeHttpFetch } from './node-http-fetch.js';
+import { bodyReadable, type NodeHttpFetch } from './node-http-fetch.js';
+import { PulledParts } from './pulled-parts.js';
 
 export interface PassthroughTarget {
   /** Our node:http transport (it takes the deadline's AbortLike: no AbortSignal per call). */
@@ -54,16 +56,20 @@ export async function passthroughPost(t: PassthroughTarget, req: PassthroughRequ
     });
   }
   const out: PassthroughResponse = { status: 200, headers: {} };
-  out.bytes = guardLiteStream(
-    ctx,
-    opts,
-    async (signal) => {
-      const res = await open(t, req, ctx, signal);
-      out.status = res.status;
-      Object.assign(out.headers, keptHeaders(res));
-      return res.body as unknown as AsyncIterable<Uint8Array>;
-    },
-    (bytes) => bytes,
-  );
+  out.bytes = guardOwnStream(ctx, opts, async (signal, guard) => {
+    const res = await open(t, req, ctx, signal);
+    out.status = res.status;
+    Object.assign(out.headers, keptHeaders(res));
+    return new BodyReads(bodyReadable(res), guard);
+  });
   return out;
+}
+
+/** A streamed body as the bytes of each read, as they came: the relay forwards them unparsed. */
+class BodyReads extends PulledParts<Uint8Array> {
+  protected override took(bytes: Buffer | Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.queue.push(bytes);
+    this.guard.arm();
+  }
 }

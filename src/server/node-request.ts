@@ -20,6 +20,16 @@ export function headerOf(c: Context, name: string): string | undefined {
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
+/**
+ * node's response, for an SSE stream written straight to its socket (sse-pump.ts SseSocket); none
+ * for a browser (an Origin header), whose answer must be a web Response for the CORS middleware to
+ * add its headers to, nor in-process (app.request).
+ */
+export function sseSocketOf(c: Context): ServerResponse | undefined {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  return outgoing && headerOf(c, 'origin') === undefined ? outgoing : undefined;
+}
+
 const CLIENT_SIGNAL = Symbol('aisbf.clientSignal');
 type WithSignal = ServerResponse & { [CLIENT_SIGNAL]?: LiteAbort };
 

@@ -7,7 +7,6 @@
  */
 import { copyWith } from '../../copy-with.js';
 import type { Context, Hono } from 'hono';
-import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { AppDeps, AppEnv } from '../../server/app-env.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
@@ -15,7 +14,7 @@ import { runRequest } from '../../pipeline/run-request.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { countRequestTokens, estimateRequestTokens } from '../../tokens/count-tokens.js';
-import { headerOf } from '../../server/node-request.js';
+import { headerOf, sseSocketOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { parseJsonBody } from '../json-body.js';
@@ -46,11 +45,6 @@ function forwardedHeaders(c: Context<AppEnv>): Record<string, string> {
   if (version) h['anthropic-version'] = version;
   if (beta) h['anthropic-beta'] = beta;
   return h;
-}
-
-function outgoingOf(c: Context<AppEnv>): ServerResponse | undefined {
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  return outgoing && headerOf(c, 'origin') === undefined ? outgoing : undefined;
 }
 
 async function readBody(c: Context<AppEnv>, deps: AppDeps): Promise<Record<string, unknown>> {
@@ -146,7 +140,7 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
     const frames = messageFrames(writer, pending);
     reqLog.deferred = true;
     const opts = { keepAliveMs: PING_MS, keepAliveFrame: PING_FRAME };
-    const outgoing = outgoingOf(c);
+    const outgoing = sseSocketOf(c);
     if (outgoing) {
       void writeSse(outgoing, 200, headers, frames, copyWith(opts, { onClose: () => void pending.then((s) => s.cancel(), () => undefined) })).catch((err: unknown) =>
         deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),

@@ -6,7 +6,6 @@
  * input are kept so previous_response_id works on any provider. Errors use OpenAI's envelope.
  */
 import type { Context, Hono } from 'hono';
-import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { AppDeps, AppEnv } from '../../server/app-env.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
@@ -17,7 +16,7 @@ import { HttpError } from '../../errors/http-error.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { ResponseStore } from '../../store/responses.js';
-import { headerOf } from '../../server/node-request.js';
+import { headerOf, sseSocketOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { toErrorParts } from '../openai-chat/openai-chat-errors.js';
@@ -118,8 +117,8 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     const writer = new ResponsesStreamWriter(shell);
     const frames = responseFrames(writer, r, keep);
     const headers = sseHeaders(r.served, reqLog.id);
-    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    if (outgoing && headerOf(c, 'origin') === undefined) {
+    const outgoing = sseSocketOf(c);
+    if (outgoing) {
       void writeSse(outgoing, 200, headers, frames, { onClose: () => r.cancel() }).catch((err: unknown) =>
         deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),
       );

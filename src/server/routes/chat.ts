@@ -4,14 +4,13 @@
  * or AISBF's rotation report).
  */
 import type { Context, Hono } from 'hono';
-import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { ChatRequest } from '../../providers/openai-types.js';
 import { RotationUnavailableError } from '../../routing/rotation-report.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { autoselectOfError, runRequest } from '../../pipeline/run-request.js';
-import { headerOf } from '../node-request.js';
+import { sseSocketOf } from '../node-request.js';
 import { HttpError } from '../../errors/http-error.js';
 import { readBodyText } from '../read-body.js';
 import { requestMetaFromHttp } from '../request-meta-from-http.js';
@@ -54,9 +53,8 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
     includeUsage: req.stream_options?.include_usage === true,
   };
   const headers = sseHeaders(result.served, reqLog.id);
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-  // Browsers (Origin) take the web-stream path: the CORS middleware adds its headers to that response.
-  if (outgoing && headerOf(c, 'origin') === undefined) {
+  const outgoing = sseSocketOf(c);
+  if (outgoing) {
     // Straight onto node's socket: see writeChatStream (frames of one upstream read leave together).
     void writeChatStream(outgoing, headers, result, streamMeta).catch((err: unknown) => deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'));
     return RESPONSE_ALREADY_SENT;

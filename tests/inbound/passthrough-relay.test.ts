@@ -1,0 +1,189 @@
+/**
+ * A pass-through stream (Messages to an Anthropic-type provider, relayed byte for byte) under the
+ * conditions a relay meets: a client that stops reading (aisbf waits for the socket, then relays
+ * every byte once and in order; meanwhile it stops reading the upstream, which is held back too), a
+ * client that leaves while aisbf waits (the upstream request is cancelled, the request recorded as
+ * aborted, the provider not blamed), a slow but steady upstream (each read restarts the clock), and
+ * an upstream that stalls or drops its connection midway (the client gets what came, then the API's
+ * own error event; the request is recorded with the failure). Both ways out are tested: writes to
+ * node's socket, and a web stream body (a browser's request, with an Origin header).
+ */
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
+
+const EVENTS = 400;
+/**
+ * For the client that leaves: ~80 MB. The buffers on the way (four loopback sockets, which the kernel
+ * grows to several MB each, and node's) took 8–23 MB in trial runs: half of this is well clear of them.
+ */
+const HUGE_EVENTS = 10_000;
+/** 8 KB of text per delta: ~3.3 MB for the client that waits and then reads. */
+const piece = (i: number) => `${String(i).padStart(5, '0')}:${'x'.repeat(8 * 1024 - 6)}`;
+const ev = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+const START = (id: string) =>
+  ev('message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model: 'claude-relay', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } } }) +
+  ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+const delta = (text: string) => ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } });
+const END = (outputTokens: number) =>
+  ev('content_block_stop', { type: 'content_block_stop', index: 0 }) +
+  ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: outputTokens } }) +
+  ev('message_stop', { type: 'message_stop' });
+const STEADY = ['one ', 'two ', 'three ', 'four ', 'five ', 'six ', 'seven ', 'eight ', 'nine ', 'ten'];
+
+/** The upstream's socket took what was written, or closed: both listeners go either way. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
+}
+
+let up: FakeServer;
+let aisbf: TestServer;
+/** Resolves when the upstream's response was closed before its end (the gateway cancelled it). */
+let upstreamCut: Promise<boolean> = Promise.resolve(false);
+/** Events the upstream's socket has taken so far, for the current stream. */
+let upstreamWrote = 0;
+/** Everything the upstream wrote for the current stream, to compare with what the client got. */
+let upstreamSent = '';
+
+beforeAll(async () => {
+  up = await startFakeServer(async (req, res) => {
+    const what = String(req.body.messages[0].content);
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_relay_1' });
+    let ended = false;
+    upstreamCut = new Promise((resolve) => res.on('close', () => resolve(!ended)));
+    upstreamSent = '';
+    const send = (s: string) => {
+      upstreamSent += s;
+      return res.write(s);
+    };
+    send(START(`msg_${what}`));
+    if (what === 'steady') {
+      for (const t of STEADY) {
+        await sleep(200);
+        send(delta(t));
+      }
+      ended = true;
+      res.end(END(STEADY.length));
+      return;
+    }
+    if (what === 'stall' || what === 'reset') {
+      send(delta('partial'));
+      await sleep(100);
+      // 'stall' never sends another byte: the relay's deadline has to end it.
+      if (what === 'reset') res.socket?.destroy();
+      return;
+    }
+    const n = what === 'huge' ? HUGE_EVENTS : EVENTS;
+    upstreamWrote = 0;
+    // Written as fast as the upstream's own socket takes it.
+    for (let i = 0; i < n; i++) {
+      if (res.destroyed) return;
+      upstreamWrote = i;
+      if (!send(delta(piece(i)))) await drainedOrClosed(res);
+    }
+    ended = true;
+    const end = END(n);
+    upstreamSent += end;
+    res.end(end);
+  });
+  aisbf = await startAisbf({ providers: { ant: { type: 'anthropic', endpoint: up.origin, api_key: 'sk-ant-up', timeout_seconds: 0.6, models: [{ name: 'claude-relay' }] } } });
+});
+afterAll(async () => {
+  await aisbf.close();
+  await up.close();
+});
+
+/** Opens a Messages stream with a raw client that reads nothing until told to; `origin` makes it a browser's request. */
+function openPaused(content: string, requestId: string, origin?: string): Promise<IncomingMessage> {
+  const url = new URL(`${aisbf.url}/v1/messages`);
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': requestId, ...(origin ? { origin } : {}) };
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+      res.pause();
+      resolve(res);
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ model: 'ant/claude-relay', max_tokens: 100, stream: true, messages: [{ role: 'user', content }] }));
+  });
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.resume();
+  await new Promise((r) => res.on('end', r));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function usageRow(requestId: string) {
+  const acc = aisbf.running.deps.accounting!;
+  acc.writer.flush();
+  return acc.usage.forRequest(requestId)[0];
+}
+
+describe.each([
+  ["written to node's socket", undefined],
+  ['as a web stream body (a browser)', 'http://localhost:5173'],
+])('a pass-through stream to a client that stops reading, %s', (how, origin) => {
+  const tag = origin ? 'web' : 'socket';
+
+  it('waits for the socket, then relays every byte once and in order, with the usage recorded', async () => {
+    const res = await openPaused('long', `relay-long-${tag}`, origin);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    // Long enough for aisbf's writes to fill the socket and wait on it.
+    await sleep(400);
+    const text = await readAll(res);
+    expect(await upstreamCut).toBe(false);
+    expect(text).toBe(upstreamSent);
+    await expect.poll(() => usageRow(`relay-long-${tag}`)).toMatchObject({ route: 'messages', provider: 'ant', status: 200, stream: 1, aborted: 0, prompt_tokens: 12, completion_tokens: EVENTS });
+  });
+
+  it('ends its wait when the client leaves: the upstream is cancelled, the request recorded as aborted, the provider not blamed', async () => {
+    const res = await openPaused('huge', `relay-gone-${tag}`, origin);
+    await sleep(300);
+    // Held back all the way to the upstream: aisbf stops reading it while it cannot write.
+    expect(upstreamWrote).toBeLessThan(HUGE_EVENTS / 2);
+    res.destroy();
+    expect(await upstreamCut).toBe(true);
+    await expect.poll(() => usageRow(`relay-gone-${tag}`), { timeout: 5000 }).toMatchObject({ provider: 'ant', stream: 1, aborted: 1 });
+    expect(aisbf.running.deps.routing.health.get('ant/claude-relay')?.failures ?? 0).toBe(0);
+    // And the next stream is served.
+    const again = await openPaused('long', `relay-again-${tag}`, origin);
+    expect((await readAll(again)).length).toBeGreaterThan(EVENTS * 8 * 1024);
+  });
+
+  it(`relays a slow but steady stream whole (${how}): each upstream read restarts the clock`, async () => {
+    // 0.2 s between events, ten of them: 2 s in all against a 0.6 s timeout between reads.
+    const client = new Anthropic({ baseURL: aisbf.url, apiKey: 'sk-ant-client', maxRetries: 0, defaultHeaders: origin ? { origin } : {} });
+    const msg = await client.messages.stream({ model: 'ant/claude-relay', max_tokens: 100, messages: [{ role: 'user', content: 'steady' }] }).finalMessage();
+    expect(msg.id).toBe('msg_steady');
+    expect(msg.content).toEqual([{ type: 'text', text: STEADY.join('') }]);
+    expect(msg.stop_reason).toBe('end_turn');
+  }, 20_000);
+});
+
+describe('a pass-through stream whose upstream fails midway', () => {
+  it.each([
+    ['stalls', 'stall', 'timeout_error', 'timeout'],
+    ['drops its connection', 'reset', 'api_error', 'connection'],
+  ])('%s: the client gets what came, then an error event; the request is recorded with the failure', async (_what, content, errType, code) => {
+    const res = await openPaused(content, `relay-${content}`);
+    expect(res.statusCode).toBe(200);
+    const text = await readAll(res);
+    expect(text.startsWith(START(`msg_${content}`) + delta('partial'))).toBe(true);
+    const last = text.slice(text.lastIndexOf('event: '));
+    expect(last).toMatch(/^event: error\ndata: /);
+    expect(JSON.parse(last.slice(last.indexOf('data: ') + 6))).toMatchObject({ type: 'error', error: { type: errType } });
+    expect(text).not.toContain('message_stop');
+    await expect.poll(() => usageRow(`relay-${content}`), { timeout: 5000 }).toMatchObject({ provider: 'ant', stream: 1, aborted: 0, error_code: code });
+  });
+});
