@@ -167,6 +167,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < GLASSES; i++) await addGlassesProfile(db, `glasses${i}`, `key-${i}`);
     db.close();
   }
+  /** An Anthropic-type provider on the mock: the translated chat row and the Messages pass-through row. */
+  const claudeEntry = { type: 'anthropic', endpoint: mockBase, api_key: 'sk-ant-bench', models: [{ name: 'claude-bench', capabilities: ['chat'] }] };
   writeFileSync(
     join(dir, 'providers.json'),
     JSON.stringify({
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
         mock2: openaiEntry(),
         mock3: openaiEntry(),
         long: { ...openaiEntry(), endpoint: `${mockBase}/long/v1` },
-        claude: { type: 'anthropic', endpoint: mockBase, api_key: 'sk-ant-bench', models: [{ name: 'claude-bench', capabilities: ['chat'] }] },
+        claude: claudeEntry,
         ocrmock: openaiEntry({ capabilities: ['ocr'] }),
       },
     }),
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
   if (BASE && baseDir) {
     const basePort = await freePort();
     // Only what 0.1 knows too (no OCR capability); the chat/stream scenarios use `mock`.
-    writeFileSync(join(baseDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry(), long: { ...openaiEntry(), endpoint: `${mockBase}/long/v1` } } }));
+    writeFileSync(join(baseDir, 'providers.json'), JSON.stringify({ providers: { mock: openaiEntry(), long: { ...openaiEntry(), endpoint: `${mockBase}/long/v1` }, claude: claudeEntry } }));
     for (const f of ['rotations.json', 'autoselect.json']) writeFileSync(join(baseDir, f), f === 'rotations.json' ? '{}' : readFileSync(join(dir, f)));
     writeFileSync(join(baseDir, 'aisbf.json'), JSON.stringify({ server: { port: basePort }, logging: { level: 'info' } }));
     base = spawn(BASE_NODE, [join(BASE, 'bin/aisbf.js')], { stdio: ['ignore', 'ignore', 'inherit'], env: serverEnv({ AISBF_CONFIG_DIR: baseDir }) });

@@ -9,7 +9,8 @@
  * request are noise. Async functions' own figures include their promises and frames.
  * `ALLOC_SITES_PROMOTED=1` counts only what outlived the young generation's collections (promoted to
  * the old space, or alive at the end): what grows the old space between full collections, which is
- * where the c=64 peak comes from (with CONCURRENCY=64).
+ * where the c=64 peak comes from (with CONCURRENCY=64). `relay` drives a Messages stream to an
+ * Anthropic-type provider instead (the pass-through relay).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const on = process.argv[2] === 'on';
 const floor = process.argv[2] === 'floor';
 const stream = process.argv[3] === 'stream';
+const relay = process.argv[3] === 'relay';
 const WARMUP = envNumber('WARMUP', 10);
 const SECONDS = envNumber('SECONDS', 6);
 const CONCURRENCY = envNumber('CONCURRENCY', 4);
@@ -57,7 +59,10 @@ async function main(): Promise<void> {
   const mockPort = await freePort();
   const mock = spawnMock(mockPort, 20);
   const port = await freePort();
-  const dir = benchConfigDir('aisbf-alloc-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, { mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`) });
+  const dir = benchConfigDir('aisbf-alloc-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, {
+    mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`),
+    claude: { type: 'anthropic', endpoint: `http://127.0.0.1:${mockPort}`, api_key: 'sk-ant-bench', models: [{ name: 'claude-bench', capabilities: ['chat'] }] },
+  });
   const key = on ? createBenchKey(dir) : undefined;
   const server = floor ? [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`] : [join(ROOT, 'bin/aisbf.js')];
   const child = spawn(process.execPath, ['--import', join(ROOT, 'scripts/bench/alloc-on-signal.mjs'), ...server], {
@@ -68,9 +73,10 @@ async function main(): Promise<void> {
     await waitUp(`http://127.0.0.1:${mockPort}/health`, mock);
     const origin = `http://127.0.0.1:${port}`;
     await waitUp(`${origin}/health`, child, 'aisbf');
-    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) });
+    const messages = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
+    const body = JSON.stringify(relay ? { model: 'claude-bench', max_tokens: 256, messages, stream: true } : { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) });
     const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-    const target = { name: 'aisbf', origin, path: '/api/mock/chat/completions', body, headers };
+    const target = { name: 'aisbf', origin, path: relay ? '/api/claude/messages' : '/api/mock/chat/completions', body, headers };
     // As in the bench's everything-on instance: /metrics scraped once a second.
     const stopScraping = on ? scrapeMetricsEverySecond(origin, headers) : () => {};
     await closedLoop(target, CONCURRENCY, WARMUP, stream);
@@ -82,7 +88,7 @@ async function main(): Promise<void> {
     if (!existsSync(out)) throw new Error('aisbf wrote no allocation profile');
     const sites = bytesByFunction((JSON.parse(readFileSync(out, 'utf8')) as { head: ProfileNode }).head);
     const total = [...sites.values()].reduce((a, b) => a + b, 0);
-    process.stdout.write(`${floor ? 'the floor' : on ? 'everything on' : 'everything off'}${stream ? ', streamed' : ''}: ${s.ok} requests, ${(total / s.ok / 1024).toFixed(1)} KB allocated a request (sampled)\n`);
+    process.stdout.write(`${floor ? 'the floor' : on ? 'everything on' : 'everything off'}${stream ? ', streamed' : relay ? ', relayed Messages streams' : ''}: ${s.ok} requests, ${(total / s.ok / 1024).toFixed(1)} KB allocated a request (sampled)\n`);
     for (const [k, v] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
       process.stdout.write(`${(v / s.ok).toFixed(0).padStart(7)} B  ${((100 * v) / total).toFixed(1).padStart(4)}%  ${k}\n`);
     }

@@ -17,8 +17,9 @@
  * streams instead, one chunk every 10 ms in a read of its own, as a model's tokens come (≈0.25 s a
  * request: give it a smaller WARMUP and REQUESTS, e.g. 600 and 300). `relay` sends a Messages stream
  * to an Anthropic provider, which aisbf relays byte for byte (the pass-through path of Claude Code);
- * `relay-paced` the same from the mock's `/slow/` (an event per read, 26 a stream). `<dir>:off` etc.
- * runs another built checkout (e.g. a worktree of the base). Default: `floor off`.
+ * `relay-paced` the same from the mock's `/slow/` (an event per read, 26 a stream); `floor-relay` pipes
+ * the `relay` request through the floor. `<dir>:off` etc. runs another built checkout (e.g. a
+ * worktree of the base). Default: `floor off`.
  *
  * Printed per target: instructions per request, the same without compilation (V8's optimizing and
  * baseline compilers, the parser: work a longer warm-up would have finished, and which depends on
@@ -52,7 +53,7 @@ const NODE = process.env.NODE_BIN || process.execPath;
 /** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
 const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
 
-const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced', 'relay', 'relay-paced'] as const;
+const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced', 'relay', 'relay-paced', 'floor-relay'] as const;
 type Mode = (typeof MODES)[number];
 /** `relay`: a Messages stream to an Anthropic provider, relayed byte for byte (the pass-through path Claude Code takes). */
 const RELAY_MODEL = 'claude-bench';
@@ -60,7 +61,7 @@ const RELAY_MODEL = 'claude-bench';
 const CHUNKS = 20;
 /** What each mode sends: a chat request, a stream, a `/long/` stream, or a `/slow/` (paced) one. */
 const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced' | 'relay' | 'relay-paced'>> = {
-  floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced', relay: 'relay', 'relay-paced': 'relay-paced',
+  floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced', relay: 'relay', 'relay-paced': 'relay-paced', 'floor-relay': 'relay',
 };
 const isFloor = (m: Mode): boolean => m.startsWith('floor');
 interface Target {
