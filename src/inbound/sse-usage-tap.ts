@@ -2,7 +2,9 @@
  * @module Reads the token usage out of a relayed (pass-through) SSE stream as its bytes go by, so
  * the request settles with real tokens when the stream ends. The bytes are relayed untouched; only
  * complete `data:` lines that mention `"usage"` are parsed (a handful per stream), so a content
- * chunk costs one decode and one substring search.
+ * chunk costs one decode and one substring search. (Searching the bytes instead, to skip the decode,
+ * was measured slower for a model's reads of an event or two: 0.18–0.19 against 0.12 µs a read, each
+ * native `Buffer` search costing more than decoding a few hundred bytes.)
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { Usage } from '../providers/openai-types.js';
@@ -26,18 +28,15 @@ export class SseUsageTap {
       return;
     }
     this.carry = text.length - last - 1 > MAX_CARRY ? '' : text.slice(last + 1);
-    const at = text.indexOf('"usage"');
-    if (at < 0 || at > last) return;
-    let start = text.lastIndexOf('\n', at) + 1;
-    // Only the lines from the first mention on: earlier ones cannot carry usage.
-    while (start <= last) {
-      let end = text.indexOf('\n', start);
-      if (end < 0 || end > last) end = last;
-      if (text.startsWith('data:', start)) {
-        const line = text.slice(start + 5, end);
-        if (line.includes('"usage"')) this.parse(line);
-      }
-      start = end + 1;
+    // From one mention to the next: only the lines that mention usage are looked at (a read holding a
+    // whole stream has message_start's mention first, and a line-by-line walk from there sliced every
+    // line after it). "usage" holds no line break, so a mention before `last` ends by `last`.
+    let at = text.indexOf('"usage"');
+    while (at !== -1 && at < last) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const end = text.indexOf('\n', at);
+      if (text.startsWith('data:', start)) this.parse(text.slice(start + 5, end));
+      at = text.indexOf('"usage"', end + 1);
     }
   }
 

@@ -38,6 +38,24 @@ describe('pass-through usage tap', () => {
     expect(r.usage()).toEqual({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10, prompt_tokens_details: { cached_tokens: 2 }, completion_tokens_details: { reasoning_tokens: 1 } });
   });
 
+  it('skips a line longer than its bound (16 MB) and still reads the usage events after it', () => {
+    const r = messagesStreamUsage();
+    // A content event of 17 MB with "usage" inside its text, in 1 MB reads, then the stream's real events.
+    const huge = `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"${'u'.repeat(17 * 1024 * 1024)} \\"usage\\""}}\n\n`;
+    feedIn(r, huge + anthropic, 1024 * 1024);
+    expect(r.usage()).toMatchObject({ prompt_tokens: 40, completion_tokens: 12 });
+  });
+
+  it('a line that spans reads is joined once: its usage is read whatever the split', () => {
+    const r = messagesStreamUsage();
+    const start = frame('message_start', { type: 'message_start', message: { id: 'm', usage: { input_tokens: 5, output_tokens: 1 } } });
+    const mid = Math.floor(start.length / 2);
+    r.feed(enc.encode(start.slice(0, mid)));
+    r.feed(enc.encode(start.slice(mid) + frame('message_delta', { type: 'message_delta', usage: { output_tokens: 4 } }).slice(0, 20)));
+    r.feed(enc.encode(frame('message_delta', { type: 'message_delta', usage: { output_tokens: 4 } }).slice(20)));
+    expect(r.usage()).toMatchObject({ prompt_tokens: 5, completion_tokens: 4 });
+  });
+
   it('a stream without usage events, or with malformed ones, reports none', () => {
     const r = messagesStreamUsage();
     feedIn(r, 'event: x\ndata: {"usage": oops\n\n' + frame('ping', { type: 'ping' }), 7);
