@@ -27,7 +27,7 @@ import { closedLoop, median, openLoop, percentile, type LoadTarget, type Sample 
 import { cpuMs, rssMb } from './bench/proc-stats.js';
 import { openDatabase } from '../src/store/db.js';
 import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/glasses-frames.js';
-import { EVERYTHING_ON, benchConfigDir, createBenchKey, envNumber, freePort, scrapeMetricsEverySecond, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
+import { EVERYTHING_ON, RELAY_MODEL, benchAnthropicProvider, benchConfigDir, createBenchKey, relayBody, envNumber, freePort, scrapeMetricsEverySecond, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = envNumber('DURATION', 4);
@@ -167,8 +167,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < GLASSES; i++) await addGlassesProfile(db, `glasses${i}`, `key-${i}`);
     db.close();
   }
-  /** An Anthropic-type provider on the mock: the translated chat row and the Messages pass-through row. */
-  const claudeEntry = { type: 'anthropic', endpoint: mockBase, api_key: 'sk-ant-bench', models: [{ name: 'claude-bench', capabilities: ['chat'] }] };
+  const claudeEntry = benchAnthropicProvider(mockBase);
   writeFileSync(
     join(dir, 'providers.json'),
     JSON.stringify({
@@ -256,7 +255,7 @@ async function main(): Promise<void> {
     name: 'direct',
     origin: mockBase,
     path: '/v1/messages',
-    body: JSON.stringify({ model: 'claude-bench', max_tokens: 256, messages: PROMPT }),
+    body: JSON.stringify({ model: RELAY_MODEL, max_tokens: 256, messages: PROMPT }),
     headers: { 'x-api-key': 'sk-ant-bench', 'anthropic-version': '2023-06-01' },
   };
 
@@ -390,7 +389,7 @@ async function main(): Promise<void> {
   add('rotation of 3, c=1', 'p50 ms', median(rotD!.sample.lat), median(rotA!.sample.lat));
   add('rotation of 3, c=1', 'aisbf CPU µs/req', undefined, rotA!.cpuUsPerReq);
 
-  const [anD, anA] = await measure('anthropic_c1', [anthropicDirect, via('/api/claude/chat/completions', chatBody('claude-bench'))], (t) => closedLoop(t, 1, DURATION));
+  const [anD, anA] = await measure('anthropic_c1', [anthropicDirect, via('/api/claude/chat/completions', chatBody(RELAY_MODEL))], (t) => closedLoop(t, 1, DURATION));
   add('anthropic translated, c=1', 'p50 ms', median(anD!.sample.lat), median(anA!.sample.lat));
   add('anthropic translated, c=1', 'aisbf CPU µs/req', undefined, anA!.cpuUsPerReq);
 
@@ -413,13 +412,11 @@ async function main(): Promise<void> {
 
   // The Messages pass-through (Claude Code's path to an Anthropic-type provider): the upstream's
   // stream relayed byte for byte, its usage read on the way. The floor pipes the same request.
-  const relayBody = JSON.stringify({ model: 'claude-bench', max_tokens: 256, messages: PROMPT, stream: true });
+  const relay = [via('/api/claude/messages', relayBody(PROMPT)), ...peers('/api/claude/messages', relayBody(PROMPT))];
   // The path's first use in this process: 5 s more of warm-up (beside measure's own), so the row
   // holds what a relayed stream costs, not V8 compiling the relay inside the 4-s window.
-  for (const t of [via('/api/claude/messages', relayBody), ...peers('/api/claude/messages', relayBody)]) await closedLoop(t, 4, 5);
-  const [rd, ra, rf, rb] = await measure('relay_stream_c1', [{ ...anthropicDirect, body: relayBody }, via('/api/claude/messages', relayBody), ...peers('/api/claude/messages', relayBody)], (t) =>
-    closedLoop(t, 1, DURATION),
-  );
+  for (const t of relay) await closedLoop(t, 4, 5);
+  const [rd, ra, rf, rb] = await measure('relay_stream_c1', [{ ...anthropicDirect, body: relayBody(PROMPT) }, ...relay], (t) => closedLoop(t, 1, DURATION));
   add('messages pass-through stream (Anthropic), c=1', 'last byte p50 ms', median(rd!.sample.lat), median(ra!.sample.lat), '', undefined, fb((m) => median(m.sample.lat), rf, rb));
   add('messages pass-through stream (Anthropic), c=1', 'aisbf CPU µs/req', undefined, ra!.cpuUsPerReq, '', undefined, fb((m) => m.cpuUsPerReq, rf, rb));
 

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop } from './load.js';
-import { benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, scrapeMetricsEverySecond, spawnMock, waitUp } from './spawned.js';
+import { benchAnthropicProvider, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, scrapeMetricsEverySecond, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const on = process.argv[2] === 'on';
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const dir = benchConfigDir('aisbf-alloc-cfg-', { server: { port }, logging: { level: 'info' }, ...(on ? EVERYTHING_ON : {}) }, {
     mock: benchProvider(`http://127.0.0.1:${mockPort}/v1`),
-    claude: { type: 'anthropic', endpoint: `http://127.0.0.1:${mockPort}`, api_key: 'sk-ant-bench', models: [{ name: 'claude-bench', capabilities: ['chat'] }] },
+    claude: benchAnthropicProvider(`http://127.0.0.1:${mockPort}`),
   });
   const key = on ? createBenchKey(dir) : undefined;
   const server = floor ? [join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), `http://127.0.0.1:${mockPort}`] : [join(ROOT, 'bin/aisbf.js')];
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const origin = `http://127.0.0.1:${port}`;
     await waitUp(`${origin}/health`, child, 'aisbf');
     const messages = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
-    const body = JSON.stringify(relay ? { model: 'claude-bench', max_tokens: 256, messages, stream: true } : { model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) });
+    const body = relay ? relayBody(messages) : JSON.stringify({ model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) });
     const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
     const target = { name: 'aisbf', origin, path: relay ? '/api/claude/messages' : '/api/mock/chat/completions', body, headers };
     // As in the bench's everything-on instance: /metrics scraped once a second.

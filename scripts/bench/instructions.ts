@@ -41,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
-import { benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
+import { benchAnthropicProvider, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WARMUP = envNumber('WARMUP', 8000);
@@ -55,8 +55,6 @@ const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
 
 const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced', 'relay', 'relay-paced', 'floor-relay'] as const;
 type Mode = (typeof MODES)[number];
-/** `relay`: a Messages stream to an Anthropic provider, relayed byte for byte (the pass-through path Claude Code takes). */
-const RELAY_MODEL = 'claude-bench';
 /** Content chunks of the mock's ordinary stream (spawnMock's argument below). */
 const CHUNKS = 20;
 /** What each mode sends: a chat request, a stream, a `/long/` stream, or a `/slow/` (paced) one. */
@@ -64,6 +62,30 @@ const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced' | 'relay'
   floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced', relay: 'relay', 'relay-paced': 'relay-paced', 'floor-relay': 'relay',
 };
 const isFloor = (m: Mode): boolean => m.startsWith('floor');
+const MESSAGES = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
+const chatBody = (stream: boolean): string => JSON.stringify({ model: 'gpt-4o-mini', messages: MESSAGES, ...(stream ? { stream: true } : {}) });
+
+/**
+ * One request of a mode: its path and body. The floor maps /api/<provider>/… to /v1/…, so its long
+ * and paced streams are asked for by the mock's own path; `relay` is a Messages stream to the
+ * Anthropic-type provider (`claude`, or `claude-paced` on the mock's /slow/).
+ */
+function requestOf(mode: Mode): { path: string; body: string } {
+  const kind = KIND[mode];
+  switch (kind) {
+    case 'chat':
+    case 'stream':
+      return { path: '/api/mock/chat/completions', body: chatBody(kind === 'stream') };
+    case 'long':
+    case 'paced': {
+      const prefix = kind === 'long' ? 'long' : 'slow';
+      return { path: isFloor(mode) ? `/${prefix}/v1/chat/completions` : `/api/${kind}/chat/completions`, body: chatBody(true) };
+    }
+    case 'relay':
+    case 'relay-paced':
+      return { path: kind === 'relay' ? '/api/claude/messages' : '/api/claude-paced/messages', body: relayBody(MESSAGES) };
+  }
+}
 interface Target {
   label: string;
   root: string;
@@ -78,13 +100,12 @@ function parseTarget(arg: string): Target {
   return { label: arg, root, mode: m[2] as Mode };
 }
 
-/** Sends `n` chat requests, `c` at a time, over keep-alive connections; rejects on any non-200. */
-async function send(origin: string, path: string, n: number, c: number, stream: boolean, auth: string | undefined, model = 'gpt-4o-mini'): Promise<void> {
+/** Sends `n` requests, `c` at a time, over keep-alive connections; rejects on any non-200. */
+async function send(origin: string, req: { path: string; body: string }, n: number, c: number, auth: string | undefined): Promise<void> {
   const u = new URL(origin);
   const agent = new Agent({ keepAlive: true, maxSockets: c });
-  const messages = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
-  // An Anthropic model's body as a Messages client sends it (max_tokens is required there).
-  const body = Buffer.from(JSON.stringify({ model, ...(model === RELAY_MODEL ? { max_tokens: 256 } : {}), messages, ...(stream ? { stream: true } : {}) }));
+  const { path } = req;
+  const body = Buffer.from(req.body);
   const headers = { 'content-type': 'application/json', 'content-length': String(body.length), ...(auth ? { authorization: `Bearer ${auth}` } : {}) };
   let sent = 0;
   const one = () =>
@@ -135,8 +156,8 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
       mock: benchProvider(`${mockBase}/v1`),
       long: benchProvider(`${mockBase}/long/v1`),
       paced: benchProvider(`${mockBase}/slow/v1`),
-      claude: { type: 'anthropic', endpoint: mockBase, api_key: 'sk-ant-bench', models: [{ name: RELAY_MODEL, capabilities: ['chat'] }] },
-      'claude-paced': { type: 'anthropic', endpoint: `${mockBase}/slow`, api_key: 'sk-ant-bench', models: [{ name: RELAY_MODEL, capabilities: ['chat'] }] },
+      claude: benchAnthropicProvider(mockBase),
+      'claude-paced': benchAnthropicProvider(`${mockBase}/slow`),
     });
     if (on) key = createBenchKey(dir);
     cmd = [join(t.root, 'bin/aisbf.js')];
@@ -152,14 +173,10 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
     await waitUp(`${origin}/health`, child, t.label, undefined, 180_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${stderr}`);
     });
-    const kind = KIND[t.mode];
-    // The floor maps /api/<provider>/… to /v1/…, so its long and paced streams are asked for by the mock's own path.
-    const prefix = kind === 'long' ? 'long' : kind === 'paced' ? 'slow' : undefined;
-    const path = kind === 'relay' ? '/api/claude/messages' : kind === 'relay-paced' ? '/api/claude-paced/messages' : !prefix ? '/api/mock/chat/completions' : isFloor(t.mode) ? `/${prefix}/v1/chat/completions` : `/api/${kind}/chat/completions`;
-    const model = kind === 'relay' || kind === 'relay-paced' ? RELAY_MODEL : undefined;
-    await send(origin, path, WARMUP, CONCURRENCY, kind !== 'chat', key, model);
+    const req = requestOf(t.mode);
+    await send(origin, req, WARMUP, CONCURRENCY, key);
     control(['-i', 'on', String(child.pid)]);
-    await send(origin, path, REQUESTS, CONCURRENCY, kind !== 'chat', key, model);
+    await send(origin, req, REQUESTS, CONCURRENCY, key);
     control(['-d', String(child.pid)]);
     const dumped = readdirSync(work).find((f) => /^callgrind\.out\.\d+$/.test(f));
     if (!dumped) throw new Error(`no callgrind dump in ${work}`);

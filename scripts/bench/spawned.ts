@@ -52,6 +52,15 @@ export function createBenchKey(dir: string): string {
 /** An OpenAI-type provider on the mock (`endpoint` ends in /v1), with the bench's one model. */
 export const benchProvider = (endpoint: string, models: unknown[] = [{ name: 'gpt-4o-mini', capabilities: ['chat'] }]) => ({ type: 'openai', endpoint, api_key: 'sk-bench', models });
 
+/** The model of the bench's Anthropic-type provider (`benchAnthropicProvider`). */
+export const RELAY_MODEL = 'claude-bench';
+
+/** An Anthropic-type provider on the mock (`endpoint`: its origin, or `/slow` under it): the translated chat and the Messages pass-through. */
+export const benchAnthropicProvider = (endpoint: string) => ({ type: 'anthropic', endpoint, api_key: 'sk-ant-bench', models: [{ name: RELAY_MODEL, capabilities: ['chat'] }] });
+
+/** A streamed Messages request for the Anthropic-type provider, which aisbf passes through (`/api/<id>/messages`). */
+export const relayBody = (messages: unknown[]): string => JSON.stringify({ model: RELAY_MODEL, max_tokens: 256, messages, stream: true });
+
 /** A new temp config dir for one server: aisbf.json and providers.json as given, no rotations or autoselect. */
 export function benchConfigDir(prefix: string, aisbf: Record<string, unknown>, providers: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -261,8 +261,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
   }
 
   private readonly onResult = (r: IteratorResult<P>): IteratorResult<P> => {
-    if (!r.done) return r;
-    this.ended();
+    if (r.done) this.ended();
     return r;
   };
 

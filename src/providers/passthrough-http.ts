@@ -65,10 +65,9 @@ export async function passthroughPost(t: PassthroughTarget, req: PassthroughRequ
   return out;
 }
 
-/** A streamed body as the bytes of each read, as they came: the relay forwards them unparsed. */
+/** A streamed body as the bytes of each read, as they came: the relay forwards them unparsed (node's `read()` never returns an empty one). */
 class BodyReads extends PulledParts<Uint8Array> {
   protected override took(bytes: Buffer | Uint8Array): void {
-    if (bytes.byteLength === 0) return;
     this.queue.push(bytes);
     this.guard.arm();
   }

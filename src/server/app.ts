@@ -3,7 +3,6 @@
  * request, CORS, optional proxy auth; one onError that turns anything into OpenAI's envelope.
  */
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppDeps, AppEnv } from './app-env.js';
@@ -12,7 +11,7 @@ import { clientErrorResponse, speaksAnthropic } from '../inbound/error-envelope.
 import { ProviderError } from '../providers/provider-error.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import { RequestLog } from './request-log.js';
-import { headerOf } from './node-request.js';
+import { headerOf, outgoingOf } from './node-request.js';
 import { inProcessOf } from './in-process-call.js';
 import { redactText, requestLineWriter } from '../log.js';
 import { registerStatusRoutes } from './routes/status.js';
@@ -64,7 +63,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('reqLog', reqLog);
     // On node the header goes straight onto the outgoing response: touching c.res.headers would
     // turn every response into a full WHATWG Response and lose @hono/node-server's fast path.
-    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    const outgoing = outgoingOf(c);
     if (outgoing) outgoing.setHeader('x-request-id', id);
     // An in-process call (a batch line) arrives as its caller, and chose its own request id.
     const inProcess = inProcessOf(c);

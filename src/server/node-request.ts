@@ -12,6 +12,11 @@ export function incomingOf(c: Context): IncomingMessage | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
+/** node's response behind the context; none in-process (app.request). */
+export function outgoingOf(c: Context): ServerResponse | undefined {
+  return (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+}
+
 /** A request header by its lower-case name. */
 export function headerOf(c: Context, name: string): string | undefined {
   const incoming = incomingOf(c);
@@ -26,7 +31,7 @@ export function headerOf(c: Context, name: string): string | undefined {
  * add its headers to, nor in-process (app.request).
  */
 export function sseSocketOf(c: Context): ServerResponse | undefined {
-  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  const outgoing = outgoingOf(c);
   return outgoing && headerOf(c, 'origin') === undefined ? outgoing : undefined;
 }
 
@@ -40,7 +45,7 @@ type WithSignal = ServerResponse & { [CLIENT_SIGNAL]?: LiteAbort };
  */
 export function clientSignalOf(c: Context): AbortLike {
   const incoming = incomingOf(c);
-  const outgoing = (c.env as { outgoing?: WithSignal } | undefined)?.outgoing;
+  const outgoing = outgoingOf(c) as WithSignal | undefined;
   if (!incoming || !outgoing) return c.req.raw.signal;
   let s = outgoing[CLIENT_SIGNAL];
   if (s) return s;

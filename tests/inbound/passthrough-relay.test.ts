@@ -8,11 +8,11 @@
  * own error event; the request is recorded with the failure). Both ways out are tested: writes to
  * node's socket, and a web stream body (a browser's request, with an Origin header).
  */
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
-import { sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
+import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
 
 const EVENTS = 400;
 /**
@@ -32,17 +32,6 @@ const END = (outputTokens: number) =>
   ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: outputTokens } }) +
   ev('message_stop', { type: 'message_stop' });
 const STEADY = ['one ', 'two ', 'three ', 'four ', 'five ', 'six ', 'seven ', 'eight ', 'nine ', 'ten'];
-
-/** The upstream's socket took what was written, or closed: both listeners go either way. */
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done).off('close', done);
-      resolve();
-    };
-    res.on('drain', done).on('close', done);
-  });
-}
 
 let up: FakeServer;
 let aisbf: TestServer;

@@ -7,7 +7,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../../helpers/aisbf-server.js';
-import { sleep, startFakeServer, type FakeServer } from '../../fakes/fake-server.js';
+import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../../fakes/fake-server.js';
 
 const EVENTS = 400;
 /** For the client that leaves: ~40 MB, more than every buffer on the way (loopback's sockets take megabytes). */
@@ -36,7 +36,7 @@ beforeAll(async () => {
     for (let i = 0; i < n; i++) {
       if (res.destroyed) return;
       upstreamWrote = i;
-      if (!res.write(event(i))) await new Promise((r) => res.once('drain', r).once('close', r));
+      if (!res.write(event(i))) await drainedOrClosed(res);
     }
     ended = true;
     res.end(END);
