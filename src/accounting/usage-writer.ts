@@ -7,7 +7,12 @@
  * The scheduled drain therefore writes at most one batch per turn of the loop and leaves the rest for
  * the next turn. With 500 rows a transaction (the first default) every request that arrived during a
  * write waited up to ~1.6 ms (part of the c=1 tail; scavenges are the rest); 100 rows hold it ~0.3 ms
- * at the same cost a row, and rows that wait less are collected young instead of promoted (the c=64 peak).
+ * at the same cost a row.
+ *
+ * A written row must not stay reachable from the queue: under concurrent load a drain nearly always
+ * leaves a few rows behind, so the array is rarely emptied, and rows kept in its consumed front lived
+ * for hundreds of milliseconds — across two scavenges, so V8 promoted every one (~0.4 KB a request at
+ * c=16 and c=64), and that old-space garbage was most of the c=64 peak (docs/performance.md).
  */
 import type { Logger } from 'pino';
 import type { UsageRow } from '../store/usage.js';
@@ -31,8 +36,11 @@ export interface UsageWriterOptions {
 }
 
 export class UsageWriter {
-  /** Records waiting are queue[head..]: a drained batch moves `head` instead of copying the rest. */
-  private queue: UsageRow[] = [];
+  /**
+   * Records waiting are queue[head..]: a drained batch moves `head` instead of copying the rest, and
+   * its slots are cleared so that the rows it took can be collected young.
+   */
+  private queue: Array<UsageRow | undefined> = [];
   private head = 0;
   private readonly sink: UsageSink;
   private readonly log: Logger | undefined;
@@ -125,7 +133,7 @@ export class UsageWriter {
       const code = (err as { code?: string }).code;
       if (!this.closed && (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')) {
         // Put the batch back in front, within the bound: the newest records beyond it are dropped.
-        const keep = batch.concat(this.queue.slice(this.head));
+        const keep = batch.concat(this.waiting(this.head));
         if (keep.length > this.capacity) this.drop(keep.length - this.capacity);
         this.queue = keep.length > this.capacity ? keep.slice(0, this.capacity) : keep;
         this.head = 0;
@@ -142,25 +150,33 @@ export class UsageWriter {
   /**
    * Removes and returns the oldest `max` records. Under a backlog (up to `capacity`, drained a batch a
    * turn) copying the rest each time would be O(backlog) per batch; the consumed front is cut off only
-   * once it is most of the array.
+   * once it is most of the array, and until then its slots are cleared (see the module note).
    */
   private take(max: number): UsageRow[] {
     const n = Math.min(max, this.pending);
     if (this.head === 0 && n === this.queue.length) {
-      const all = this.queue;
+      const all = this.queue as UsageRow[];
       this.queue = [];
       return all;
     }
-    const batch = this.queue.slice(this.head, this.head + n);
+    const from = this.head;
     this.head += n;
+    const batch = this.waiting(from, this.head);
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
     } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
+    } else {
+      this.queue.fill(undefined, from, this.head);
     }
     return batch;
+  }
+
+  /** The rows in queue[from..to], `from` ≥ head: slots are cleared only below head. */
+  private waiting(from: number, to = this.queue.length): UsageRow[] {
+    return this.queue.slice(from, to) as UsageRow[];
   }
 
   private drop(n: number): void {
