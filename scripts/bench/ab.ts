@@ -17,7 +17,9 @@
  * give (the faster server serves more requests per wake-up there; docs/performance.md). ALLOC=1 runs
  * each server with `--trace-gc-nvp` and adds the bytes V8 allocated per request in the measured
  * window (the `allocated=` of each collection in it, summed: use SECONDS=10 or more, so the partial
- * young generation at either edge is a few percent at most).
+ * young generation at either edge is a few percent at most), and the bytes scavenges promoted to the
+ * old space per request (`promoted=`): what fills it until a full collection, so the c=64 peak's lead
+ * (a few dozen bytes when nothing outlives its request; a retained queue showed as hundreds).
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -64,8 +66,10 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
   const isFloor = root.label === 'floor';
   const args = isFloor ? [...flags, join(ROOT, 'scripts/bench/floor-proxy.mjs'), String(port), mockBase] : [...flags, join(root.root, 'bin/aisbf.js')];
   const child = spawn(NODE, args, { stdio: ['ignore', ALLOC ? 'pipe' : 'ignore', 'inherit'], env: { ...process.env, ...root.env, AISBF_CONFIG_DIR: dir } });
-  // V8's GC trace (ALLOC=1): bytes allocated since the previous collection, one line per collection.
+  // V8's GC trace (ALLOC=1): bytes allocated since the previous collection, and bytes a scavenge
+  // promoted to the old space (what grows it between full collections), one line per collection.
   let allocated = 0;
+  let promoted = 0;
   if (ALLOC) {
     let rest = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -74,6 +78,8 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
       for (const line of lines) {
         const m = / allocated=(\d+)/.exec(line);
         if (m) allocated += Number(m[1]);
+        const p = / promoted=(\d+)/.exec(line);
+        if (p) promoted += Number(p[1]);
       }
     });
   }
@@ -92,15 +98,16 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
       await closedLoop(t, c, WARMUP, STREAM);
       const cpu0 = cpuMs(child.pid!);
       const allocated0 = allocated;
+      const promoted0 = promoted;
       const s = RATE > 0 ? await openLoop(t, RATE, SECONDS) : await closedLoop(t, c, SECONDS, STREAM);
-      return { s, cpu: ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok, kb: (allocated - allocated0) / 1024 / s.ok };
+      return { s, cpu: ((cpuMs(child.pid!) - cpu0) * 1000) / s.ok, kb: (allocated - allocated0) / 1024 / s.ok, promotedB: (promoted - promoted0) / s.ok };
     };
     for (const c of RATE > 0 ? [4] : LEVELS) {
-      const { s, cpu, kb } = await cpuPerRequest(target, c);
+      const { s, cpu, kb, promotedB } = await cpuPerRequest(target, c);
       const ttfb = STREAM && s.ttfb.length ? ` ttfb ${median(s.ttfb).toFixed(2)}` : '';
       const perChunk = LONG ? ` per extra chunk ${(((await cpuPerRequest(long, c)).cpu - cpu) / EXTRA_CHUNKS).toFixed(2)} µs` : '';
       const load = RATE > 0 ? `${RATE}/s:` : `c=${c}: ${(s.ok / s.seconds).toFixed(0)}/s`;
-      const alloc = ALLOC ? ` alloc ${kb.toFixed(1)} KB/req` : '';
+      const alloc = ALLOC ? ` alloc ${kb.toFixed(1)} KB/req promoted ${promotedB.toFixed(0)} B/req` : '';
       cells.push(`${load}${ttfb} p50 ${median(s.lat).toFixed(2)} p99 ${percentile(s.lat, 99).toFixed(2)} cpu ${cpu.toFixed(0)}${alloc}${perChunk}${s.errors ? ` err ${s.errors}` : ''}`);
     }
     stopScraping?.();
