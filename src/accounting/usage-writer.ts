@@ -11,8 +11,9 @@
  *
  * A written row must not stay reachable from the queue: under concurrent load a drain nearly always
  * leaves a few rows behind, so the array is rarely emptied, and rows kept in its consumed front lived
- * for hundreds of milliseconds — across two scavenges, so V8 promoted every one (~0.4 KB a request at
- * c=16 and c=64), and that old-space garbage was most of the c=64 peak (docs/performance.md).
+ * until its front passed 1,024 rows (~170 ms at 6,000 req/s) — across two scavenges, so V8 promoted
+ * nearly every one (~0.3–0.5 KB a request at c=16 and c=64, ~55 B since), and that old-space garbage
+ * was what grew the c=64 peak within seconds (docs/performance.md).
  */
 import type { Logger } from 'pino';
 import type { UsageRow } from '../store/usage.js';
