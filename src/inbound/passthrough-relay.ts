@@ -19,8 +19,7 @@ import { resolveTarget, type Scope } from '../routing/resolve-target.js';
 import { candidatesFor } from '../routing/target-candidates.js';
 import { primeStream } from '../routing/run-with-fallback.js';
 import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
-import { sseSocketOf } from '../server/node-request.js';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { sentOnSocket, sseSocketOf } from '../server/node-request.js';
 import { servedHeaders } from './served-headers.js';
 import { pumpedSseBody, SSE_HEADERS, SseSocket, type SseSink } from './sse-pump.js';
 import type { StreamUsageReader } from './sse-usage-tap.js';
@@ -102,10 +101,7 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
   const outgoing = sseSocketOf(c);
   if (outgoing) {
     // Straight onto node's socket, as the chat stream: no web stream between the upstream's reads and it.
-    void relay(new SseSocket(outgoing, 200, sseHeaders, { onClose: stop })).catch((err: unknown) =>
-      deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),
-    );
-    return RESPONSE_ALREADY_SENT;
+    return sentOnSocket(relay(new SseSocket(outgoing, 200, sseHeaders, { onClose: stop })), deps.log, reqLog.id);
   }
   return new Response(pumpedSseBody(relay, stop), { status: 200, headers: sseHeaders });
 }

@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Logger } from 'pino';
 import { ClientGoneError } from '../providers/deadline.js';
 import { LiteAbort, type AbortLike } from '../providers/lite-abort.js';
 
@@ -33,6 +35,16 @@ export function headerOf(c: Context, name: string): string | undefined {
 export function sseSocketOf(c: Context): ServerResponse | undefined {
   const outgoing = outgoingOf(c);
   return outgoing && headerOf(c, 'origin') === undefined ? outgoing : undefined;
+}
+
+/**
+ * The answer of a handler that is writing its stream to node's socket itself (`writing`, started on
+ * `sseSocketOf`'s response): the adapter must not answer too. A failure of that writer is ours (the
+ * upstream's arrive as the API's error event inside the stream) and goes to the log, not the client.
+ */
+export function sentOnSocket(writing: Promise<void>, log: Pick<Logger, 'warn'>, reqId: string): Response {
+  void writing.catch((err: unknown) => log.warn({ reqId, err: { message: (err as Error).message } }, 'writing a stream failed'));
+  return RESPONSE_ALREADY_SENT;
 }
 
 const CLIENT_SIGNAL = Symbol('aisbf.clientSignal');

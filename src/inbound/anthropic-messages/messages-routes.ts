@@ -7,14 +7,13 @@
  */
 import { copyWith } from '../../copy-with.js';
 import type { Context, Hono } from 'hono';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { AppDeps, AppEnv } from '../../server/app-env.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { runRequest } from '../../pipeline/run-request.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { countRequestTokens, estimateRequestTokens } from '../../tokens/count-tokens.js';
-import { headerOf, sseSocketOf } from '../../server/node-request.js';
+import { headerOf, sentOnSocket, sseSocketOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { parseJsonBody } from '../json-body.js';
@@ -142,10 +141,8 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
     const opts = { keepAliveMs: PING_MS, keepAliveFrame: PING_FRAME };
     const outgoing = sseSocketOf(c);
     if (outgoing) {
-      void writeSse(outgoing, 200, headers, frames, copyWith(opts, { onClose: () => void pending.then((s) => s.cancel(), () => undefined) })).catch((err: unknown) =>
-        deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),
-      );
-      return RESPONSE_ALREADY_SENT;
+      const onClose = () => void pending.then((s) => s.cancel(), () => undefined);
+      return sentOnSocket(writeSse(outgoing, 200, headers, frames, copyWith(opts, { onClose })), deps.log, reqLog.id);
     }
     return new Response(sseBody(frames, opts), { status: 200, headers });
   } catch (err) {

@@ -6,7 +6,6 @@
  * input are kept so previous_response_id works on any provider. Errors use OpenAI's envelope.
  */
 import type { Context, Hono } from 'hono';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { AppDeps, AppEnv } from '../../server/app-env.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { runRequest } from '../../pipeline/run-request.js';
@@ -16,7 +15,7 @@ import { HttpError } from '../../errors/http-error.js';
 import type { Candidate } from '../../routing/candidate.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { ResponseStore } from '../../store/responses.js';
-import { headerOf, sseSocketOf } from '../../server/node-request.js';
+import { headerOf, sentOnSocket, sseSocketOf } from '../../server/node-request.js';
 import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { toErrorParts } from '../openai-chat/openai-chat-errors.js';
@@ -119,10 +118,7 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     const headers = sseHeaders(r.served, reqLog.id);
     const outgoing = sseSocketOf(c);
     if (outgoing) {
-      void writeSse(outgoing, 200, headers, frames, { onClose: () => r.cancel() }).catch((err: unknown) =>
-        deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'),
-      );
-      return RESPONSE_ALREADY_SENT;
+      return sentOnSocket(writeSse(outgoing, 200, headers, frames, { onClose: () => r.cancel() }), deps.log, reqLog.id);
     }
     return new Response(sseBody(frames), { status: 200, headers });
   }

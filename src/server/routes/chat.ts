@@ -4,13 +4,12 @@
  * or AISBF's rotation report).
  */
 import type { Context, Hono } from 'hono';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { AppDeps, AppEnv } from '../app-env.js';
 import type { ChatRequest } from '../../providers/openai-types.js';
 import { RotationUnavailableError } from '../../routing/rotation-report.js';
 import { resolveTarget, type Scope } from '../../routing/resolve-target.js';
 import { autoselectOfError, runRequest } from '../../pipeline/run-request.js';
-import { sseSocketOf } from '../node-request.js';
+import { sentOnSocket, sseSocketOf } from '../node-request.js';
 import { HttpError } from '../../errors/http-error.js';
 import { readBodyText } from '../read-body.js';
 import { requestMetaFromHttp } from '../request-meta-from-http.js';
@@ -56,8 +55,7 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
   const outgoing = sseSocketOf(c);
   if (outgoing) {
     // Straight onto node's socket: see writeChatStream (frames of one upstream read leave together).
-    void writeChatStream(outgoing, headers, result, streamMeta).catch((err: unknown) => deps.log.warn({ reqId: reqLog.id, err: { message: (err as Error).message } }, 'writing a stream failed'));
-    return RESPONSE_ALREADY_SENT;
+    return sentOnSocket(writeChatStream(outgoing, headers, result, streamMeta), deps.log, reqLog.id);
   }
   return new Response(chatStreamBody(result, streamMeta), { status: 200, headers });
 }
