@@ -8,11 +8,11 @@
  * own error event; the request is recorded with the failure). Both ways out are tested: writes to
  * node's socket, and a web stream body (a browser's request, with an Origin header).
  */
-import { request, type IncomingMessage } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
 import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
+import { postPaused, readAll } from '../helpers/paused-request.js';
 
 const EVENTS = 400;
 /**
@@ -91,25 +91,9 @@ afterAll(async () => {
 });
 
 /** Opens a Messages stream with a raw client that reads nothing until told to; `origin` makes it a browser's request. */
-function openPaused(content: string, requestId: string, origin?: string): Promise<IncomingMessage> {
-  const url = new URL(`${aisbf.url}/v1/messages`);
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-request-id': requestId, ...(origin ? { origin } : {}) };
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
-      res.pause();
-      resolve(res);
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ model: 'ant/claude-relay', max_tokens: 100, stream: true, messages: [{ role: 'user', content }] }));
-  });
-}
-
-async function readAll(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.resume();
-  await new Promise((r) => res.on('end', r));
-  return Buffer.concat(chunks).toString('utf8');
+function openPaused(content: string, requestId: string, origin?: string) {
+  const headers = { 'anthropic-version': '2023-06-01', 'x-request-id': requestId, ...(origin ? { origin } : {}) };
+  return postPaused(`${aisbf.url}/v1/messages`, { model: 'ant/claude-relay', max_tokens: 100, stream: true, messages: [{ role: 'user', content }] }, headers);
 }
 
 function usageRow(requestId: string) {

@@ -4,10 +4,10 @@
  * order, ending with [DONE]; meanwhile the upstream is held back too (aisbf stops reading it); a
  * client that leaves while aisbf waits ends the wait, and the upstream request is cancelled.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../../helpers/aisbf-server.js';
 import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../../fakes/fake-server.js';
+import { postPaused, readAll } from '../../helpers/paused-request.js';
 
 const EVENTS = 400;
 /** For the client that leaves: ~40 MB, more than every buffer on the way (loopback's sockets take megabytes). */
@@ -52,17 +52,8 @@ afterAll(async () => {
  * Opens the stream with a raw client that reads nothing until told to. With an Origin header (a
  * browser) the answer is a web stream body instead of writes to node's socket: both are tested.
  */
-function openPaused(content = 'long', origin?: string): Promise<import('node:http').IncomingMessage> {
-  const url = new URL(`${aisbf.url}/api/oa/chat/completions`);
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(origin ? { origin } : {}) };
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
-      res.pause();
-      resolve(res);
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] }));
-  });
+function openPaused(content = 'long', origin?: string) {
+  return postPaused(`${aisbf.url}/api/oa/chat/completions`, { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content }] }, origin ? { origin } : {});
 }
 
 describe.each([
@@ -74,11 +65,7 @@ describe.each([
     expect(res.statusCode).toBe(200);
     // Long enough for aisbf's writes to fill the socket and wait on it.
     await sleep(400);
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.resume();
-    await new Promise((r) => res.on('end', r));
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = await readAll(res);
     const frames = text.split('\n\n').filter(Boolean);
     expect(frames.at(-1)).toBe('data: [DONE]');
     const contents = frames
@@ -102,10 +89,7 @@ describe.each([
     expect(await upstreamCut).toBe(true);
     // And the gateway still serves the next stream.
     const again = await openPaused('long', origin);
-    again.resume();
-    let bytes = 0;
-    again.on('data', (c: Buffer) => (bytes += c.length));
-    await new Promise((r) => again.on('end', r));
-    expect(bytes).toBeGreaterThan(EVENTS * 8 * 1024);
+    // ASCII throughout: its length is its bytes.
+    expect((await readAll(again)).length).toBeGreaterThan(EVENTS * 8 * 1024);
   });
 });
