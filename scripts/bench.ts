@@ -27,7 +27,7 @@ import { closedLoop, median, openLoop, percentile, type LoadTarget, type Sample 
 import { cpuMs, rssMb } from './bench/proc-stats.js';
 import { openDatabase } from '../src/store/db.js';
 import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/glasses-frames.js';
-import { EVERYTHING_ON, RELAY_MODEL, benchAnthropicProvider, benchConfigDir, createBenchKey, relayBody, envNumber, freePort, scrapeMetricsEverySecond, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
+import { BENCH_MESSAGES, EVERYTHING_ON, RELAY_MODEL, benchAnthropicProvider, benchConfigDir, createBenchKey, relayBody, envNumber, freePort, scrapeMetricsEverySecond, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = envNumber('DURATION', 4);
@@ -53,7 +53,7 @@ const AISBF_BIN = join(process.env.AISBF_ROOT || ROOT, 'bin/aisbf.js');
 /** NODE_OPTIONS for the servers under test only (e.g. --max-semi-space-size=8), not the drivers. */
 const serverEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...(process.env.SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SERVER_NODE_OPTIONS } : {}), ...extra });
 
-const PROMPT = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
+const PROMPT = BENCH_MESSAGES;
 const chatBody = (model: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model, messages: PROMPT, ...extra });
 
 interface Row {

@@ -27,7 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median, openLoop, percentile } from './load.js';
 import { cpuMs, peakRssMb, rssMb } from './proc-stats.js';
-import { EVERYTHING_ON, benchConfigDir, benchProvider, createBenchKey, envNumber, freePort, longExtraChunks, scrapeMetricsEverySecond, spawnMock, waitUp } from './spawned.js';
+import { EVERYTHING_ON, benchChatBody, benchConfigDir, benchProvider, createBenchKey, envNumber, freePort, longExtraChunks, scrapeMetricsEverySecond, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ROUNDS = envNumber('ROUNDS', 3);
@@ -87,7 +87,7 @@ async function one(root: (typeof roots)[number], mockPort: number): Promise<stri
     await waitUp(`http://127.0.0.1:${port}/health`, child);
     await sleep(2000);
     const cells = [`idle ${rssMb(child.pid!).toFixed(0)} MB`];
-    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(STREAM ? { stream: true } : {}) });
+    const body = benchChatBody(STREAM);
     const origin = `http://127.0.0.1:${port}`;
     const target = { name: 'aisbf', origin, path: '/api/mock/chat/completions', body, headers };
     // The floor maps /api/<provider>/… to /v1/…, so its long streams are asked for by the mock's own path.

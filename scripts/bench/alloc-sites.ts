@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop } from './load.js';
-import { benchAnthropicProvider, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, scrapeMetricsEverySecond, spawnMock, waitUp } from './spawned.js';
+import { BENCH_MESSAGES, benchAnthropicProvider, benchChatBody, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, scrapeMetricsEverySecond, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const on = process.argv[2] === 'on';
@@ -73,8 +73,7 @@ async function main(): Promise<void> {
     await waitUp(`http://127.0.0.1:${mockPort}/health`, mock);
     const origin = `http://127.0.0.1:${port}`;
     await waitUp(`${origin}/health`, child, 'aisbf');
-    const messages = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
-    const body = relay ? relayBody(messages) : JSON.stringify({ model: 'gpt-4o-mini', messages, ...(stream ? { stream: true } : {}) });
+    const body = relay ? relayBody(BENCH_MESSAGES) : benchChatBody(stream);
     const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
     const target = { name: 'aisbf', origin, path: relay ? '/api/claude/messages' : '/api/mock/chat/completions', body, headers };
     // As in the bench's everything-on instance: /metrics scraped once a second.

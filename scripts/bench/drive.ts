@@ -5,10 +5,10 @@
  */
 import { closedLoop, median, percentile } from './load.js';
 import { cpuMs } from './proc-stats.js';
-import { envNumber } from './spawned.js';
+import { benchChatBody, envNumber } from './spawned.js';
 
 const [origin = 'http://127.0.0.1:17765', path = '/api/mock/chat/completions', c = '1', seconds = '5', stream = '', bearer = ''] = process.argv.slice(2);
-const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream === 'stream' ? { stream: true } : {}) });
+const body = benchChatBody(stream === 'stream');
 const pid = envNumber('AISBF_PID', 0);
 const cpu0 = pid ? cpuMs(pid) : 0;
 const s = await closedLoop({ name: 'x', origin, path, body, headers: bearer ? { authorization: `Bearer ${bearer}` } : {} }, Number(c), Number(seconds), stream === 'stream');

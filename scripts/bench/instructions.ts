@@ -41,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
-import { benchAnthropicProvider, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
+import { BENCH_MESSAGES, benchAnthropicProvider, benchChatBody, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WARMUP = envNumber('WARMUP', 8000);
@@ -62,8 +62,6 @@ const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced' | 'relay'
   floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced', relay: 'relay', 'relay-paced': 'relay-paced', 'floor-relay': 'relay',
 };
 const isFloor = (m: Mode): boolean => m.startsWith('floor');
-const MESSAGES = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
-const chatBody = (stream: boolean): string => JSON.stringify({ model: 'gpt-4o-mini', messages: MESSAGES, ...(stream ? { stream: true } : {}) });
 
 /**
  * One request of a mode: its path and body. The floor maps /api/<provider>/… to /v1/…, so its long
@@ -75,15 +73,15 @@ function requestOf(mode: Mode): { path: string; body: string } {
   switch (kind) {
     case 'chat':
     case 'stream':
-      return { path: '/api/mock/chat/completions', body: chatBody(kind === 'stream') };
+      return { path: '/api/mock/chat/completions', body: benchChatBody(kind === 'stream') };
     case 'long':
     case 'paced': {
       const prefix = kind === 'long' ? 'long' : 'slow';
-      return { path: isFloor(mode) ? `/${prefix}/v1/chat/completions` : `/api/${kind}/chat/completions`, body: chatBody(true) };
+      return { path: isFloor(mode) ? `/${prefix}/v1/chat/completions` : `/api/${kind}/chat/completions`, body: benchChatBody(true) };
     }
     case 'relay':
     case 'relay-paced':
-      return { path: kind === 'relay' ? '/api/claude/messages' : '/api/claude-paced/messages', body: relayBody(MESSAGES) };
+      return { path: kind === 'relay' ? '/api/claude/messages' : '/api/claude-paced/messages', body: relayBody(BENCH_MESSAGES) };
   }
 }
 interface Target {

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, median } from './load.js';
 import { cpuMs } from './proc-stats.js';
-import { benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, scrapeMetricsEverySecond, spawnMock, waitUp as up } from './spawned.js';
+import { benchChatBody, benchConfigDir, benchProvider, createBenchKey, envNumber, EVERYTHING_ON, freePort, scrapeMetricsEverySecond, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = process.argv[2] === 'on' ? 'on' : 'off';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     await up(`http://127.0.0.1:${mockPort}/health`, mock);
     await up(`http://127.0.0.1:${port}/health`, aisbf);
     const headers = on ? { authorization: `Bearer ${key}` } : undefined;
-    const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', headers, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) }) };
+    const target = { name: 'aisbf', origin: `http://127.0.0.1:${port}`, path: '/api/mock/chat/completions', headers, body: benchChatBody(stream) };
     const stopScraping = headers ? scrapeMetricsEverySecond(`http://127.0.0.1:${port}`, headers) : undefined;
     await closedLoop(target, CONCURRENCY, 2, stream);
     const warmUntil = Date.now();

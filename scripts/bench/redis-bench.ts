@@ -19,7 +19,7 @@ import { createApiKey } from '../../src/identity/api-keys.js';
 import { ApiKeyStore } from '../../src/store/api-keys.js';
 import { UserStore } from '../../src/store/users.js';
 import { startTestRedis } from '../../tests/store/redis/redis-server.js';
-import { envNumber, freePort, waitUp as waitFor } from './spawned.js';
+import { benchChatBody, envNumber, freePort, waitUp as waitFor } from './spawned.js';
 
 type Add = (scenario: string, metric: string, before: number | undefined, after: number, target?: string, pass?: boolean) => void;
 
@@ -58,7 +58,7 @@ const target = (name: string, origin: string): LoadTarget => ({
   name,
   origin,
   path: '/api/rotations/chat/completions',
-  body: JSON.stringify({ model: 'bench-rot', messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }] }),
+  body: benchChatBody(false, 'bench-rot'),
   headers: { authorization: `Bearer ${KEY}` },
 });
 

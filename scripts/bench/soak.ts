@@ -16,7 +16,7 @@ import { Agent, request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rssByMapping, rssMb } from './proc-stats.js';
-import { benchConfigDir, benchProvider, envNumber, freePort, spawnMock, waitUp as up } from './spawned.js';
+import { benchChatBody, benchConfigDir, benchProvider, envNumber, freePort, spawnMock, waitUp as up } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RATE = envNumber('RATE', 200);
@@ -35,7 +35,7 @@ if (unknownKinds.length) {
   process.exit(2);
 }
 const MIX = ONLY ? DEFAULT_MIX.filter((k) => ONLY.includes(k)) : DEFAULT_MIX;
-const chat = (model: string, stream = false) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Write one short sentence about the sea.' }], ...(stream ? { stream: true } : {}) });
+const chat = (model: string, stream = false) => benchChatBody(stream, model);
 
 function send(agent: Agent, port: number, kind: Kind): Promise<number | string> {
   const [path, body] =

@@ -52,6 +52,12 @@ export function createBenchKey(dir: string): string {
 /** An OpenAI-type provider on the mock (`endpoint` ends in /v1), with the bench's one model. */
 export const benchProvider = (endpoint: string, models: unknown[] = [{ name: 'gpt-4o-mini', capabilities: ['chat'] }]) => ({ type: 'openai', endpoint, api_key: 'sk-bench', models });
 
+/** The one prompt every bench request carries (the figures of different tools compare only with the same bytes). */
+export const BENCH_MESSAGES = [{ role: 'user', content: 'Write one short sentence about the sea.' }];
+
+/** A chat completion request with the bench's prompt: `{ model, messages, stream? }`, in that order. */
+export const benchChatBody = (stream = false, model = 'gpt-4o-mini'): string => JSON.stringify({ model, messages: BENCH_MESSAGES, ...(stream ? { stream: true } : {}) });
+
 /** The model of the bench's Anthropic-type provider (`benchAnthropicProvider`). */
 export const RELAY_MODEL = 'claude-bench';
 
