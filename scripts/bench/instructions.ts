@@ -18,7 +18,8 @@
  * request: give it a smaller WARMUP and REQUESTS, e.g. 600 and 300). `relay` sends a Messages stream
  * to an Anthropic provider, which aisbf relays byte for byte (the pass-through path of Claude Code);
  * `relay-paced` the same from the mock's `/slow/` (an event per read, 26 a stream); `floor-relay` pipes
- * the `relay` request through the floor. `<dir>:off` etc. runs another built checkout (e.g. a
+ * the `relay` request through the floor. `responses-stream` and `messages-stream` ask for the same chat
+ * stream through the Responses and Messages APIs (the bench's "stream over chat" rows), translated. `<dir>:off` etc. runs another built checkout (e.g. a
  * worktree of the base). Default: `floor off`.
  *
  * Printed per target: instructions per request, the same without compilation (V8's optimizing and
@@ -53,13 +54,14 @@ const NODE = process.env.NODE_BIN || process.execPath;
 /** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
 const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
 
-const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced', 'relay', 'relay-paced', 'floor-relay'] as const;
+const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced', 'relay', 'relay-paced', 'floor-relay', 'responses-stream', 'messages-stream'] as const;
 type Mode = (typeof MODES)[number];
 /** Content chunks of the mock's ordinary stream (spawnMock's argument below). */
 const CHUNKS = 20;
 /** What each mode sends: a chat request, a stream, a `/long/` stream, or a `/slow/` (paced) one. */
-const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced' | 'relay' | 'relay-paced'>> = {
+const KIND: Readonly<Record<Mode, 'chat' | 'stream' | 'long' | 'paced' | 'relay' | 'relay-paced' | 'responses' | 'messages'>> = {
   floor: 'chat', 'floor-stream': 'stream', 'floor-long': 'long', 'floor-paced': 'paced', off: 'chat', on: 'chat', stream: 'stream', long: 'long', paced: 'paced', relay: 'relay', 'relay-paced': 'relay-paced', 'floor-relay': 'relay',
+  'responses-stream': 'responses', 'messages-stream': 'messages',
 };
 const isFloor = (m: Mode): boolean => m.startsWith('floor');
 
@@ -82,6 +84,14 @@ function requestOf(mode: Mode): { path: string; body: string } {
     case 'relay':
     case 'relay-paced':
       return { path: kind === 'relay' ? '/api/claude/messages' : '/api/claude-paced/messages', body: relayBody(BENCH_MESSAGES) };
+    case 'responses':
+    case 'messages': {
+      // As the bench's Responses and Messages stream rows: the chat stream's upstream, translated.
+      const text = BENCH_MESSAGES.at(-1)!.content;
+      return kind === 'responses'
+        ? { path: '/v1/responses', body: JSON.stringify({ model: 'mock/gpt-4o-mini', input: text, store: false, stream: true }) }
+        : { path: '/v1/messages', body: JSON.stringify({ model: 'mock/gpt-4o-mini', max_tokens: 256, messages: [{ role: 'user', content: text }], stream: true }) };
+    }
   }
 }
 interface Target {
