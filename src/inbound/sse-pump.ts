@@ -75,7 +75,14 @@ export class SseSocket implements SseSink {
   private readonly flush = (): void => {
     const held = this.held;
     this.held = undefined;
-    if (held !== undefined && !this.closed) this.send(held);
+    if (held === undefined || this.closed) return;
+    try {
+      this.send(held);
+    } catch (err) {
+      // Outside the pump's await now (a tick callback): what node throws would take the process down.
+      // The stream ends broken instead, and 'close' stops the upstream as for a client that left.
+      this.res.destroy(err as Error);
+    }
   };
 
   constructor(

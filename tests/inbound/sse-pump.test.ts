@@ -129,6 +129,23 @@ describe('SseSocket', () => {
     expect(body.length).toBe(40 * (frame.length + 8));
   });
 
+  it('ends the stream broken, not the process, when node throws on a held write', async () => {
+    let closes = 0;
+    let stopped: () => void = () => undefined;
+    const onCloseCalled = new Promise<void>((r) => (stopped = r));
+    const url = await serve(async (res) => {
+      res.write = (() => {
+        throw new Error('write failed');
+      }) as typeof res.write;
+      const out = new SseSocket(res, 200, SSE_HEADERS, { onClose: () => (closes++, stopped()) });
+      out.write('data: one\n\n'); // handed to node when the tick ends, outside any await of ours
+    });
+    const res = await postPaused(url, {}).catch((err: Error) => err);
+    if (!(res instanceof Error)) await readAll(res).catch(() => undefined);
+    await onCloseCalled;
+    expect(closes).toBe(1);
+  });
+
   it('stops when the client leaves: onClose once, `closed`, and what is held is dropped', async () => {
     let closes = 0;
     let socket: SseSocket | undefined;

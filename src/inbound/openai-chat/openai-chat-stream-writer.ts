@@ -3,7 +3,7 @@
  * into OpenAI SSE, forwards each part as soon as it arrives (raw upstream chunks verbatim), places
  * usage (with effective_context) where the client asked for it, tells the stream once how it ended,
  * and always ends with `data: [DONE]` — after an SSE error frame if the stream failed midway. On node
- * it writes straight to the socket: the frames of a tick leave in one write.
+ * it writes straight to the socket: the frames of a tick reach node as one write.
  */
 import { randomToken } from '../../random-id.js';
 import type { ServerResponse } from 'node:http';
@@ -215,8 +215,8 @@ export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): Read
 
 /**
  * Writes the SSE straight to node's response. Frames produced in the same tick (one upstream read
- * often carries several events) leave in one write when the tick ends: node corks the socket for the
- * tick on its first write (sse-pump.ts).
+ * often carries several events) reach node as one write when the tick ends, the upstream's own
+ * events as one view of the read's buffer (sse-pump.ts, SseSocket).
  */
 export function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta): Promise<void> {
   return pumpChat(stream, meta, new SseSocket(res, 200, headers, { onClose: () => stream.cancel() }));
