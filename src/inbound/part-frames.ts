@@ -1,11 +1,14 @@
 /**
- * @module One chat stream as a client's own events: the loop the Responses and Messages routes share.
- * Each writer turns parts into its frames; this pulls the parts, ends with the writer's final frame or
- * its error frame, and settles the stream exactly once however it ended (done, failed, client gone).
+ * @module One chat stream as a client's own events, written to an SSE sink: the loop the Responses and
+ * Messages routes share. Each writer turns parts into its frames; this pulls the parts itself and
+ * writes each frame (no generator between the parts and the sink, as the chat stream's `pumpChat`),
+ * ends with the writer's final frame or its error frame, and settles the stream exactly once however
+ * it ended (done, failed, client gone).
  */
 import type { ChatStreamResult } from '../pipeline/run-request.js';
 import { ClientGoneError } from '../providers/deadline.js';
 import type { ChatStreamPart, Usage } from '../providers/openai-types.js';
+import type { SseSink } from './sse-pump.js';
 
 export interface PartFrameWriter {
   /** Usage as the upstream reported it; finalized by the stream before `end`. */
@@ -14,35 +17,43 @@ export interface PartFrameWriter {
   end(usage: Usage | undefined): string;
 }
 
+/** Writes a frame, waiting only when the sink asks to. */
+async function put(out: SseSink, frame: string): Promise<void> {
+  const wait = out.write(frame);
+  if (wait) await wait;
+}
+
 /**
- * The frames of `stream` through `writer`. `fail` renders an error raised mid-stream in the client's
- * envelope. Breaking out early (the client left) counts as aborted and returns the parts iterator, so
- * the upstream request stops. `first` (the writer's opening event) is yielded inside the same guard, so
- * a client that leaves right after it still settles the stream.
+ * Writes the frames of `stream` through `writer` to `out`. `fail` renders an error raised mid-stream in
+ * the client's envelope. A sink that closes (the client left) counts as aborted and returns the parts
+ * iterator, so the upstream request stops. `first` (the writer's opening event) is written inside the
+ * same guard, so a client that leaves right after it still settles the stream. Does not end `out`.
  */
-export async function* framesOfParts(writer: PartFrameWriter, stream: ChatStreamResult, fail: (err: unknown) => string, first?: string): AsyncGenerator<string> {
+export async function pumpParts(writer: PartFrameWriter, stream: ChatStreamResult, fail: (err: unknown) => string, out: SseSink, first?: string): Promise<void> {
   const parts = stream.parts;
   let outcome: { error?: unknown; aborted: boolean } = { aborted: true };
   let usage: Usage | undefined;
   try {
-    if (first !== undefined) yield first;
-    for (;;) {
+    if (first !== undefined) await put(out, first);
+    while (!out.closed) {
       let r: IteratorResult<ChatStreamPart>;
       try {
         r = await parts.next();
       } catch (err) {
         if (err instanceof ClientGoneError) return;
         outcome = { error: err, aborted: false };
-        yield fail(err);
+        await put(out, fail(err));
         return;
       }
       if (r.done) {
         usage = stream.finalizeUsage(writer.upstreamUsage);
         outcome = { aborted: false };
-        yield writer.end(usage);
+        await put(out, writer.end(usage));
         return;
       }
-      yield writer.push(r.value);
+      // A promise only when the client asks to wait (back-pressure): no await per chunk otherwise.
+      const wait = out.write(writer.push(r.value));
+      if (wait) await wait;
     }
   } finally {
     stream.end({ usage, error: outcome.error, aborted: outcome.aborted });

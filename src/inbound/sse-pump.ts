@@ -167,33 +167,6 @@ function join(a: SseFrame, b: SseFrame): SseFrame | undefined {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength + b.byteLength);
 }
 
-/** Sends a generator's frames to `out` (the Responses and Messages writers); a closed sink returns the generator. */
-async function pumpFrames(frames: AsyncGenerator<SseFrame>, out: SseSink): Promise<void> {
-  try {
-    for await (const frame of frames) {
-      if (out.closed) break;
-      const wait = out.write(frame);
-      if (wait) await wait;
-    }
-  } finally {
-    try {
-      if (out.closed) await frames.return(undefined);
-    } finally {
-      out.end();
-    }
-  }
-}
-
-/** Writes a generator's frames to node's response. */
-export function writeSse(res: ServerResponse, status: number, headers: Record<string, string>, frames: AsyncGenerator<SseFrame>, opts: PumpOptions): Promise<void> {
-  return pumpFrames(frames, new SseSocket(res, status, headers, opts));
-}
-
-/** The same frames as a web stream body; cancelling it stops the frames. */
-export function sseBody(frames: AsyncGenerator<SseFrame>, opts: Omit<PumpOptions, 'onClose'> = {}): ReadableStream<Uint8Array> {
-  return pumpedSseBody((sink) => pumpFrames(frames, sink), () => undefined, opts);
-}
-
 /**
  * A web stream body that `pump` writes through a sink, as it would write node's socket: it starts on
  * the first read, waits while the reader's queue is full, closes when the pump returns and errors

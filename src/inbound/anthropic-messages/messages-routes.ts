@@ -17,10 +17,10 @@ import { headerOf, sentOnSocket, sseSocketOf } from '../../server/node-request.j
 import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { parseJsonBody } from '../json-body.js';
-import { framesOfParts } from '../part-frames.js';
+import { pumpParts } from '../part-frames.js';
 import { servedHeaders, sseHeaders } from '../served-headers.js';
 import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
-import { SSE_HEADERS, sseBody, writeSse } from '../sse-pump.js';
+import { pumpedSseBody, SSE_HEADERS, SseSocket, type SseSink } from '../sse-pump.js';
 import { countTokensSchema, messagesRequestSchema, parseOr400 } from './messages-api.js';
 import { anthropicErrorResponse, toAnthropicError } from './messages-errors.js';
 import { MessagesStreamWriter, PING_FRAME, newMessageId } from './messages-stream-writer.js';
@@ -62,21 +62,26 @@ function relay(c: Context<AppEnv>, deps: AppDeps, scope: Scope, body: Record<str
   });
 }
 
-/** The Messages events of one stream: message_start first, whatever happens next. */
-async function* messageFrames(writer: MessagesStreamWriter, pending: Promise<ChatStreamResult>): AsyncGenerator<string> {
-  yield writer.start();
-  let stream: ChatStreamResult;
+/** Writes the Messages events of one stream to `out`, message_start first whatever happens next, then ends it. */
+async function pumpMessage(writer: MessagesStreamWriter, pending: Promise<ChatStreamResult>, out: SseSink): Promise<void> {
   try {
-    stream = await pending;
-  } catch (err) {
-    const e = toAnthropicError(err).body.error;
-    yield writer.fail(e.type, e.message);
-    return;
+    const wait = out.write(writer.start());
+    if (wait) await wait;
+    let stream: ChatStreamResult;
+    try {
+      stream = await pending;
+    } catch (err) {
+      const e = toAnthropicError(err).body.error;
+      out.write(writer.fail(e.type, e.message));
+      return;
+    }
+    await pumpParts(writer, stream, (err) => {
+      const e = toAnthropicError(err).body.error;
+      return writer.fail(e.type, e.message);
+    }, out);
+  } finally {
+    out.end();
   }
-  yield* framesOfParts(writer, stream, (err) => {
-    const e = toAnthropicError(err).body.error;
-    return writer.fail(e.type, e.message);
-  });
 }
 
 async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
@@ -136,15 +141,15 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
     const headers = first === EARLY ? Object.assign({}, SSE_HEADERS, { 'x-request-id': reqLog.id }) : sseHeaders(first.served, reqLog.id);
     headers['request-id'] = reqLog.id;
     const writer = new MessagesStreamWriter({ id, model, inputTokens: await inputTokens });
-    const frames = messageFrames(writer, pending);
+    const pump = (out: SseSink) => pumpMessage(writer, pending, out);
     reqLog.deferred = true;
     const opts = { keepAliveMs: PING_MS, keepAliveFrame: PING_FRAME };
+    const cancel = () => void pending.then((s) => s.cancel(), () => undefined);
     const outgoing = sseSocketOf(c);
     if (outgoing) {
-      const onClose = () => void pending.then((s) => s.cancel(), () => undefined);
-      return sentOnSocket(writeSse(outgoing, 200, headers, frames, copyWith(opts, { onClose })), deps.log, reqLog.id);
+      return sentOnSocket(pump(new SseSocket(outgoing, 200, headers, copyWith(opts, { onClose: cancel }))), deps.log, reqLog.id);
     }
-    return new Response(sseBody(frames, opts), { status: 200, headers });
+    return new Response(pumpedSseBody(pump, cancel, opts), { status: 200, headers });
   } catch (err) {
     reqLog.error = (err as Error).message;
     return anthropicErrorResponse(err, reqLog.id);

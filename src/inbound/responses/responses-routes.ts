@@ -20,10 +20,10 @@ import { readBodyText } from '../../server/read-body.js';
 import { requestMetaFromHttp } from '../../server/request-meta-from-http.js';
 import { toErrorParts } from '../openai-chat/openai-chat-errors.js';
 import { parseJsonBody } from '../json-body.js';
-import { framesOfParts } from '../part-frames.js';
+import { pumpParts } from '../part-frames.js';
 import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
 import { servedHeaders, sseHeaders } from '../served-headers.js';
-import { sseBody, writeSse } from '../sse-pump.js';
+import { pumpedSseBody, SseSocket, type SseSink } from '../sse-pump.js';
 import { parseResponsesRequest } from './parse-responses-request.js';
 import { finishedResponse } from './render-responses-response.js';
 import { newResponseId, responseShell, responseSnapshot, snapshotSerializer } from './response-object.js';
@@ -50,16 +50,20 @@ function json(body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-/** The Responses events of one stream; tells `onDone` the final response object however it ended. */
-async function* responseFrames(writer: ResponsesStreamWriter, stream: ChatStreamResult, onDone: (final: Record<string, unknown>) => void): AsyncGenerator<string> {
+/** Writes the Responses events of one stream to `out`, then ends it; tells `onDone` the final response object however it ended. */
+async function pumpResponse(writer: ResponsesStreamWriter, stream: ChatStreamResult, onDone: (final: Record<string, unknown>) => void, out: SseSink): Promise<void> {
   try {
     const fail = (err: unknown) => {
       const e = toErrorParts(err).body.error;
       return writer.fail(e.code ?? e.type, e.message);
     };
-    yield* framesOfParts(writer, stream, fail, writer.start());
+    await pumpParts(writer, stream, fail, out, writer.start());
   } finally {
-    if (writer.final) onDone(writer.final);
+    try {
+      if (writer.final) onDone(writer.final);
+    } finally {
+      out.end();
+    }
   }
 }
 
@@ -114,13 +118,13 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     }
     reqLog.deferred = true;
     const writer = new ResponsesStreamWriter(shell);
-    const frames = responseFrames(writer, r, keep);
+    const pump = (out: SseSink) => pumpResponse(writer, r, keep, out);
     const headers = sseHeaders(r.served, reqLog.id);
     const outgoing = sseSocketOf(c);
     if (outgoing) {
-      return sentOnSocket(writeSse(outgoing, 200, headers, frames, { onClose: () => r.cancel() }), deps.log, reqLog.id);
+      return sentOnSocket(pump(new SseSocket(outgoing, 200, headers, { onClose: () => r.cancel() })), deps.log, reqLog.id);
     }
-    return new Response(sseBody(frames), { status: 200, headers });
+    return new Response(pumpedSseBody(pump, () => r.cancel()), { status: 200, headers });
   }
 
   const stored = (c: Context<AppEnv>) => {
