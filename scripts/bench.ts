@@ -27,7 +27,7 @@ import { closedLoop, median, openLoop, percentile, type LoadTarget, type Sample 
 import { cpuMs, rssMb } from './bench/proc-stats.js';
 import { openDatabase } from '../src/store/db.js';
 import { addGlassesProfile, makeTestFrame, processForm } from '../tests/helpers/glasses-frames.js';
-import { BENCH_MESSAGES, EVERYTHING_ON, RELAY_MODEL, benchAnthropicProvider, benchConfigDir, createBenchKey, relayBody, envNumber, freePort, scrapeMetricsEverySecond, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
+import { BENCH_MESSAGES, EVERYTHING_ON, RELAY_MODEL, benchAnthropicProvider, benchMessagesBody, benchResponsesBody, benchConfigDir, createBenchKey, relayBody, envNumber, freePort, scrapeMetricsEverySecond, longExtraChunks, spawnMock, waitUp as waitFor } from './bench/spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DURATION = envNumber('DURATION', 4);
@@ -395,10 +395,9 @@ async function main(): Promise<void> {
 
   // Issue 17: the Responses and Messages APIs translated onto the same chat upstream. Overhead over
   // the chat path: CPU per request, and per streamed chunk (last byte, minus the chat stream's, / chunks).
-  const userText = PROMPT.at(-1)!.content;
   const inbound = [
-    { name: 'responses', path: '/v1/responses', body: (stream: boolean) => JSON.stringify({ model: 'mock/gpt-4o-mini', input: userText, store: false, stream }) },
-    { name: 'messages', path: '/v1/messages', body: (stream: boolean) => JSON.stringify({ model: 'mock/gpt-4o-mini', max_tokens: 256, messages: [{ role: 'user', content: userText }], stream }) },
+    { name: 'responses', path: '/v1/responses', body: benchResponsesBody },
+    { name: 'messages', path: '/v1/messages', body: benchMessagesBody },
   ];
   for (const api of inbound) {
     const [ia] = await measure(`${api.name}_c1`, [via(api.path, api.body(false))], (t) => closedLoop(t, 1, DURATION));

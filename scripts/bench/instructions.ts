@@ -18,9 +18,9 @@
  * request: give it a smaller WARMUP and REQUESTS, e.g. 600 and 300). `relay` sends a Messages stream
  * to an Anthropic provider, which aisbf relays byte for byte (the pass-through path of Claude Code);
  * `relay-paced` the same from the mock's `/slow/` (an event per read, 26 a stream); `floor-relay` pipes
- * the `relay` request through the floor. `responses-stream` and `messages-stream` ask for the same chat
- * stream through the Responses and Messages APIs (the bench's "stream over chat" rows), translated. `<dir>:off` etc. runs another built checkout (e.g. a
- * worktree of the base). Default: `floor off`.
+ * the `relay` request through the floor. `responses-stream` and `messages-stream` ask for the same
+ * chat stream through the Responses and Messages APIs, translated (the bench's "stream over chat"
+ * rows). `<dir>:off` etc. runs another built checkout (e.g. a worktree of the base). Default: `floor off`.
  *
  * Printed per target: instructions per request, the same without compilation (V8's optimizing and
  * baseline compilers, the parser: work a longer warm-up would have finished, and which depends on
@@ -42,7 +42,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
-import { BENCH_MESSAGES, benchAnthropicProvider, benchChatBody, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
+import { BENCH_MESSAGES, benchAnthropicProvider, benchChatBody, benchMessagesBody, benchResponsesBody, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WARMUP = envNumber('WARMUP', 8000);
@@ -85,13 +85,9 @@ function requestOf(mode: Mode): { path: string; body: string } {
     case 'relay-paced':
       return { path: kind === 'relay' ? '/api/claude/messages' : '/api/claude-paced/messages', body: relayBody(BENCH_MESSAGES) };
     case 'responses':
-    case 'messages': {
-      // As the bench's Responses and Messages stream rows: the chat stream's upstream, translated.
-      const text = BENCH_MESSAGES.at(-1)!.content;
-      return kind === 'responses'
-        ? { path: '/v1/responses', body: JSON.stringify({ model: 'mock/gpt-4o-mini', input: text, store: false, stream: true }) }
-        : { path: '/v1/messages', body: JSON.stringify({ model: 'mock/gpt-4o-mini', max_tokens: 256, messages: [{ role: 'user', content: text }], stream: true }) };
-    }
+      return { path: '/v1/responses', body: benchResponsesBody(true) };
+    case 'messages':
+      return { path: '/v1/messages', body: benchMessagesBody(true) };
   }
 }
 interface Target {

@@ -58,6 +58,12 @@ export const BENCH_MESSAGES = [{ role: 'user', content: 'Write one short sentenc
 /** A chat completion request with the bench's prompt: `{ model, messages, stream? }`, in that order. */
 export const benchChatBody = (stream = false, model = 'gpt-4o-mini'): string => JSON.stringify({ model, messages: BENCH_MESSAGES, ...(stream ? { stream: true } : {}) });
 
+/** The bench's prompt as a Responses request (`/v1/responses`) to the mock's chat upstream: the bench's and instructions.ts's Responses rows. */
+export const benchResponsesBody = (stream: boolean): string => JSON.stringify({ model: 'mock/gpt-4o-mini', input: BENCH_MESSAGES.at(-1)!.content, store: false, stream });
+
+/** The same as a Messages request (`/v1/messages`), translated onto the same upstream. */
+export const benchMessagesBody = (stream: boolean): string => JSON.stringify({ model: 'mock/gpt-4o-mini', max_tokens: 256, messages: [{ role: 'user', content: BENCH_MESSAGES.at(-1)!.content }], stream });
+
 /** The model of the bench's Anthropic-type provider (`benchAnthropicProvider`). */
 export const RELAY_MODEL = 'claude-bench';
 

@@ -17,24 +17,19 @@ export interface PartFrameWriter {
   end(usage: Usage | undefined): string;
 }
 
-/** Writes a frame, waiting only when the sink asks to. */
-async function put(out: SseSink, frame: string): Promise<void> {
-  const wait = out.write(frame);
-  if (wait) await wait;
-}
-
 /**
  * Writes the frames of `stream` through `writer` to `out`. `fail` renders an error raised mid-stream in
  * the client's envelope. A sink that closes (the client left) counts as aborted and returns the parts
  * iterator, so the upstream request stops. `first` (the writer's opening event) is written inside the
- * same guard, so a client that leaves right after it still settles the stream. Does not end `out`.
+ * same guard, so a client that leaves right after it still settles the stream. Ends `out` last, as
+ * `pumpChat` does.
  */
 export async function pumpParts(writer: PartFrameWriter, stream: ChatStreamResult, fail: (err: unknown) => string, out: SseSink, first?: string): Promise<void> {
   const parts = stream.parts;
   let outcome: { error?: unknown; aborted: boolean } = { aborted: true };
   let usage: Usage | undefined;
   try {
-    if (first !== undefined) await put(out, first);
+    if (first !== undefined) await out.write(first);
     while (!out.closed) {
       let r: IteratorResult<ChatStreamPart>;
       try {
@@ -42,13 +37,13 @@ export async function pumpParts(writer: PartFrameWriter, stream: ChatStreamResul
       } catch (err) {
         if (err instanceof ClientGoneError) return;
         outcome = { error: err, aborted: false };
-        await put(out, fail(err));
+        await out.write(fail(err));
         return;
       }
       if (r.done) {
         usage = stream.finalizeUsage(writer.upstreamUsage);
         outcome = { aborted: false };
-        await put(out, writer.end(usage));
+        await out.write(writer.end(usage));
         return;
       }
       // A promise only when the client asks to wait (back-pressure): no await per chunk otherwise.
@@ -56,7 +51,11 @@ export async function pumpParts(writer: PartFrameWriter, stream: ChatStreamResul
       if (wait) await wait;
     }
   } finally {
-    stream.end({ usage, error: outcome.error, aborted: outcome.aborted });
-    if (outcome.aborted) await parts.return?.();
+    try {
+      stream.end({ usage, error: outcome.error, aborted: outcome.aborted });
+      if (outcome.aborted) await parts.return?.();
+    } finally {
+      out.end();
+    }
   }
 }

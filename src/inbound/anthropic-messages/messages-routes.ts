@@ -62,26 +62,22 @@ function relay(c: Context<AppEnv>, deps: AppDeps, scope: Scope, body: Record<str
   });
 }
 
-/** Writes the Messages events of one stream to `out`, message_start first whatever happens next, then ends it. */
+/** Writes the Messages events of one stream to `out` (and ends it), message_start first whatever happens next. */
 async function pumpMessage(writer: MessagesStreamWriter, pending: Promise<ChatStreamResult>, out: SseSink): Promise<void> {
+  let stream: ChatStreamResult;
   try {
-    const wait = out.write(writer.start());
-    if (wait) await wait;
-    let stream: ChatStreamResult;
-    try {
-      stream = await pending;
-    } catch (err) {
-      const e = toAnthropicError(err).body.error;
-      out.write(writer.fail(e.type, e.message));
-      return;
-    }
-    await pumpParts(writer, stream, (err) => {
-      const e = toAnthropicError(err).body.error;
-      return writer.fail(e.type, e.message);
-    }, out);
-  } finally {
+    await out.write(writer.start());
+    stream = await pending;
+  } catch (err) {
+    const e = toAnthropicError(err).body.error;
+    out.write(writer.fail(e.type, e.message));
     out.end();
+    return;
   }
+  await pumpParts(writer, stream, (err) => {
+    const e = toAnthropicError(err).body.error;
+    return writer.fail(e.type, e.message);
+  }, out);
 }
 
 async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
