@@ -8,10 +8,10 @@
 import { randomToken } from '../../random-id.js';
 import type { ServerResponse } from 'node:http';
 import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '../../providers/openai-types.js';
-import { ClientGoneError } from '../../providers/deadline.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { toErrorParts } from './openai-chat-errors.js';
-import { pumpedSseBody, SseSocket, type SseFrame, type SseSink } from '../sse-pump.js';
+import { pumpedSseBody, SseSocket, type SseFrame } from '../sse-pump.js';
+import { pumpFrames, type StreamFrames } from '../part-frames.js';
 import { copyWith } from '../../copy-with.js';
 
 const encoder = new TextEncoder();
@@ -42,23 +42,17 @@ const DONE_TEXT = 'data: [DONE]\n\n';
 type ChunkHead = Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model' | 'usage'>;
 
 /**
- * The frames of one chat stream, part by part, synchronously: text, or an upstream event's own bytes.
- * Both writers drive it (node's socket directly, a web stream through a generator), so the socket
- * path has no generator between the parts and the socket: one await per chunk, on the parts.
+ * The frames of one chat stream, part by part, synchronously: text, or an upstream event's own bytes
+ * (`pumpFrames` pulls the parts and writes them, to node's socket or a web stream).
  */
-class ChatFrames {
+class ChatFrames implements StreamFrames {
   private roleSent = false;
-  private usage: Usage | undefined = undefined;
+  upstreamUsage: Usage | undefined = undefined;
   /** The finish chunk waits for usage. */
   private held: ChatCompletionChunk | undefined = undefined;
   private lastUpstream: ChatCompletionChunk | undefined = undefined;
-  /** Unless the writer says otherwise (ended, failed), the consumer stopped: the client left. */
-  private outcome: { error?: unknown; aborted: boolean } = { aborted: true };
 
-  constructor(
-    private readonly stream: ChatStreamResult,
-    private readonly meta: StreamMeta,
-  ) {}
+  constructor(private readonly meta: StreamMeta) {}
 
   private base(): ChunkHead {
     const meta = this.meta;
@@ -101,7 +95,7 @@ class ChatFrames {
         this.held = this.deltaChunk({}, part.finishReason);
         return undefined;
       case 'usage':
-        this.usage = part.usage;
+        this.upstreamUsage = part.usage;
         return undefined;
       case 'chunk':
         this.roleSent = true;
@@ -119,12 +113,9 @@ class ChatFrames {
   }
 
   /** The parts ended: the finish chunk with usage (or a usage chunk after it, when asked), [DONE]. */
-  ended(): SseFrame[] {
+  ended(finalUsage: Usage): SseFrame[] {
     const meta = this.meta;
-    const finalUsage = this.stream.finalizeUsage(this.usage);
-    this.usage = finalUsage;
     const held = (this.held ??= this.deltaChunk({}, 'stop'));
-    this.outcome = { aborted: false };
     if (!meta.includeUsage) return [frameText(copyWith(held, { usage: finalUsage })), DONE_TEXT];
     const src = this.lastUpstream;
     return [
@@ -142,75 +133,18 @@ class ChatFrames {
     ];
   }
 
-  /** The parts failed midway: too late to fail over, so an error frame, then [DONE] (DESIGN.md error policy); nothing when the client is gone. */
+  /** The parts failed midway: too late to fail over, so an error frame, then [DONE] (DESIGN.md error policy). */
   failed(err: unknown): SseFrame[] {
-    if (err instanceof ClientGoneError) return []; // nobody left to tell
-    this.outcome = { error: err, aborted: false };
     const frames: SseFrame[] = [];
     if (this.held) frames.push(frameText(this.held));
     frames.push(frameText(toErrorParts(err).body), DONE_TEXT);
     return frames;
   }
-
-  /** Tells the stream once how it ended; true when the client left (the writer then returns the parts, which aborts the upstream). */
-  settle(): boolean {
-    const { outcome, stream } = this;
-    // A client that left mid-stream still pays for its prompt (key budgets, usage records): our own
-    // count, as for an upstream that reports no usage.
-    if (outcome.aborted && !this.usage && stream.served) this.usage = stream.finalizeUsage(undefined);
-    stream.end({ usage: this.usage, error: outcome.error, aborted: outcome.aborted });
-    return outcome.aborted;
-  }
-}
-
-/**
- * Sends a chat stream's frames to `out`, pulling the parts itself: no generator between them and the
- * client. The iterator should already be primed (its first part awaited by the attempt loop) so
- * failover can happen before any byte is sent. A client that leaves closes `out`; the parts are then
- * returned, which aborts the upstream request.
- */
-async function pumpChat(stream: ChatStreamResult, meta: StreamMeta, out: SseSink): Promise<void> {
-  const parts = stream.parts;
-  const frames = new ChatFrames(stream, meta);
-  try {
-    let last: SseFrame[] | undefined;
-    while (!out.closed) {
-      let r: IteratorResult<ChatStreamPart>;
-      try {
-        r = await parts.next();
-      } catch (err) {
-        last = frames.failed(err);
-        break;
-      }
-      if (r.done) {
-        last = frames.ended();
-        break;
-      }
-      const frame = frames.part(r.value);
-      if (frame === undefined) continue;
-      // A promise only when the client asks to wait (back-pressure): no await per chunk otherwise.
-      const wait = out.write(frame);
-      if (wait) await wait;
-    }
-    if (last) {
-      for (const frame of last) {
-        const wait = out.write(frame);
-        if (wait) await wait;
-      }
-    }
-  } finally {
-    try {
-      if (frames.settle()) await parts.return?.();
-    } finally {
-      // The response ends whatever settling met (its own errors reach the caller).
-      out.end();
-    }
-  }
 }
 
 /** The SSE body as a web stream (app.request, browsers through CORS). Cancelling it stops the upstream. */
 export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): ReadableStream<Uint8Array> {
-  return pumpedSseBody((sink) => pumpChat(stream, meta, sink), () => stream.cancel());
+  return pumpedSseBody((sink) => pumpFrames(new ChatFrames(meta), stream, sink), () => stream.cancel());
 }
 
 /**
@@ -219,7 +153,7 @@ export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): Read
  * events as one view of the read's buffer (sse-pump.ts, SseSocket).
  */
 export function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta): Promise<void> {
-  return pumpChat(stream, meta, new SseSocket(res, 200, headers, { onClose: () => stream.cancel() }));
+  return pumpFrames(new ChatFrames(meta), stream, new SseSocket(res, 200, headers, { onClose: () => stream.cancel() }));
 }
 
 /** A stream body made of a single ready-made text (AISBF reports sent as SSE). */
