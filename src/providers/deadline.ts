@@ -40,11 +40,17 @@ export class Deadline {
   private timer: NodeJS.Timeout | undefined;
   private readonly onParentAbort = () => this.lite.abort(this.parent.reason);
   private readonly onTimeout = () => {
+    // A stream's consumer that is not waiting for it (its client is slow to read, so we stopped
+    // reading the upstream) holds the upstream back itself: that silence is ours, not the provider's.
+    // Its next wait restarts the clock (`arm`, which also revives a timer that already fired).
+    if (this.waiting !== undefined && !this.waiting()) return;
     this.timedOut = true;
     this.lite.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError'));
   };
   private readonly timed: boolean;
   timedOut = false;
+  /** For a stream: whether its consumer is waiting for the upstream now (the clock counts only then). */
+  waiting: (() => boolean) | undefined = undefined;
 
   constructor(
     private readonly parent: AbortLike,
@@ -61,7 +67,7 @@ export class Deadline {
     return this.lite.signal;
   }
 
-  /** Restarts the clock (a stream chunk arrived). Per chunk: no allocation, the timer is reused. */
+  /** Restarts the clock (a stream's consumer starts waiting). No allocation: the timer is reused. */
   arm(): void {
     if (!this.timed) return;
     if (this.timer) this.timer.refresh();
@@ -156,12 +162,17 @@ export function guardStream<E, P>(
 }
 
 /**
- * What a stream that keeps its own deadline calls (guardOwnStream): the clock when upstream events
- * arrive, and the guard's one classification for whatever it throws.
+ * What a stream that keeps its own deadline calls (guardOwnStream): the clock when its consumer waits,
+ * and the guard's one classification for whatever it throws.
  */
 export interface StreamGuard {
-  /** Upstream events arrived: the clock restarts. */
+  /** The consumer waits for the upstream from now: the clock restarts. */
   arm(): void;
+  /**
+   * The clock counts only while `waiting()` is true: a consumer that stopped asking (its client is
+   * slow to read) leaves the upstream unread, and that silence is not the provider's.
+   */
+  countWhile(waiting: () => boolean): void;
   /** What the stream throws instead of `err` (classified; the stream is over). */
   fail(err: unknown): unknown;
   /** The upstream ended: throws (classified) when that end was an abort's (a timeout, the client gone). */
@@ -170,7 +181,8 @@ export interface StreamGuard {
 
 /**
  * As guardStream, for a stream opened on our own transport (an AbortLike, no AbortSignal built) whose
- * parts iterator calls the guard itself (pulled-parts.ts): `arm` when a read brings something,
+ * parts iterator calls the guard itself (pulled-parts.ts): `countWhile` once, `arm` when its consumer
+ * starts waiting,
  * rejects with `guard.fail(err)` for what fails, calls `ended()` after its last part. Its parts then
  * reach the consumer without the guard's own `.then` per part: one promise and one microtask turn
  * fewer per chunk, on the streams every OpenAI chat chunk and every relayed pass-through read pass.
@@ -188,6 +200,9 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
   private it: AsyncIterator<P> | undefined;
   /** Over: the upstream ended, failed, or the consumer stopped. */
   private finished = false;
+  /** A converted stream's consumer is waiting for its next part (the clock counts only then). */
+  private asking = false;
+  private readonly isAsking = (): boolean => this.asking;
 
   constructor(
     private readonly ctx: DeadlineContext,
@@ -207,12 +222,21 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
       // The stream arms and classifies itself; only opening it is ours to classify.
       return this.it ? this.it.next() : this.start().then((it) => it.next(), this.onError);
     }
-    if (this.it) return this.it.next().then(this.onResult, this.onError);
+    this.asking = true;
+    if (this.it) {
+      // The clock restarts when the consumer asks (the SDK reads only when asked), and again per event.
+      this.d!.arm();
+      return this.it.next().then(this.onResult, this.onError);
+    }
     return this.start().then((it) => it.next()).then(this.onResult, this.onError);
   }
 
   arm(): void {
     this.d!.arm();
+  }
+
+  countWhile(waiting: () => boolean): void {
+    this.d!.waiting = waiting;
   }
 
   fail(err: unknown): unknown {
@@ -249,6 +273,7 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
     const opened = await this.open(d, this);
     const convert = this.convert;
     if (!convert) return (this.it = (opened as unknown as AsyncIterable<P>)[Symbol.asyncIterator]());
+    d.waiting = this.isAsking;
     const src = opened[Symbol.asyncIterator]();
     const armed: AsyncIterableIterator<E> = {
       next: () => src.next().then((r) => (r.done || d.arm(), r)),
@@ -261,11 +286,13 @@ class GuardedStream<E, P> implements AsyncIterableIterator<P>, StreamGuard {
   }
 
   private readonly onResult = (r: IteratorResult<P>): IteratorResult<P> => {
+    this.asking = false;
     if (r.done) this.ended();
     return r;
   };
 
   private readonly onError = (err: unknown): never => {
+    this.asking = false;
     throw this.fail(err);
   };
 }

@@ -69,6 +69,5 @@ export async function passthroughPost(t: PassthroughTarget, req: PassthroughRequ
 class BodyReads extends PulledParts<Uint8Array> {
   protected override took(bytes: Buffer | Uint8Array): void {
     this.queue.push(bytes);
-    this.guard.arm();
   }
 }

@@ -15,9 +15,10 @@
  * so the first part of a burst waited for the rest, +0.06 ms to the first byte, and pausing for
  * back-pressure cost a pause and resume per chunk.)
  *
- * It keeps the call's deadline itself (deadline.ts guardOwnStream): a subclass arms the guard when a
- * read brings something; the end and any failure reach the consumer through the guard, after the
- * parts made before them.
+ * It keeps the call's deadline itself (deadline.ts guardOwnStream): the clock restarts when a `next()`
+ * has to wait for the body, and counts only while one waits — a consumer that stopped asking (its
+ * client reads slowly) leaves the body unread, and that silence is not the upstream's. The end and
+ * any failure reach the consumer through the guard, after the parts made before them.
  */
 import type { Readable } from 'node:stream';
 import type { StreamGuard } from './deadline.js';
@@ -49,6 +50,7 @@ export abstract class PulledParts<T> implements AsyncIterableIterator<T> {
     private readonly body: Readable,
     protected readonly guard: StreamGuard,
   ) {
+    guard.countWhile(this.isWaiting);
     if (body.destroyed) this.fail(body.errored ?? prematureClose());
     else body.on('readable', this.onReadable).on('end', this.onEnd).on('error', this.fail).on('close', this.onClose);
   }
@@ -83,7 +85,10 @@ export abstract class PulledParts<T> implements AsyncIterableIterator<T> {
     } catch (err) {
       return Promise.reject(err);
     }
-    return r ? Promise.resolve(r) : new Promise(this.wait);
+    if (r) return Promise.resolve(r);
+    // Waiting for the upstream from now: its clock starts (once per read, not per part).
+    this.guard.arm();
+    return new Promise(this.wait);
   }
 
   /** The consumer stopped early: the body goes (its connection cannot be reused mid-stream). */
@@ -97,6 +102,8 @@ export abstract class PulledParts<T> implements AsyncIterableIterator<T> {
     this.settleWaiter();
     return Promise.resolve(DONE);
   }
+
+  private readonly isWaiting = (): boolean => this.resolve !== undefined;
 
   private readonly wait = (resolve: (r: IteratorResult<T>) => void, reject: (err: unknown) => void): void => {
     this.resolve = resolve;

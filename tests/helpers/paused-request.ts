@@ -26,3 +26,26 @@ export async function readAll(res: IncomingMessage): Promise<string> {
   await new Promise((r) => res.on('end', r));
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * Waits until `count()` (what an upstream has written so far) stops growing for `quietMs`, and returns
+ * where it stopped: an upstream held back by a client that does not read stops somewhere short of its
+ * end, wherever the buffers on the way (which the host sizes) happen to fill. Asserting that it
+ * stopped short, rather than below a fixed share, does not move with the host.
+ */
+export async function settledCount(count: () => number, quietMs = 300, timeoutMs = 15_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = count();
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = count();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return now;
+    }
+  }
+  throw new Error(`the upstream kept writing for ${timeoutMs} ms (${last} events): nothing held it back`);
+}

@@ -12,7 +12,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
 import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
-import { postPaused, readAll } from '../helpers/paused-request.js';
+import { postPaused, readAll, settledCount } from '../helpers/paused-request.js';
 
 const EVENTS = 400;
 /**
@@ -20,6 +20,8 @@ const EVENTS = 400;
  * grows to several MB each, and node's) took 8–23 MB in trial runs: half of this is well clear of them.
  */
 const HUGE_EVENTS = 10_000;
+/** For the client that pauses past the deadline: ~40 MB, so aisbf surely waits on its socket meanwhile. */
+const SLOW_READ_EVENTS = 5000;
 /** 8 KB of text per delta: ~3.3 MB for the client that waits and then reads. */
 const piece = (i: number) => `${String(i).padStart(5, '0')}:${'x'.repeat(8 * 1024 - 6)}`;
 const ev = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -70,7 +72,7 @@ beforeAll(async () => {
       if (what === 'reset') res.socket?.destroy();
       return;
     }
-    const n = what === 'huge' ? HUGE_EVENTS : EVENTS;
+    const n = what === 'huge' ? HUGE_EVENTS : what === 'slowread' ? SLOW_READ_EVENTS : EVENTS;
     upstreamWrote = 0;
     // Written as fast as the upstream's own socket takes it.
     for (let i = 0; i < n; i++) {
@@ -120,11 +122,23 @@ describe.each([
     await expect.poll(() => usageRow(`relay-long-${tag}`)).toMatchObject({ route: 'messages', provider: 'ant', status: 200, stream: 1, aborted: 0, prompt_tokens: 12, completion_tokens: EVENTS });
   });
 
+  it('lets the client pause longer than the deadline between reads: the clock counts only while aisbf waits on the upstream', async () => {
+    const res = await openPaused('slowread', `relay-slow-${tag}`, origin);
+    // 2.5 times the provider's 0.6 s deadline without reading: aisbf stops reading the upstream
+    // meanwhile, and that silence is its own, not the provider's.
+    await sleep(1500);
+    const text = await readAll(res);
+    expect(await upstreamCut).toBe(false);
+    expect(text).toBe(upstreamSent);
+    await expect.poll(() => usageRow(`relay-slow-${tag}`)).toMatchObject({ provider: 'ant', status: 200, stream: 1, aborted: 0, error_code: null, completion_tokens: SLOW_READ_EVENTS });
+    expect(aisbf.running.deps.routing.health.get('ant/claude-relay')?.failures ?? 0).toBe(0);
+  });
+
   it('ends its wait when the client leaves: the upstream is cancelled, the request recorded as aborted, the provider not blamed', async () => {
     const res = await openPaused('huge', `relay-gone-${tag}`, origin);
-    await sleep(300);
-    // Held back all the way to the upstream: aisbf stops reading it while it cannot write.
-    expect(upstreamWrote).toBeLessThan(HUGE_EVENTS / 2);
+    // Held back all the way to the upstream: aisbf stops reading it while it cannot write, so the
+    // upstream stops short of its end (where depends on the host's socket buffers).
+    expect(await settledCount(() => upstreamWrote)).toBeLessThan(HUGE_EVENTS - 1);
     res.destroy();
     expect(await upstreamCut).toBe(true);
     await expect.poll(() => usageRow(`relay-gone-${tag}`), { timeout: 5000 }).toMatchObject({ provider: 'ant', stream: 1, aborted: 1 });

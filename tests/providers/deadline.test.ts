@@ -123,6 +123,30 @@ describe('guardStream', () => {
     );
     expect(await collect(parts)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
+
+  it('counts only while its consumer waits: a consumer slower than the timeout does not time the upstream out', async () => {
+    let upstream: AbortSignal | undefined;
+    const parts = guardStream(
+      callContext({ timeoutMs: 100 }),
+      { provider: 'p' },
+      async (signal) => {
+        upstream = signal;
+        // An SDK's stream: it reads only when asked, so each event is ready at once.
+        return (async function* () {
+          for (let i = 0; i < 3; i++) yield i;
+        })();
+      },
+      (events) => events,
+    );
+    const got: number[] = [];
+    for await (const p of parts) {
+      got.push(p);
+      // The client is slow to read: 2.5 times the timeout between two asks.
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(got).toEqual([0, 1, 2]);
+    expect(upstream!.aborted).toBe(false);
+  });
 });
 
 describe('guardOwnStream (a stream that arms and classifies itself)', () => {
