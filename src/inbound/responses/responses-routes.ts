@@ -27,7 +27,7 @@ import { pumpedSseBody, SseSocket, type SseSink } from '../sse-pump.js';
 import { parseResponsesRequest } from './parse-responses-request.js';
 import { finishedResponse } from './render-responses-response.js';
 import { newResponseId, responseShell, responseSnapshot, snapshotSerializer } from './response-object.js';
-import { ResponsesStreamWriter } from './responses-stream-writer.js';
+import { failureCode, ResponsesStreamWriter } from './responses-stream-writer.js';
 import { responsesStreamUsage, responsesUsageOfText } from './responses-usage.js';
 
 /** Who may read a stored response: the key, the user, or everyone without auth. */
@@ -54,8 +54,8 @@ function json(body: unknown, headers: Record<string, string> = {}): Response {
 async function pumpResponse(writer: ResponsesStreamWriter, stream: ChatStreamResult, onDone: (final: Record<string, unknown>) => void, out: SseSink): Promise<void> {
   try {
     const fail = (err: unknown) => {
-      const e = toErrorParts(err).body.error;
-      return writer.fail(e.code ?? e.type, e.message);
+      const { status, body } = toErrorParts(err);
+      return writer.fail(failureCode(status), body.error.message);
     };
     await pumpParts(writer, stream, fail, out, writer.start());
   } finally {

@@ -155,7 +155,7 @@ export class ResponsesStreamWriter implements PartSink {
     return this.out;
   }
 
-  /** response.failed: the stream broke after it began. */
+  /** response.failed: the stream broke after it began (`code`: see `failureCode`). */
   fail(code: string, message: string): string {
     this.out = '';
     const f = { status: 'failed' as const, output: this.output, error: { code, message } };
@@ -163,4 +163,13 @@ export class ResponsesStreamWriter implements PartSink {
     this.event('response.failed', '"response":' + this.snapshot(f));
     return this.out;
   }
+}
+
+/**
+ * response.failed's `error.code`. The Responses API names a closed set (the SDK's
+ * `ResponseError['code']`), not the chat envelope's types (`api_error`, …): a stream that broke after
+ * it began failed upstream, so `rate_limit_exceeded` for a 429 and `server_error` for the rest.
+ */
+export function failureCode(status: number): 'rate_limit_exceeded' | 'server_error' {
+  return status === 429 ? 'rate_limit_exceeded' : 'server_error';
 }
