@@ -1,12 +1,16 @@
 /**
  * @module The internal chat stream, reduced to the five things an inbound writer reacts to (text,
  * reasoning, a tool-call delta, finish, usage). An OpenAI-type upstream's verbatim `chunk` part is
- * read here once, so the Responses and Messages writers never see chat-completion chunks.
+ * read here once, so the Responses and Messages writers never see chat-completion chunks. Most of a
+ * stream's chunks only carry text, and for those the text's JSON string literal is cut out of the
+ * chunk as it came and handed on as it is: no parse of the chunk, no encode of the text.
  */
 import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '../providers/openai-types.js';
 
 export interface PartSink {
   text(text: string): void;
+  /** A text delta as a JSON string literal, quotes included (never `""`): spliced into an event as it is. */
+  textLiteral(literal: string): void;
   reasoning(text: string): void;
   toolCall(index: number, id: string | undefined, name: string | undefined, args: string | undefined): void;
   finish(reason: FinishReason): void;
@@ -38,6 +42,14 @@ function chunkToSink(chunk: ChatCompletionChunk, sink: PartSink): void {
   if (chunk.usage) sink.usage(chunk.usage);
 }
 
+/**
+ * A chunk whose first choice's delta is exactly `{"content":"<text>"}`, as OpenAI writes it (index
+ * first): the literal. Only plain chunks are looked at (openai-stream-parts.ts: no finish reason, no
+ * usage object, no error), so such a chunk means the text and nothing else. Keys cannot match inside
+ * a JSON string (its quotes are escaped); any other shape is parsed: slower, never wrong.
+ */
+const CONTENT_ONLY = /"choices":\[\{"index":0,"delta":\{"content":("(?:[^"\\]|\\.)+")\}/;
+
 /** Feeds one part to a writer. */
 export function dispatchPart(part: ChatStreamPart, sink: PartSink): void {
   switch (part.type) {
@@ -56,8 +68,13 @@ export function dispatchPart(part: ChatStreamPart, sink: PartSink): void {
     case 'usage':
       sink.usage(part.usage);
       return;
-    case 'chunk':
-      chunkToSink(part.chunk, sink);
+    case 'chunk': {
+      // `raw` is set only on a plain chunk as it came (RawChunkPart), decoded once here or by the cache.
+      const raw = part.final === false ? part.raw : undefined;
+      const m = raw === undefined ? null : CONTENT_ONLY.exec(raw);
+      if (m) sink.textLiteral(m[1]!);
+      else chunkToSink(part.chunk, sink);
       return;
+    }
   }
 }

@@ -3,7 +3,7 @@
  * tokens already counted), one content block at a time (`thinking`, `text`, `tool_use` with
  * `input_json_delta`), `message_delta` with stop_reason and usage, `message_stop`; `ping` on waits and
  * an `error` event when the stream fails midway. Frames are built from fixed string pieces; only the
- * delta text goes through JSON.stringify.
+ * delta text goes through JSON.stringify, unless it came as the upstream's own literal.
  */
 import { randomToken } from '../../random-id.js';
 import type { ChatStreamPart, FinishReason, Usage } from '../../providers/openai-types.js';
@@ -82,8 +82,12 @@ export class MessagesStreamWriter implements PartSink {
   }
 
   text(text: string): void {
+    this.textLiteral(JSON.stringify(text));
+  }
+
+  textLiteral(literal: string): void {
     if (this.open !== 'text') this.begin('text', '{"type":"text","text":""}');
-    this.out += DELTA_HEAD + this.index + ',"delta":{"type":"text_delta","text":' + JSON.stringify(text) + '}}\n\n';
+    this.out += DELTA_HEAD + this.index + ',"delta":{"type":"text_delta","text":' + literal + '}}\n\n';
   }
 
   reasoning(text: string): void {

@@ -24,7 +24,8 @@ import {
 
 type Open =
   | { kind: 'reasoning'; id: string; head: string; text: string }
-  | { kind: 'message'; id: string; head: string; text: string }
+  /** `json`: the text so far as the inside of a JSON string literal (deltas' literals joined, never decoded per delta). */
+  | { kind: 'message'; id: string; head: string; json: string }
   | { kind: 'call'; id: string; head: string; callId: string; name: string; args: string; index: number };
 
 export class ResponsesStreamWriter implements PartSink {
@@ -77,10 +78,12 @@ export class ResponsesStreamWriter implements PartSink {
       this.event('response.reasoning_summary_part.done', o.head + ',"summary_index":0,"part":{"type":"summary_text","text":' + text + '}');
       item = reasoningItem(o.id, o.text);
     } else if (o.kind === 'message') {
-      const text = JSON.stringify(o.text);
-      this.event('response.output_text.done', o.head + ',"content_index":0,"text":' + text + ',"logprobs":[]');
-      this.event('response.content_part.done', o.head + ',"content_index":0,"part":' + JSON.stringify(outputText(o.text)));
-      item = messageItem(o.id, o.text, 'completed');
+      const literal = '"' + o.json + '"';
+      // Decoded once an item, for the objects that hold it.
+      const text = JSON.parse(literal) as string;
+      this.event('response.output_text.done', o.head + ',"content_index":0,"text":' + literal + ',"logprobs":[]');
+      this.event('response.content_part.done', o.head + ',"content_index":0,"part":' + JSON.stringify(outputText(text)));
+      item = messageItem(o.id, text, 'completed');
     } else {
       this.event('response.function_call_arguments.done', o.head + ',"arguments":' + JSON.stringify(o.args) + ',"name":' + JSON.stringify(o.name));
       item = functionCallItem(o.id, o.callId, o.name, o.args, 'completed');
@@ -107,16 +110,20 @@ export class ResponsesStreamWriter implements PartSink {
   }
 
   text(text: string): void {
+    this.textLiteral(JSON.stringify(text));
+  }
+
+  textLiteral(literal: string): void {
     let o = this.open;
     if (o?.kind !== 'message') {
       this.close();
       const id = this.newId('msg');
-      o = this.open = { kind: 'message', id, head: this.head(id), text: '' };
+      o = this.open = { kind: 'message', id, head: this.head(id), json: '' };
       this.event('response.output_item.added', '"output_index":' + this.output.length + ',"item":' + JSON.stringify(messageItem(id, '', 'in_progress')));
       this.event('response.content_part.added', o.head + ',"content_index":0,"part":{"type":"output_text","text":"","annotations":[],"logprobs":[]}');
     }
-    o.text += text;
-    this.event('response.output_text.delta', o.head + ',"content_index":0,"delta":' + JSON.stringify(text) + ',"logprobs":[]');
+    o.json += literal.slice(1, -1);
+    this.event('response.output_text.delta', o.head + ',"content_index":0,"delta":' + literal + ',"logprobs":[]');
   }
 
   toolCall(index: number, id: string | undefined, name: string | undefined, args: string | undefined): void {

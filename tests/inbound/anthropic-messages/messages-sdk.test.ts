@@ -80,6 +80,18 @@ describe.each(translated.map((u) => [u.type, u] as const))('Messages onto the %s
 });
 
 describe('Messages translation details', () => {
+  it('streams text with escapes and non-ASCII whole (spliced from the upstream chunks unparsed)', async () => {
+    const tricky = 'Say "hi" \\ then\na tab\there: café, 日本, 😀 </script> \u2028 end';
+    openai.reply({ text: tricky });
+    const deltas: string[] = [];
+    const stream = client.messages.stream({ model: 'oai/gpt-4o-mini', max_tokens: 50, messages: [{ role: 'user', content: 'tricky' }] });
+    stream.on('text', (t) => deltas.push(t));
+    const msg = await stream.finalMessage();
+    expect(deltas.length).toBeGreaterThan(3);
+    expect(deltas.join('')).toBe(tricky);
+    expect(msg.content).toEqual([{ type: 'text', text: tricky }]);
+  });
+
   it('message_start carries the counted input tokens before any content', async () => {
     openai.reply({ text: 'x' });
     const events: Array<{ type: string; message?: { usage: { input_tokens: number } } }> = [];

@@ -93,7 +93,25 @@ describe.each(ups.map((u) => [u.type, u] as const))('Responses onto the %s provi
   });
 });
 
+/** Text whose JSON literal has every kind of escape, non-ASCII and an emoji: spliced from the upstream's chunks unparsed. */
+const TRICKY = 'Say "hi" \\ then\na tab\there: café, 日本, 😀 </script> \u2028 end';
+
 describe('Responses translation details', () => {
+  it('streams text with escapes and non-ASCII whole: the deltas, output_text.done, the final and the stored response', async () => {
+    openai.reply({ text: TRICKY });
+    const stream = client.responses.stream({ model: 'oai/gpt-4o-mini', input: 'tricky' });
+    const deltas: string[] = [];
+    let done: string | undefined;
+    stream.on('response.output_text.delta', (e) => deltas.push(e.delta));
+    stream.on('response.output_text.done', (e) => (done = e.text));
+    const final = await stream.finalResponse();
+    expect(deltas.length).toBeGreaterThan(3);
+    expect(deltas.join('')).toBe(TRICKY);
+    expect(done).toBe(TRICKY);
+    expect(final.output[0]).toMatchObject({ type: 'message', status: 'completed', content: [{ type: 'output_text', text: TRICKY }] });
+    expect((await client.responses.retrieve(final.id)).output_text).toBe(TRICKY);
+  });
+
   it('streams reasoning as a reasoning item with a summary, and maps reasoning.effort, text.format and max_output_tokens', async () => {
     openai.reply({ reasoning: 'Adding.', text: '{"sum":4}' });
     const stream = client.responses.stream({
