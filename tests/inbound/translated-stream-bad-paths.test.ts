@@ -56,6 +56,7 @@ const piece = (i: number) => `${String(i).padStart(5, '0')}:${'x'.repeat(8 * 102
 const MODELS = [
   ...['reset', 'stall'].flatMap((b) => [`${b}-responses`, `${b}-messages`, `${b}-messages-sdk`]),
   'reset-responses-code',
+  'trickle-responses-stored',
   ...ROUTES.map((r) => `slowread-${r}`),
   ...['huge', 'trickle', 'long'].flatMap((b) => ROUTES.flatMap((r) => HOWS.map(([, , tag]) => `${b}-${r}-${tag}`))),
 ];
@@ -393,5 +394,42 @@ describe.each(HOWS)('a translated stream whose client leaves, %s', (_how, origin
     // A client that leaves still pays for its prompt (our own count: the upstream said nothing of usage).
     expect(row.prompt_tokens).toBeGreaterThan(0);
     expect(failuresOf(model)).toBe(0);
+  });
+});
+
+describe('a translated Responses stream whose client leaves midway, stored', () => {
+  it('keeps what was made as an incomplete response: GET answers with the text so far, and previous_response_id continues from it', async () => {
+    const model = 'trickle-responses-stored';
+    const res = await openPaused('responses', model, `stored-${model}`);
+    expect(res.statusCode).toBe(200);
+    // Read until two text deltas came, then leave.
+    const seen = await new Promise<SseEvent[]>((resolve) => {
+      let text = '';
+      res.on('data', (c: Buffer) => {
+        text += c.toString('utf8');
+        const events = parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2));
+        if (events.filter((e) => e.event === 'response.output_text.delta').length >= 2) {
+          res.pause();
+          resolve(events);
+        }
+      });
+      res.resume();
+    });
+    const id = seen[0]!.data.response.id as string;
+    res.destroy();
+    expect(await upstreamCut.get(model)).toBe(true);
+    const client = new OpenAI({ baseURL: `${aisbf.url}/v1`, apiKey: 'sk-client', maxRetries: 0 });
+    const stored = await client.responses.retrieve(id);
+    expect(stored.status).toBe('incomplete');
+    expect(stored.output).toHaveLength(1);
+    expect(stored.output[0]).toMatchObject({ type: 'message', status: 'incomplete', role: 'assistant' });
+    // Everything the client saw, and maybe a little more that was made before aisbf noticed it left.
+    expect((stored.output[0] as OpenAI.Responses.ResponseOutputMessage).content[0]).toMatchObject({ type: 'output_text', text: expect.stringMatching(/^t0 t1 /) });
+    // The conversation goes on from it: the upstream gets the partial answer as the assistant's turn.
+    const next = await client.responses.stream({ model: 'oa/long-responses-socket', input: 'go on', previous_response_id: id }).finalResponse();
+    expect(next.status).toBe('completed');
+    const history = up.requests.at(-1)!.body.messages as Array<{ role: string; content: unknown }>;
+    expect(history.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(JSON.stringify(history[1]!.content)).toMatch(/t0 t1 /);
   });
 });

@@ -50,7 +50,10 @@ function json(body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-/** Writes the Responses events of one stream to `out` (and ends it); tells `onDone` the final response object however it ended. */
+/**
+ * Writes the Responses events of one stream to `out` (and ends it); tells `onDone` the final response
+ * object however it ended (completed, incomplete, failed, or the client gone: what it had so far).
+ */
 async function pumpResponse(writer: ResponsesStreamWriter, stream: ChatStreamResult, onDone: (final: Record<string, unknown>) => void, out: SseSink): Promise<void> {
   try {
     const fail = (err: unknown) => {
@@ -59,7 +62,8 @@ async function pumpResponse(writer: ResponsesStreamWriter, stream: ChatStreamRes
     };
     await pumpParts(writer, stream, fail, out, writer.start());
   } finally {
-    if (writer.final) onDone(writer.final);
+    writer.interrupted();
+    onDone(writer.final!);
   }
 }
 

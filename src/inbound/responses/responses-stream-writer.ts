@@ -162,6 +162,21 @@ export class ResponsesStreamWriter implements PartSink {
     return this.out;
   }
 
+  /**
+   * The client left before the end: what the stream had made, as an `incomplete` response (sent to
+   * nobody; the route stores it, so the id the client already holds still answers GET and
+   * `previous_response_id`). An open message or reasoning item keeps its text so far; an open
+   * function call is dropped, its arguments being cut JSON that nothing could run.
+   */
+  interrupted(): void {
+    if (this.final) return;
+    const output = this.output.slice();
+    const o = this.open;
+    if (o?.kind === 'message') output.push(messageItem(o.id, JSON.parse('"' + o.json + '"') as string, 'incomplete'));
+    else if (o?.kind === 'reasoning') output.push(reasoningItem(o.id, o.text));
+    this.final = responseSnapshot(this.shell, { status: 'incomplete', output });
+  }
+
   /** response.failed: the stream broke after it began (`code`: see `failureCode`). */
   fail(code: string, message: string): string {
     this.out = '';
