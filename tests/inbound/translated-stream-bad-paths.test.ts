@@ -150,6 +150,30 @@ async function onlyRecord(requestId: string) {
 
 const failuresOf = (model: string) => aisbf.running.deps.routing.health.get(`oa/${model}`)?.failures ?? 0;
 
+/** One record, aborted, with the prompt paid (our own count: the upstream said nothing of usage); the provider not blamed. */
+async function expectAbortedOnce(route: Route, model: string, requestId: string): Promise<void> {
+  const row = await onlyRecord(requestId);
+  expect(row).toMatchObject({ route, provider: 'oa', model, stream: 1, aborted: 1, error_code: null });
+  expect(row.prompt_tokens).toBeGreaterThan(0);
+  expect(failuresOf(model)).toBe(0);
+}
+
+/** Reads a paused response until `enough` says so about the whole events so far, then pauses it again. */
+function readUntil(res: IncomingMessage, enough: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+  return new Promise((resolve) => {
+    let text = '';
+    res.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+      const events = parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2));
+      if (enough(events)) {
+        res.pause();
+        resolve(events);
+      }
+    });
+    res.resume();
+  });
+}
+
 interface SseEvent {
   event: string;
   data: any;
@@ -360,11 +384,7 @@ describe.each(HOWS)('a translated stream whose client leaves, %s', (_how, origin
     res.destroy();
     // The upstream's response is closed before it could end: aisbf let go of it.
     expect(await upstreamCut.get(model)).toBe(true);
-    const row = await onlyRecord(requestId);
-    expect(row).toMatchObject({ route, provider: 'oa', model, stream: 1, aborted: 1, error_code: null });
-    // A client that leaves still pays for its prompt (our own count: the upstream said nothing of usage).
-    expect(row.prompt_tokens).toBeGreaterThan(0);
-    expect(failuresOf(model)).toBe(0);
+    await expectAbortedOnce(route, model, requestId);
     // And the next stream is served.
     await nextStreamServedWhole(route, `long-${route}-${tag}`, `next-${model}`, origin);
   });
@@ -375,25 +395,11 @@ describe.each(HOWS)('a translated stream whose client leaves, %s', (_how, origin
     const res = await openPaused(route, model, requestId, origin);
     expect(res.statusCode).toBe(200);
     // Read up to the end of the first event, then leave.
-    const first = await new Promise<string>((resolve) => {
-      let text = '';
-      res.on('data', (c: Buffer) => {
-        text += c.toString('utf8');
-        if (text.includes('\n\n')) {
-          res.pause();
-          resolve(text.slice(0, text.indexOf('\n\n')));
-        }
-      });
-      res.resume();
-    });
-    expect(first).toMatch(route === 'responses' ? /^event: response\.created\n/ : /^event: message_start\n/);
+    const [first] = await readUntil(res, (events) => events.length > 0);
+    expect(first!.event).toBe(route === 'responses' ? 'response.created' : 'message_start');
     res.destroy();
     expect(await upstreamCut.get(model)).toBe(true);
-    const row = await onlyRecord(requestId);
-    expect(row).toMatchObject({ route, provider: 'oa', model, stream: 1, aborted: 1, error_code: null });
-    // A client that leaves still pays for its prompt (our own count: the upstream said nothing of usage).
-    expect(row.prompt_tokens).toBeGreaterThan(0);
-    expect(failuresOf(model)).toBe(0);
+    await expectAbortedOnce(route, model, requestId);
   });
 });
 
@@ -403,18 +409,7 @@ describe('a translated Responses stream whose client leaves midway, stored', () 
     const res = await openPaused('responses', model, `stored-${model}`);
     expect(res.statusCode).toBe(200);
     // Read until two text deltas came, then leave.
-    const seen = await new Promise<SseEvent[]>((resolve) => {
-      let text = '';
-      res.on('data', (c: Buffer) => {
-        text += c.toString('utf8');
-        const events = parseSse(text.slice(0, text.lastIndexOf('\n\n') + 2));
-        if (events.filter((e) => e.event === 'response.output_text.delta').length >= 2) {
-          res.pause();
-          resolve(events);
-        }
-      });
-      res.resume();
-    });
+    const seen = await readUntil(res, (events) => events.filter((e) => e.event === 'response.output_text.delta').length >= 2);
     const id = seen[0]!.data.response.id as string;
     res.destroy();
     expect(await upstreamCut.get(model)).toBe(true);

@@ -121,8 +121,11 @@ describe.each([
     expect(await upstreamCut).toBe(false);
   });
 
-  it('lets the client pause longer than the deadline between chunks: the clock counts only while aisbf waits on the upstream', async () => {
-    const res = await openPaused('slowread', origin, 'gpt-4o-mini-deadline');
+  it.each([
+    ['an upstream read by our own parser (OpenAI)', 'oa', 'gpt-4o-mini-deadline', () => upstreamCut],
+    ['a provider read through its SDK (Anthropic)', 'ant', 'claude-slow', () => antCut],
+  ])('lets the client pause longer than the deadline between chunks, %s: the clock counts only while aisbf waits on the upstream', async (_what, provider, model, cut) => {
+    const res = await openPaused('slowread', origin, model, provider);
     // 2.5 times the deadline without reading: aisbf stops reading the upstream meanwhile, and that
     // silence is its own, not the provider's.
     await sleep(DEADLINE_S * 2500);
@@ -130,19 +133,8 @@ describe.each([
     expect(frames.at(-1)).toBe('data: [DONE]');
     expect(frames.some((f) => f.includes('"error"'))).toBe(false);
     expect(frames.filter((f) => f.includes('"content":"')).length).toBe(SLOW_READ_EVENTS);
-    expect(await upstreamCut).toBe(false);
-    expect(aisbf.running.deps.routing.health.get('oa/gpt-4o-mini-deadline')?.failures ?? 0).toBe(0);
-  });
-
-  it('lets the client pause longer than the deadline with a provider read through its SDK (Anthropic)', async () => {
-    const res = await openPaused('slowread', origin, 'claude-slow', 'ant');
-    await sleep(DEADLINE_S * 2500);
-    const frames = (await readAll(res)).split('\n\n').filter(Boolean);
-    expect(frames.at(-1)).toBe('data: [DONE]');
-    expect(frames.some((f) => f.includes('"error"'))).toBe(false);
-    expect(frames.filter((f) => f.includes('"content":"')).length).toBe(SLOW_READ_EVENTS);
-    expect(await antCut).toBe(false);
-    expect(aisbf.running.deps.routing.health.get('ant/claude-slow')?.failures ?? 0).toBe(0);
+    expect(await cut()).toBe(false);
+    expect(aisbf.running.deps.routing.health.get(`${provider}/${model}`)?.failures ?? 0).toBe(0);
   });
 
   it('ends its wait when the client leaves, and cancels the upstream request', async () => {
