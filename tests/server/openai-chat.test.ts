@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-upstream.js';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { sleep, startFakeServer } from '../fakes/fake-server.js';
 
 let fake: FakeOpenAI;
 let aisbf: TestServer;
@@ -128,6 +129,32 @@ describe('a slow but steady stream', () => {
     } finally {
       await server.close();
       await slow.close();
+    }
+  }, 20_000);
+
+  it('is not timed out by events that make no part (empty choices): each is a sign of life', async () => {
+    const head = '{"id":"chatcmpl-e","object":"chat.completion.chunk","created":1,"model":"m",';
+    const up = await startFakeServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${head}"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`);
+      // 1.2 s of events with no choices, 0.2 s apart, against a 0.6 s timeout between chunks.
+      for (let i = 0; i < 6; i++) {
+        await sleep(200);
+        res.write(`data: ${head}"choices":[]}\n\n`);
+      }
+      res.write(`data: ${head}"choices":[{"index":0,"delta":{"content":"at last"},"logprobs":null,"finish_reason":null}]}\n\n`);
+      res.end(`data: ${head}"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n`);
+    });
+    const server = await startAisbf({ providers: { p: { type: 'openai', endpoint: `${up.origin}/v1`, api_key: 'k', timeout_seconds: 0.6, models: [] } } });
+    try {
+      const c = new OpenAI({ baseURL: `${server.url}/api/p`, apiKey: 'x', maxRetries: 0 });
+      const stream = await c.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe('at last');
+    } finally {
+      await server.close();
+      await up.close();
     }
   }, 20_000);
 });

@@ -4,7 +4,8 @@
  * unparsed; the rest is parsed, and a chunk's usage is lifted into a `usage` part so the SSE writer
  * alone decides where usage goes. The events of one read are turned one at a time, as parts are asked
  * for, so the first part of a burst goes to the client before the burst's other events are looked at.
- * The deadline's clock runs while a part is waited for (pulled-parts.ts).
+ * The deadline's clock runs while a part is waited for (pulled-parts.ts); a read that brings events
+ * restarts it.
  */
 import type { Readable } from 'node:stream';
 import { RawChunkPart, type ChatCompletionChunk, type ChatStreamPart } from '../provider-adapter.js';
@@ -43,6 +44,9 @@ export class OpenAIStreamParts extends PulledParts<ChatStreamPart> {
     // An event that never ends (no line break, or data lines without the blank line) is the upstream's
     // fault: it fails as malformed instead of holding memory until the deadline.
     if (reader.pendingBytes > MAX_EVENT_BYTES) throw new ProviderError(`a stream event is longer than ${MAX_EVENT_BYTES} bytes`, { kind: 'malformed', provider: this.provider, model: this.model });
+    // Events are the upstream's sign of life even when they make no part (a chunk with empty
+    // choices): the clock restarts (it counts only while a part is waited for, pulled-parts.ts).
+    if (this.events.length > 0) this.guard.arm();
   }
 
   protected override turnHeld(): boolean {
