@@ -46,9 +46,12 @@ function chunkToSink(chunk: ChatCompletionChunk, sink: PartSink): void {
  * A chunk whose first choice's delta is exactly `{"content":"<text>"}`, as OpenAI writes it (index
  * first): the literal. Only plain chunks are looked at (openai-stream-parts.ts: no finish reason, no
  * usage object, no error), so such a chunk means the text and nothing else. Keys cannot match inside
- * a JSON string (its quotes are escaped); any other shape is parsed: slower, never wrong.
+ * a JSON string (its quotes are escaped); any other shape is parsed: slower, never wrong. The literal
+ * is matched by JSON's own string grammar (no raw control character, only JSON's escapes): spliced
+ * into our events unparsed, it must be JSON a client's parser takes, and a raw CR could otherwise end
+ * an SSE line inside it.
  */
-const CONTENT_ONLY = /"choices":\[\{"index":0,"delta":\{"content":("(?:[^"\\]|\\.)+")\}/;
+const CONTENT_ONLY = /"choices":\[\{"index":0,"delta":\{"content":("(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))+")\}/;
 
 /** Feeds one part to a writer. */
 export function dispatchPart(part: ChatStreamPart, sink: PartSink): void {

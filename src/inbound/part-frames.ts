@@ -43,9 +43,17 @@ export async function pumpFrames(frames: StreamFrames, stream: ChatStreamResult,
       if (wait) await wait;
     }
     while (!out.closed) {
-      let r: IteratorResult<ChatStreamPart>;
+      let frame: SseFrame | undefined;
       try {
-        r = await parts.next();
+        const r = await parts.next();
+        if (r.done) {
+          usage = stream.finalizeUsage(frames.upstreamUsage);
+          aborted = false;
+          last = frames.ended(usage);
+          break;
+        }
+        // A part can fail too: a translating writer parses a chunk the upstream got wrong (malformed).
+        frame = frames.part(r.value);
       } catch (err) {
         if (err instanceof ClientGoneError) break; // nobody left to tell
         aborted = false;
@@ -53,13 +61,6 @@ export async function pumpFrames(frames: StreamFrames, stream: ChatStreamResult,
         last = frames.failed(err);
         break;
       }
-      if (r.done) {
-        usage = stream.finalizeUsage(frames.upstreamUsage);
-        aborted = false;
-        last = frames.ended(usage);
-        break;
-      }
-      const frame = frames.part(r.value);
       if (frame === undefined) continue;
       // A promise only when the client asks to wait (back-pressure): no await per chunk otherwise.
       const wait = out.write(frame);
@@ -80,7 +81,8 @@ export async function pumpFrames(frames: StreamFrames, stream: ChatStreamResult,
         if (aborted && !usage && stream.served) usage = stream.finalizeUsage(undefined);
       }
       stream.end({ usage, error, aborted });
-      if (aborted) await parts.return?.();
+      // The upstream stops unless it ended (a failure that came from a part leaves it streaming).
+      if (aborted || error !== undefined) await parts.return?.();
     } finally {
       // The response ends whatever settling met (its own errors reach the caller).
       out.end();

@@ -160,7 +160,11 @@ export class RawChunkPart implements ChunkPart {
   readonly final = false;
   private parsed: ChatCompletionChunk | undefined;
   private decoded: string | undefined;
-  constructor(private readonly source: string | EventData) {}
+  constructor(
+    private readonly source: string | EventData,
+    /** What a chunk that is not JSON throws when parsed: the upstream's fault, named (the stream's one function). */
+    private readonly malformed?: (err: unknown) => Error,
+  ) {}
   get frame(): Buffer | undefined {
     return typeof this.source === 'string' ? undefined : this.source.frame;
   }
@@ -168,7 +172,12 @@ export class RawChunkPart implements ChunkPart {
     return (this.decoded ??= typeof this.source === 'string' ? this.source : this.source.text());
   }
   get chunk(): ChatCompletionChunk {
-    return (this.parsed ??= JSON.parse(this.raw) as ChatCompletionChunk);
+    if (this.parsed !== undefined) return this.parsed;
+    try {
+      return (this.parsed = JSON.parse(this.raw) as ChatCompletionChunk);
+    } catch (err) {
+      throw this.malformed ? this.malformed(err) : err;
+    }
   }
 }
 

@@ -41,6 +41,18 @@ describe('dispatchPart', () => {
     expect(record([chunk(`{"index":0,"delta":{"content":${literal}},"logprobs":null,"finish_reason":null}`)])).toEqual([['textLiteral', literal]]);
   });
 
+  it('takes only what JSON allows in a string: a raw control character or a bad escape is parsed, and fails as JSON does', () => {
+    // A raw CR spliced into an SSE event would end its line at the client.
+    const rawCr = chunk('{"index":0,"delta":{"content":"a\rb"},"logprobs":null,"finish_reason":null}');
+    expect(() => record([rawCr])).toThrow(SyntaxError);
+    const badEscape = chunk('{"index":0,"delta":{"content":"a\\x41"},"logprobs":null,"finish_reason":null}');
+    expect(() => record([badEscape])).toThrow(SyntaxError);
+    // Every escape JSON has is taken.
+    const literal = '"q\\" s\\\\ \\/ \\b\\f\\n\\r\\t \\u00e9\\ud83d\\ude00"';
+    expect(record([chunk(`{"index":0,"delta":{"content":${literal}},"logprobs":null,"finish_reason":null}`)])).toEqual([['textLiteral', literal]]);
+    expect(JSON.parse(literal)).toBe('q" s\\ / \b\f\n\r\t é😀');
+  });
+
   it('parses every other shape and feeds decoded text', () => {
     expect(
       record([

@@ -3,8 +3,9 @@
  * goes to an OpenAI-type provider, so aisbf turns the upstream's chat.completion.chunk events into
  * Responses / Messages events (inbound/part-frames.ts `pumpParts`, under `pumpResponse` and
  * `pumpMessage`). Covered:
- * - an upstream that breaks midway, by dropping its connection or by stalling past the model's
- *   `timeout_seconds` (the deadline between chunks): the client gets the deltas that came, then the
+ * - an upstream that breaks midway, by dropping its connection, by stalling past the model's
+ *   `timeout_seconds` (the deadline between chunks), or by sending a chunk that is not JSON (which
+ *   the chat path forwards as it came, and a translating writer parses): the client gets the deltas that came, then the
  *   API's own failure event (Responses `response.failed`, Messages `event: error` in Anthropic's
  *   envelope), and the stream ends; the request is recorded once, with the failure, and counted
  *   against the provider (a failure after the stream began always counts);
@@ -54,7 +55,7 @@ const piece = (i: number) => `${String(i).padStart(5, '0')}:${'x'.repeat(8 * 102
  * `long-…`, `slowread-…`. Every test uses its own model, so its health record and its upstream response are its own.
  */
 const MODELS = [
-  ...['reset', 'stall'].flatMap((b) => [`${b}-responses`, `${b}-messages`, `${b}-messages-sdk`]),
+  ...['reset', 'stall', 'badjson'].flatMap((b) => [`${b}-responses`, `${b}-messages`, `${b}-messages-sdk`]),
   'reset-responses-code',
   'trickle-responses-stored',
   ...ROUTES.map((r) => `slowread-${r}`),
@@ -89,6 +90,19 @@ beforeAll(async () => {
     let ended = false;
     upstreamCut.set(model, new Promise((resolve) => res.on('close', () => resolve(!ended))));
     res.write(w.delta({ role: 'assistant', content: '', refusal: null }));
+    if (what === 'badjson') {
+      for (const t of BEFORE_BREAK) res.write(w.delta({ content: t }));
+      // A plain chunk (no finish reason, no usage) that is not JSON: a bad escape in its content.
+      res.write(w.delta({ content: 'X' }).replace('"X"', '"bad \\x41"'));
+      // And it goes on streaming: aisbf has to let go of it.
+      for (let i = 0; i < TRICKLE_EVENTS && !res.destroyed; i++) {
+        await sleep(100);
+        res.write(w.delta({ content: `t${i} ` }));
+      }
+      ended = true;
+      res.end(w.end(TRICKLE_EVENTS));
+      return;
+    }
     if (what === 'reset' || what === 'stall') {
       for (const t of BEFORE_BREAK) res.write(w.delta({ content: t }));
       // Let those reach the client first.
@@ -255,6 +269,7 @@ const RESPONSE_ERROR_CODES: Array<OpenAI.Responses.ResponseError['code']> = [
 const BREAKS = [
   ['drops its connection', 'reset', 'connection', 'api_error'],
   ['stalls past its deadline', 'stall', 'timeout', 'timeout_error'],
+  ['sends a chunk that is not JSON', 'badjson', 'malformed', 'api_error'],
 ] as const;
 
 describe('a translated stream whose upstream breaks midway', () => {

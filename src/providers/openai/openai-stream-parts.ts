@@ -25,6 +25,8 @@ export class OpenAIStreamParts extends PulledParts<ChatStreamPart> {
   private nextEvent = 0;
   /** `[DONE]` came: the rest of the body is read to its end (the keep-alive connection) and ignored. */
   private sawDone = false;
+  /** A plain chunk is parsed only if a writer asks (a translating one): its bad JSON is the upstream's. */
+  private readonly malformed = (err: unknown): Error => unreadableBody(err, 'a stream event', this.provider, this.model);
 
   constructor(
     body: Readable,
@@ -76,7 +78,7 @@ export class OpenAIStreamParts extends PulledParts<ChatStreamPart> {
     }
     // The check reads the Latin-1 view (its patterns are ASCII); an ordinary chunk framed exactly
     // `data: …\n\n` goes on as its own bytes, decoded only if something asks for its text.
-    if (isPlainContentChunk(ev.latin1)) this.queue.push(new RawChunkPart(ev));
+    if (isPlainContentChunk(ev.latin1)) this.queue.push(new RawChunkPart(ev, this.malformed));
     else this.parsed(ev.text());
   }
 
