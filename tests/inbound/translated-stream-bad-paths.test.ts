@@ -299,8 +299,10 @@ describe('a translated stream whose upstream breaks midway', () => {
       expect(failed).toMatchObject({ id, object: 'response', status: 'failed', error: { code: expect.any(String), message: expect.any(String) } });
       expect(failed.error.message).toContain(`provider 'oa' (model '${model}')`);
       if (kind === 'stall') expect(failed.error.message).toContain(`no answer within ${STALL_TIMEOUT_S} s`);
+      // With what it had made: the message as far as it got.
+      expect(failed.output).toMatchObject([{ type: 'message', status: 'incomplete', content: [{ type: 'output_text', text: BEFORE_BREAK.join('') }] }]);
       // The failed response is kept as it ended (store defaults to true).
-      expect(await client.responses.retrieve(id)).toMatchObject({ id, status: 'failed', error: failed.error });
+      expect(await client.responses.retrieve(id)).toMatchObject({ id, status: 'failed', error: failed.error, output: failed.output });
 
       expect(await onlyRecord(requestId)).toMatchObject({ route: 'responses', provider: 'oa', model, stream: 1, aborted: 0, error_code: code });
       // Too late to fail over, but the provider did fail: counted against it.

@@ -170,17 +170,21 @@ export class ResponsesStreamWriter implements PartSink {
    */
   interrupted(): void {
     if (this.final) return;
-    const output = this.output.slice();
-    const o = this.open;
-    if (o?.kind === 'message') output.push(messageItem(o.id, JSON.parse('"' + o.json + '"') as string, 'incomplete'));
-    else if (o?.kind === 'reasoning') output.push(reasoningItem(o.id, o.text));
-    this.final = responseSnapshot(this.shell, { status: 'incomplete', output });
+    this.final = responseSnapshot(this.shell, { status: 'incomplete', output: this.outputSoFar() });
   }
 
-  /** response.failed: the stream broke after it began (`code`: see `failureCode`). */
+  /** The closed items, and the open one as far as it got (a function call's cut arguments are not kept). */
+  private outputSoFar(): OutputItem[] {
+    const o = this.open;
+    if (o?.kind === 'message') return [...this.output, messageItem(o.id, JSON.parse('"' + o.json + '"') as string, 'incomplete')];
+    if (o?.kind === 'reasoning') return [...this.output, reasoningItem(o.id, o.text)];
+    return this.output;
+  }
+
+  /** response.failed: the stream broke after it began (`code`: see `failureCode`), with what it had made. */
   fail(code: string, message: string): string {
     this.out = '';
-    const f = { status: 'failed' as const, output: this.output, error: { code, message } };
+    const f = { status: 'failed' as const, output: this.outputSoFar(), error: { code, message } };
     this.final = responseSnapshot(this.shell, f);
     this.event('response.failed', '"response":' + this.snapshot(f));
     return this.out;
