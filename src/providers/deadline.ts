@@ -67,7 +67,10 @@ export class Deadline {
     return this.lite.signal;
   }
 
-  /** Restarts the clock (a stream's consumer starts waiting). No allocation: the timer is reused. */
+  /**
+   * Restarts the clock: a stream's consumer starts waiting, or the upstream showed life (events). No
+   * allocation: the timer is reused; on a timer that already fired, `refresh()` arms it again.
+   */
   arm(): void {
     if (!this.timed) return;
     if (this.timer) this.timer.refresh();

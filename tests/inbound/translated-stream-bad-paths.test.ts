@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
 import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
 import { postPaused, readAll } from '../helpers/paused-request.js';
+import { sseEvents } from '../helpers/recorded.js';
 
 type Route = 'responses' | 'messages';
 const ROUTES: Route[] = ['responses', 'messages'];
@@ -193,17 +194,9 @@ interface SseEvent {
   data: any;
 }
 
-/** Splits SSE text into its events (every frame aisbf writes has an `event:` and a JSON `data:` line). */
+/** Every frame aisbf writes here has an `event:` and a JSON `data:` line (split by tests/helpers/recorded.ts). */
 function parseSse(text: string): SseEvent[] {
-  return text
-    .split('\n\n')
-    .filter((f) => f.trim() !== '')
-    .map((f) => {
-      const lines = f.split('\n');
-      const event = lines.find((l) => l.startsWith('event: '))?.slice('event: '.length) ?? '';
-      const data = lines.find((l) => l.startsWith('data: '))?.slice('data: '.length) ?? 'null';
-      return { event, data: JSON.parse(data) };
-    });
+  return sseEvents(text).map((e) => ({ event: e.event ?? '', data: JSON.parse(e.data) }));
 }
 
 function body(route: Route, model: string) {

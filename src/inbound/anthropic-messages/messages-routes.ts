@@ -64,20 +64,20 @@ function relay(c: Context<AppEnv>, deps: AppDeps, scope: Scope, body: Record<str
 
 /** Writes the Messages events of one stream to `out` (and ends it), message_start first whatever happens next. */
 async function pumpMessage(writer: MessagesStreamWriter, pending: Promise<ChatStreamResult>, out: SseSink): Promise<void> {
+  const fail = (err: unknown) => {
+    const e = toAnthropicError(err).body.error;
+    return writer.fail(e.type, e.message);
+  };
   let stream: ChatStreamResult;
   try {
     await out.write(writer.start());
     stream = await pending;
   } catch (err) {
-    const e = toAnthropicError(err).body.error;
-    out.write(writer.fail(e.type, e.message));
+    out.write(fail(err));
     out.end();
     return;
   }
-  await pumpParts(writer, stream, (err) => {
-    const e = toAnthropicError(err).body.error;
-    return writer.fail(e.type, e.message);
-  }, out);
+  await pumpParts(writer, stream, fail, out);
 }
 
 async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {

@@ -28,6 +28,11 @@ type Open =
   | { kind: 'message'; id: string; head: string; json: string }
   | { kind: 'call'; id: string; head: string; callId: string; name: string; args: string; index: number };
 
+/** A message item's text, decoded from its joined literals: once an item, for the objects that hold it. */
+function decodedText(o: Extract<Open, { kind: 'message' }>): string {
+  return JSON.parse('"' + o.json + '"') as string;
+}
+
 export class ResponsesStreamWriter implements PartSink {
   private out = '';
   private seq = 0;
@@ -79,8 +84,7 @@ export class ResponsesStreamWriter implements PartSink {
       item = reasoningItem(o.id, o.text);
     } else if (o.kind === 'message') {
       const literal = '"' + o.json + '"';
-      // Decoded once an item, for the objects that hold it.
-      const text = JSON.parse(literal) as string;
+      const text = decodedText(o);
       this.event('response.output_text.done', o.head + ',"content_index":0,"text":' + literal + ',"logprobs":[]');
       this.event('response.content_part.done', o.head + ',"content_index":0,"part":' + JSON.stringify(outputText(text)));
       item = messageItem(o.id, text, 'completed');
@@ -176,7 +180,7 @@ export class ResponsesStreamWriter implements PartSink {
   /** The closed items, and the open one as far as it got (a function call's cut arguments are not kept). */
   private outputSoFar(): OutputItem[] {
     const o = this.open;
-    if (o?.kind === 'message') return [...this.output, messageItem(o.id, JSON.parse('"' + o.json + '"') as string, 'incomplete')];
+    if (o?.kind === 'message') return [...this.output, messageItem(o.id, decodedText(o), 'incomplete')];
     if (o?.kind === 'reasoning') return [...this.output, reasoningItem(o.id, o.text)];
     return this.output;
   }
