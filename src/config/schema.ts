@@ -183,6 +183,8 @@ export const aisbfFileSchema = z.strictObject({
       body_limit_mb: z.number().positive().default(20),
       upload_limit_mb: z.number().positive().default(25),
       shutdown_grace_seconds: z.number().nonnegative().default(10),
+      /** A stream whose client reads nothing this long (while aisbf waits to write) ends; 0: never. */
+      client_stall_seconds: z.number().nonnegative().default(120),
       cors: z.boolean().default(true),
     })
     .prefault({}),

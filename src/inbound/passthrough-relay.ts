@@ -22,6 +22,7 @@ import { requestMetaFromHttp } from '../server/request-meta-from-http.js';
 import { sentOnSocket, sseSocketOf } from '../server/node-request.js';
 import { servedHeaders } from './served-headers.js';
 import { pumpedSseBody, SSE_HEADERS, SseSocket, type SseSink } from './sse-pump.js';
+import { clientStall } from './client-stall.js';
 import type { StreamUsageReader } from './sse-usage-tap.js';
 
 /**
@@ -98,12 +99,13 @@ export async function relayPassthrough(c: Context<AppEnv>, deps: AppDeps, o: Rel
   };
   const relay = (sink: SseSink) => relayBytes(bytes, sink, reader, end, o.errorFrame);
   const sseHeaders = headerBag(SSE_HEADERS, headers);
+  const stall = clientStall(c, deps);
   const outgoing = sseSocketOf(c);
   if (outgoing) {
     // Straight onto node's socket, as the chat stream: no web stream between the upstream's reads and it.
-    return sentOnSocket(relay(new SseSocket(outgoing, 200, sseHeaders, { onClose: stop })), deps.log, reqLog.id);
+    return sentOnSocket(relay(new SseSocket(outgoing, 200, sseHeaders, { stall, onClose: stop })), deps.log, reqLog.id);
   }
-  return new Response(pumpedSseBody(relay, stop), { status: 200, headers: sseHeaders });
+  return new Response(pumpedSseBody(relay, stop, { stall }), { status: 200, headers: sseHeaders });
 }
 
 /**

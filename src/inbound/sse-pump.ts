@@ -18,8 +18,30 @@ export interface PumpOptions {
   /** Written when the stream was silent this long (ms). */
   keepAliveMs?: number;
   keepAliveFrame?: string;
+  /** How long a client may take nothing while the pump waits to write (client-stall.ts). */
+  stall?: StallLimit;
   /** The client went away: stop the upstream. */
   onClose(): void;
+}
+
+/**
+ * A client that reads nothing for `ms` while the pump waits to write is gone as far as the stream is
+ * concerned: the stream ends as if it had left (the upstream cancelled, the request recorded as
+ * aborted, no failure counted against the provider). Without it such a client would hold its
+ * upstream request open for as long as the upstream itself waits (the provider's deadline does not
+ * count while aisbf waits on the client: deadline.ts). The timer runs only while the socket asks us
+ * to wait, so a stream that flows never arms it.
+ */
+export interface StallLimit {
+  ms: number;
+  /** Told once, when the limit ended the stream (the route's log line). */
+  onStall(): void;
+  /**
+   * For a web stream body: closes node's response under it (SseSocket closes its own). Without one
+   * (in-process) the body errors instead; under @hono/node-server an errored body would be written
+   * to the log with its stack and an `Error: …` line to the client, so it is not used there.
+   */
+  destroy?: () => void;
 }
 
 const encoder = new TextEncoder();
@@ -85,12 +107,15 @@ export class SseSocket implements SseSink {
     }
   };
 
+  private readonly stall: StallLimit | undefined;
+
   constructor(
     private readonly res: ServerResponse,
     status: number,
     headers: Record<string, string>,
     opts: PumpOptions,
   ) {
+    this.stall = opts.stall;
     res.once('close', () => {
       if (res.writableFinished) return;
       this.closed = true;
@@ -135,7 +160,16 @@ export class SseSocket implements SseSink {
     const res = this.res;
     if (res.write(frame) || this.closed || this.waiting) return;
     this.waiting = new Promise<void>((resolve) => {
+      const stall = this.stall;
+      // Destroying the response closes it unfinished: 'close' then ends this wait and tells onClose.
+      const timer = stall
+        ? setTimeout(() => {
+            stall.onStall();
+            res.destroy();
+          }, stall.ms)
+        : undefined;
       const done = () => {
+        clearTimeout(timer);
         res.off('drain', done);
         res.off('close', done);
         this.waiting = undefined;
@@ -178,10 +212,24 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
   let keepAlive: KeepAlive | undefined;
   let started = false;
   let wake: (() => void) | undefined;
+  let stallTimer: NodeJS.Timeout | undefined;
   const resume = () => {
+    clearTimeout(stallTimer);
     const w = wake;
     wake = undefined;
     w?.();
+  };
+  const stall = opts.stall;
+  // The reader took nothing for stall.ms: the upstream stops, as for a reader that cancelled, and the
+  // response is closed (or, in-process, the body errors).
+  const stalled = (): void => {
+    stall!.onStall();
+    sink.closed = true;
+    keepAlive?.stop();
+    onCancel();
+    resume();
+    if (stall!.destroy) stall!.destroy();
+    else controller.error(new Error('the client read nothing for server.client_stall_seconds'));
   };
   const sink = {
     closed: false,
@@ -189,7 +237,9 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
       if (sink.closed || frame === '') return undefined;
       keepAlive?.touch();
       controller.enqueue(typeof frame === 'string' ? encoder.encode(frame) : frame);
-      return (controller.desiredSize ?? 1) > 0 ? undefined : new Promise<void>((r) => (wake = r));
+      if ((controller.desiredSize ?? 1) > 0) return undefined;
+      if (stall) stallTimer = setTimeout(stalled, stall.ms);
+      return new Promise<void>((r) => (wake = r));
     },
     // The body closes when the pump returns, and errors when it throws: its end() comes first.
     end(): void {
@@ -217,6 +267,7 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
       );
     },
     cancel() {
+      if (sink.closed) return; // the stall limit ended it already
       sink.closed = true;
       keepAlive?.stop();
       resume();

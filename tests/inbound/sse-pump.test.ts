@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SseSocket, SSE_HEADERS } from '../../src/inbound/sse-pump.js';
+import { pumpedSseBody, SseSocket, SSE_HEADERS, type SseSink } from '../../src/inbound/sse-pump.js';
 import { postPaused, readAll } from '../helpers/paused-request.js';
 
 type Handler = (res: ServerResponse, writes: unknown[]) => void | Promise<void>;
@@ -162,5 +162,39 @@ describe('SseSocket', () => {
     expect(socket!.write('data: two\n\n')).toBeUndefined();
     socket!.end();
     expect(closes).toBe(1);
+  });
+});
+
+describe('pumpedSseBody', () => {
+  it('ends a body whose reader takes nothing for the stall limit (in-process: no node response to close): it errors, the pump stops, onCancel and onStall once', async () => {
+    let cancels = 0;
+    let stalls = 0;
+    let pumpSawClosed = false;
+    const body = pumpedSseBody(
+      async (sink: SseSink) => {
+        // Writes until told to wait, then waits: the reader never reads again.
+        for (let i = 0; !sink.closed; i++) {
+          const wait = sink.write(`data: ${i}\n\n`);
+          if (wait) await wait;
+        }
+        pumpSawClosed = true;
+      },
+      () => cancels++,
+      { stall: { ms: 50, onStall: () => stalls++ } },
+    );
+    const reader = body.getReader();
+    // One read starts the pump; then the reader stops.
+    expect((await reader.read()).done).toBe(false);
+    await expect.poll(() => pumpSawClosed).toBe(true);
+    // The frames already queued are still there to read; then the error, not a clean end.
+    let error: unknown;
+    try {
+      for (;;) if ((await reader.read()).done) break;
+    } catch (err) {
+      error = err;
+    }
+    expect(String(error)).toContain('server.client_stall_seconds');
+    expect(cancels).toBe(1);
+    expect(stalls).toBe(1);
   });
 });

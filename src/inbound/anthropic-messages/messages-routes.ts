@@ -21,6 +21,7 @@ import { pumpParts } from '../part-frames.js';
 import { servedHeaders, sseHeaders } from '../served-headers.js';
 import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
 import { pumpedSseBody, SSE_HEADERS, SseSocket, type SseSink } from '../sse-pump.js';
+import { clientStall } from '../client-stall.js';
 import { countTokensSchema, messagesRequestSchema, parseOr400 } from './messages-api.js';
 import { anthropicErrorResponse, toAnthropicError } from './messages-errors.js';
 import { MessagesStreamWriter, PING_FRAME, newMessageId } from './messages-stream-writer.js';
@@ -139,7 +140,8 @@ async function handleMessages(c: Context<AppEnv>, deps: AppDeps, scope: Scope): 
     const writer = new MessagesStreamWriter({ id, model, inputTokens: await inputTokens });
     const pump = (out: SseSink) => pumpMessage(writer, pending, out);
     reqLog.deferred = true;
-    const opts = { keepAliveMs: PING_MS, keepAliveFrame: PING_FRAME };
+    const stall = clientStall(c, deps);
+    const opts = { keepAliveMs: PING_MS, keepAliveFrame: PING_FRAME, stall };
     const cancel = () => void pending.then((s) => s.cancel(), () => undefined);
     const outgoing = sseSocketOf(c);
     if (outgoing) {

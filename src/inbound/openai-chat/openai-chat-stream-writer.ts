@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { ChatCompletionChunk, ChatStreamPart, FinishReason, Usage } from '../../providers/openai-types.js';
 import type { ChatStreamResult } from '../../pipeline/run-request.js';
 import { toErrorParts } from './openai-chat-errors.js';
-import { pumpedSseBody, SseSocket, type SseFrame } from '../sse-pump.js';
+import { pumpedSseBody, SseSocket, type SseFrame, type StallLimit } from '../sse-pump.js';
 import { pumpFrames, type StreamFrames } from '../part-frames.js';
 import { copyWith } from '../../copy-with.js';
 
@@ -143,8 +143,8 @@ class ChatFrames implements StreamFrames {
 }
 
 /** The SSE body as a web stream (app.request, browsers through CORS). Cancelling it stops the upstream. */
-export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): ReadableStream<Uint8Array> {
-  return pumpedSseBody((sink) => pumpFrames(new ChatFrames(meta), stream, sink), () => stream.cancel());
+export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta, stall?: StallLimit): ReadableStream<Uint8Array> {
+  return pumpedSseBody((sink) => pumpFrames(new ChatFrames(meta), stream, sink), () => stream.cancel(), { stall });
 }
 
 /**
@@ -152,8 +152,8 @@ export function chatStreamBody(stream: ChatStreamResult, meta: StreamMeta): Read
  * often carries several events) reach node as one write when the tick ends, the upstream's own
  * events as one view of the read's buffer (sse-pump.ts, SseSocket).
  */
-export function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta): Promise<void> {
-  return pumpFrames(new ChatFrames(meta), stream, new SseSocket(res, 200, headers, { onClose: () => stream.cancel() }));
+export function writeChatStream(res: ServerResponse, headers: Record<string, string>, stream: ChatStreamResult, meta: StreamMeta, stall?: StallLimit): Promise<void> {
+  return pumpFrames(new ChatFrames(meta), stream, new SseSocket(res, 200, headers, { stall, onClose: () => stream.cancel() }));
 }
 
 /** A stream body made of a single ready-made text (AISBF reports sent as SSE). */

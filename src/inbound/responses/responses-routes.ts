@@ -24,6 +24,7 @@ import { pumpParts } from '../part-frames.js';
 import { passThroughTarget, relayPassthrough } from '../passthrough-relay.js';
 import { servedHeaders, sseHeaders } from '../served-headers.js';
 import { pumpedSseBody, SseSocket, type SseSink } from '../sse-pump.js';
+import { clientStall } from '../client-stall.js';
 import { parseResponsesRequest } from './parse-responses-request.js';
 import { finishedResponse } from './render-responses-response.js';
 import { newResponseId, responseShell, responseSnapshot, snapshotSerializer } from './response-object.js';
@@ -120,11 +121,12 @@ export function registerResponsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void 
     const writer = new ResponsesStreamWriter(shell);
     const pump = (out: SseSink) => pumpResponse(writer, r, keep, out);
     const headers = sseHeaders(r.served, reqLog.id);
+    const stall = clientStall(c, deps);
     const outgoing = sseSocketOf(c);
     if (outgoing) {
-      return sentOnSocket(pump(new SseSocket(outgoing, 200, headers, { onClose: () => r.cancel() })), deps.log, reqLog.id);
+      return sentOnSocket(pump(new SseSocket(outgoing, 200, headers, { stall, onClose: () => r.cancel() })), deps.log, reqLog.id);
     }
-    return new Response(pumpedSseBody(pump, () => r.cancel()), { status: 200, headers });
+    return new Response(pumpedSseBody(pump, () => r.cancel(), { stall }), { status: 200, headers });
   }
 
   const stored = (c: Context<AppEnv>) => {

@@ -18,6 +18,7 @@ import { parseChatRequest } from '../../inbound/openai-chat/parse-openai-chat-re
 import { chatStreamBody, newCompletionId, writeChatStream, type StreamMeta } from '../../inbound/openai-chat/openai-chat-stream-writer.js';
 import { renderChatJson, renderRotationReport } from '../../inbound/openai-chat/render-openai-chat-response.js';
 import { headerValue, sseHeaders } from '../../inbound/served-headers.js';
+import { clientStall } from '../../inbound/client-stall.js';
 
 async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Promise<Response> {
   const rt = deps.runtime();
@@ -52,12 +53,13 @@ async function handleChat(c: Context<AppEnv>, deps: AppDeps, scope: Scope): Prom
     includeUsage: req.stream_options?.include_usage === true,
   };
   const headers = sseHeaders(result.served, reqLog.id);
+  const stall = clientStall(c, deps);
   const outgoing = sseSocketOf(c);
   if (outgoing) {
     // Straight onto node's socket: see writeChatStream (frames of one upstream read leave together).
-    return sentOnSocket(writeChatStream(outgoing, headers, result, streamMeta), deps.log, reqLog.id);
+    return sentOnSocket(writeChatStream(outgoing, headers, result, streamMeta, stall), deps.log, reqLog.id);
   }
-  return new Response(chatStreamBody(result, streamMeta), { status: 200, headers });
+  return new Response(chatStreamBody(result, streamMeta, stall), { status: 200, headers });
 }
 
 export function registerChatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
