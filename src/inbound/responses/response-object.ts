@@ -77,6 +77,8 @@ export function responseShell(body: ResponsesRequest, id: string, createdAt: num
 export interface Finished {
   status: ResponseStatus;
   output: OutputItem[];
+  /** `JSON.stringify(output)` when the caller already has it (the stream writer keeps each item's JSON). */
+  outputJson?: string;
   usage?: ResponsesUsage;
   incomplete?: 'max_output_tokens' | 'content_filter';
   error?: { code: string; message: string };
@@ -156,7 +158,7 @@ function fieldJson(key: string, f: Finished): string {
     case 'incomplete_details':
       return f.incomplete ? `{"reason":${JSON.stringify(f.incomplete)}}` : 'null';
     case 'output':
-      return JSON.stringify(f.output);
+      return f.outputJson ?? JSON.stringify(f.output);
     default:
       return JSON.stringify(f.usage ?? null);
   }
@@ -168,6 +170,16 @@ export function messageItem(id: string, text: string, status: 'in_progress' | 'c
 
 export function outputText(text: string): Record<string, unknown> {
   return { type: 'output_text', text, annotations: [], logprobs: [] };
+}
+
+/** `JSON.stringify(outputText(text))` from the text's JSON literal (quotes included), with no encode of the text. */
+export function outputTextJson(literal: string): string {
+  return '{"type":"output_text","text":' + literal + ',"annotations":[],"logprobs":[]}';
+}
+
+/** `JSON.stringify(messageItem(id, text, 'completed'))` from `outputTextJson(text's literal)`. `id` is ours (no escapes). */
+export function completedMessageJson(id: string, partJson: string): string {
+  return '{"id":"' + id + '","type":"message","status":"completed","role":"assistant","content":[' + partJson + ']}';
 }
 
 export function functionCallItem(id: string, callId: string, name: string, args: string, status: 'in_progress' | 'completed'): OutputItem {

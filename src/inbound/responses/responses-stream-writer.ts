@@ -11,13 +11,15 @@ import { dispatchPart, type PartSink } from '../part-events.js';
 import { finishedState } from './render-responses-response.js';
 import {
   functionCallItem,
+  completedMessageJson,
   messageItem,
   newOutputId,
-  outputText,
+  outputTextJson,
   reasoningItem,
   responseSnapshot,
   snapshotSerializer,
   toResponsesUsage,
+  type Finished,
   type OutputItem,
   type ResponseShell,
 } from './response-object.js';
@@ -38,6 +40,12 @@ export class ResponsesStreamWriter implements PartSink {
   private seq = 0;
   private open: Open | undefined;
   private readonly output: OutputItem[] = [];
+  /**
+   * Each closed item's JSON, as its output_item.done event carried it: the completed response's
+   * `output` is these joined, so a message's text is encoded once (from its deltas' own literals)
+   * rather than again for every event and snapshot that holds it.
+   */
+  private readonly outputJson: string[] = [];
   private finishReason: FinishReason | undefined;
   /** The final `response` object, once the stream ended (for the store). */
   final: Record<string, unknown> | undefined;
@@ -77,23 +85,29 @@ export class ResponsesStreamWriter implements PartSink {
     this.open = undefined;
     const idx = this.output.length;
     let item: OutputItem;
+    let itemJson: string;
     if (o.kind === 'reasoning') {
       const text = JSON.stringify(o.text);
       this.event('response.reasoning_summary_text.done', o.head + ',"summary_index":0,"text":' + text);
       this.event('response.reasoning_summary_part.done', o.head + ',"summary_index":0,"part":{"type":"summary_text","text":' + text + '}');
       item = reasoningItem(o.id, o.text);
+      itemJson = JSON.stringify(item);
     } else if (o.kind === 'message') {
       const literal = '"' + o.json + '"';
-      const text = decodedText(o);
+      const partJson = outputTextJson(literal);
       this.event('response.output_text.done', o.head + ',"content_index":0,"text":' + literal + ',"logprobs":[]');
-      this.event('response.content_part.done', o.head + ',"content_index":0,"part":' + JSON.stringify(outputText(text)));
-      item = messageItem(o.id, text, 'completed');
+      this.event('response.content_part.done', o.head + ',"content_index":0,"part":' + partJson);
+      // The object (for the store) needs the text itself, decoded once; its JSON is made from the literal.
+      item = messageItem(o.id, decodedText(o), 'completed');
+      itemJson = completedMessageJson(o.id, partJson);
     } else {
       this.event('response.function_call_arguments.done', o.head + ',"arguments":' + JSON.stringify(o.args) + ',"name":' + JSON.stringify(o.name));
       item = functionCallItem(o.id, o.callId, o.name, o.args, 'completed');
+      itemJson = JSON.stringify(item);
     }
-    this.event('response.output_item.done', '"output_index":' + idx + ',"item":' + JSON.stringify(item));
+    this.event('response.output_item.done', '"output_index":' + idx + ',"item":' + itemJson);
     this.output.push(item);
+    this.outputJson.push(itemJson);
   }
 
   private head(id: string): string {
@@ -160,8 +174,9 @@ export class ResponsesStreamWriter implements PartSink {
     this.out = '';
     this.close();
     const state = finishedState(this.finishReason);
-    const f = copyWith(state, { output: this.output, usage: usage ? toResponsesUsage(usage) : undefined });
+    const f: Finished = copyWith(state, { output: this.output, usage: usage ? toResponsesUsage(usage) : undefined });
     this.final = responseSnapshot(this.shell, f);
+    f.outputJson = '[' + this.outputJson.join(',') + ']';
     this.event(state.status === 'completed' ? 'response.completed' : 'response.incomplete', '"response":' + this.snapshot(f));
     return this.out;
   }

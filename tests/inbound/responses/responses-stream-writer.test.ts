@@ -5,7 +5,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureResponsesWriter as fixtureWriter, loadScenarios, runScenario } from '../writer-fixtures.js';
-import { responseShell, responseSnapshot, snapshotSerializer, type Finished } from '../../../src/inbound/responses/response-object.js';
+import { messageItem, outputText, responseShell, responseSnapshot, snapshotSerializer, type Finished } from '../../../src/inbound/responses/response-object.js';
+import type { ChatStreamPart } from '../../../src/providers/openai-types.js';
+import { sseEvents } from '../../helpers/recorded.js';
 
 const dir = fileURLToPath(new URL('./fixtures', import.meta.url));
 
@@ -47,5 +49,48 @@ describe('snapshotSerializer', () => {
       { status: 'failed', output: [], error: { code: 'server_error', message: tricky } },
     ];
     for (const f of states) expect(write(f)).toBe(JSON.stringify(responseSnapshot(shell, f)));
+  });
+});
+
+describe("a message's JSON, made from its deltas' literals", () => {
+  const TRICKY = ['quotes " and \\ ', 'a NUL \u0000, a CR \r, tab \t ', 'é ü 中文 ', 'emoji 🙂 ', '</script> ', '\u2028 end'];
+  const events = (text: string) => sseEvents(text).map((e) => JSON.parse(e.data) as Record<string, any>);
+
+  /** Streams `parts` to a fresh writer and returns its events. */
+  function stream(parts: ChatStreamPart[]) {
+    const w = fixtureWriter();
+    let out = w.start();
+    for (const p of parts) out += w.push(p);
+    out += w.end({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
+    return { out, all: events(out), final: w.final! };
+  }
+
+  it('is byte for byte what JSON.stringify makes of the item, in output_item.done, content_part.done and the completed response', () => {
+    const full = TRICKY.join('');
+    const { out, all, final } = stream(TRICKY.map((text) => ({ type: 'text-delta', text })));
+    const item = messageItem('msg_fixture0', full, 'completed');
+    expect(out).toContain('"item":' + JSON.stringify(item) + ',');
+    expect(out).toContain('"part":' + JSON.stringify(outputText(full)) + ',');
+    const completed = all.at(-1)!;
+    expect(completed.type).toBe('response.completed');
+    expect(out).toContain('"output":' + JSON.stringify([item]) + ',');
+    expect(completed.response.output).toEqual([item]);
+    // The stored copy holds the decoded text.
+    expect(final.output).toEqual([item]);
+  });
+
+  it("keeps an upstream's own escapes (spliced literals) and means the same text", () => {
+    // As OpenAI-compatible servers write them: \u escapes for non-ASCII, an escaped slash.
+    const literals = ['"caf\\u00e9 "', '"a\\/b "', '"\\ud83d\\ude42"'];
+    const full = literals.map((l) => JSON.parse(l) as string).join('');
+    const chunk = (lit: string) => `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":${lit}},"logprobs":null,"finish_reason":null}]}`;
+    const parts = literals.map((l) => ({ type: 'chunk', final: false, raw: chunk(l), chunk: JSON.parse(chunk(l)) }) as unknown as ChatStreamPart);
+    const { all, final } = stream(parts);
+    const item = messageItem('msg_fixture0', full, 'completed');
+    expect(all.find((e) => e.type === 'response.output_item.done')!.item).toEqual(item);
+    expect(all.find((e) => e.type === 'response.content_part.done')!.part).toEqual(outputText(full));
+    expect(all.find((e) => e.type === 'response.output_text.done')!.text).toBe(full);
+    expect(all.at(-1)!.response.output).toEqual([item]);
+    expect(final.output).toEqual([item]);
   });
 });
