@@ -29,8 +29,8 @@ export interface PumpOptions {
  * concerned: the stream ends as if it had left (the upstream cancelled, the request recorded as
  * aborted, no failure counted against the provider). Without it such a client would hold its
  * upstream request open for as long as the upstream itself waits (the provider's deadline does not
- * count while aisbf waits on the client: deadline.ts). The timer runs only while the socket asks us
- * to wait, so a stream that flows never arms it.
+ * count while aisbf waits on the client: deadline.ts). Its one timer (StallWatch) is armed when the
+ * socket first asks us to wait and restarted at each wait after, so a stream that flows never arms it.
  */
 export interface StallLimit {
   ms: number;
@@ -42,6 +42,33 @@ export interface StallLimit {
    * to the log with its stack and an `Error: …` line to the client, so it is not used there.
    */
   destroy?: () => void;
+}
+
+/**
+ * One timer per stream for its stall limit: `waiting()` when a wait on the client starts (re-arming
+ * the same timer: no timer per wait, which a web body may make per chunk), `stop()` when the stream
+ * ends. It ends the stream only if the wait it was armed for is still on.
+ */
+class StallWatch {
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly limit: StallLimit,
+    private readonly stillWaiting: () => boolean,
+    private readonly endStream: () => void,
+  ) {}
+  waiting(): void {
+    // refresh() also re-arms a timer that already fired while nobody waited.
+    if (this.timer) this.timer.refresh();
+    else this.timer = setTimeout(this.fire, this.limit.ms).unref();
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+  private readonly fire = (): void => {
+    if (!this.stillWaiting()) return;
+    this.limit.onStall();
+    this.endStream();
+  };
 }
 
 const encoder = new TextEncoder();
@@ -107,7 +134,8 @@ export class SseSocket implements SseSink {
     }
   };
 
-  private readonly stall: StallLimit | undefined;
+  /** Destroying the response closes it unfinished: 'close' then ends the wait and tells onClose. */
+  private readonly stall: StallWatch | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -115,8 +143,9 @@ export class SseSocket implements SseSink {
     headers: Record<string, string>,
     opts: PumpOptions,
   ) {
-    this.stall = opts.stall;
+    this.stall = opts.stall && new StallWatch(opts.stall, () => this.waiting !== undefined && !this.closed, () => res.destroy());
     res.once('close', () => {
+      this.stall?.stop();
       if (res.writableFinished) return;
       this.closed = true;
       this.held = undefined;
@@ -159,17 +188,9 @@ export class SseSocket implements SseSink {
   private send(frame: SseFrame): void {
     const res = this.res;
     if (res.write(frame) || this.closed || this.waiting) return;
+    this.stall?.waiting();
     this.waiting = new Promise<void>((resolve) => {
-      const stall = this.stall;
-      // Destroying the response closes it unfinished: 'close' then ends this wait and tells onClose.
-      const timer = stall
-        ? setTimeout(() => {
-            stall.onStall();
-            res.destroy();
-          }, stall.ms)
-        : undefined;
       const done = () => {
-        clearTimeout(timer);
         res.off('drain', done);
         res.off('close', done);
         this.waiting = undefined;
@@ -183,6 +204,7 @@ export class SseSocket implements SseSink {
   /** Stops the keep-alive timer and ends the response (with the frames still held), unless the client already left. */
   end(): void {
     this.keepAlive.stop();
+    this.stall?.stop();
     if (this.closed) return;
     const held = this.held;
     this.held = undefined;
@@ -212,25 +234,28 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
   let keepAlive: KeepAlive | undefined;
   let started = false;
   let wake: (() => void) | undefined;
-  let stallTimer: NodeJS.Timeout | undefined;
   const resume = () => {
-    clearTimeout(stallTimer);
     const w = wake;
     wake = undefined;
     w?.();
   };
-  const stall = opts.stall;
-  // The reader took nothing for stall.ms: the upstream stops, as for a reader that cancelled, and the
-  // response is closed (or, in-process, the body errors).
-  const stalled = (): void => {
-    stall!.onStall();
-    sink.closed = true;
-    keepAlive?.stop();
-    onCancel();
-    resume();
-    if (stall!.destroy) stall!.destroy();
-    else controller.error(new Error('the client read nothing for server.client_stall_seconds'));
-  };
+  // The reader took nothing for the limit: the upstream stops, as for a reader that cancelled, and
+  // the response is closed (or, in-process, the body errors).
+  const limit = opts.stall;
+  const stall =
+    limit &&
+    new StallWatch(
+      limit,
+      () => wake !== undefined,
+      () => {
+        sink.closed = true;
+        keepAlive?.stop();
+        onCancel();
+        resume();
+        if (limit.destroy) limit.destroy();
+        else controller.error(new Error('the client read nothing for server.client_stall_seconds'));
+      },
+    );
   const sink = {
     closed: false,
     write(frame: SseFrame): Promise<void> | undefined {
@@ -238,12 +263,13 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
       keepAlive?.touch();
       controller.enqueue(typeof frame === 'string' ? encoder.encode(frame) : frame);
       if ((controller.desiredSize ?? 1) > 0) return undefined;
-      if (stall) stallTimer = setTimeout(stalled, stall.ms);
+      stall?.waiting();
       return new Promise<void>((r) => (wake = r));
     },
     // The body closes when the pump returns, and errors when it throws: its end() comes first.
     end(): void {
       keepAlive?.stop();
+      stall?.stop();
     },
   };
   return new ReadableStream<Uint8Array>({
@@ -270,6 +296,7 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
       if (sink.closed) return; // the stall limit ended it already
       sink.closed = true;
       keepAlive?.stop();
+      stall?.stop();
       resume();
       onCancel();
     },

@@ -87,6 +87,22 @@ export async function startFakeServer(handler: FakeHandler): Promise<FakeServer>
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * A fake upstream's stream: frames 0…n−1 as fast as the response's socket takes them (waiting for
+ * 'drain'), then `end`, unless the response closes first (the gateway let go of it). `onFrame` is
+ * told each index before its frame is written. Resolves true when the stream was cut before its end.
+ */
+export async function writeFrames(res: ServerResponse, n: number, frame: (i: number) => string, end: string, onFrame?: (i: number) => void): Promise<boolean> {
+  for (let i = 0; i < n; i++) {
+    if (res.destroyed) return true;
+    onFrame?.(i);
+    if (!res.write(frame(i))) await drainedOrClosed(res);
+  }
+  if (res.destroyed) return true;
+  res.end(end);
+  return false;
+}
+
 /** A fake upstream's response took what was written ('drain'), or closed: both listeners go either way. */
 export function drainedOrClosed(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {

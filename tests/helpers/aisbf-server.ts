@@ -48,6 +48,13 @@ export function writeTestConfig(dir: string, cfg: TestConfig): void {
   if (cfg.autoselectPrompt !== undefined) writeFileSync(join(dir, 'autoselect.md'), cfg.autoselectPrompt);
 }
 
+/** A request's usage records, the write-behind queue flushed first (what `aisbf usage` would read). */
+export function usageRowsOf(server: TestServer, requestId: string) {
+  const acc = server.running.deps.accounting!;
+  acc.writer.flush();
+  return acc.usage.forRequest(requestId);
+}
+
 export function makeConfigDir(cfg: TestConfig): string {
   const dir = mkdtempSync(join(tmpdir(), 'aisbf-test-'));
   writeTestConfig(dir, cfg);

@@ -28,6 +28,20 @@ export async function readAll(res: IncomingMessage): Promise<string> {
 }
 
 /**
+ * Reads what is left of a response aisbf closed: a client that stopped reading cannot notice the
+ * close until it reads again (its socket is not polled meanwhile), then finds the stream cut short.
+ */
+export function readCut(res: IncomingMessage): Promise<{ text: string; complete: boolean }> {
+  return new Promise((resolve) => {
+    let text = '';
+    res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    res.on('error', () => undefined);
+    res.on('close', () => resolve({ text, complete: res.complete }));
+    res.resume();
+  });
+}
+
+/**
  * Waits until `count()` (what an upstream has written so far) stops growing for `quietMs`, and returns
  * where it stopped: an upstream held back by a client that does not read stops somewhere short of its
  * end, wherever the buffers on the way (which the host sizes) happen to fill. Asserting that it

@@ -11,12 +11,12 @@
  * pauses for less than the limit still gets the whole stream, and 0 turns the limit off.
  */
 import { rmSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeConfigDir, startAisbf, writeTestConfig, type TestServer } from '../helpers/aisbf-server.js';
-import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
-import { postPaused, readAll, settledCount } from '../helpers/paused-request.js';
+import { makeConfigDir, startAisbf, usageRowsOf, writeTestConfig, type TestServer } from '../helpers/aisbf-server.js';
+import { sleep, startFakeServer, writeFrames, type FakeServer } from '../fakes/fake-server.js';
+import { postPaused, readAll, readCut, settledCount } from '../helpers/paused-request.js';
 import { loadConfig } from '../../src/config/load-config.js';
 
 /** The limit under test, in seconds. */
@@ -49,18 +49,11 @@ const upstreamCut = new Map<string, Promise<boolean>>();
 /** Per model: deltas the upstream has written so far. */
 const written = new Map<string, number>();
 
-/** Writes `n` deltas as fast as the socket takes them, unless the response closes first. */
-async function writeAll(res: import('node:http').ServerResponse, model: string, n: number, delta: (i: number) => string, end: string): Promise<void> {
-  let ended = false;
-  upstreamCut.set(model, new Promise((resolve) => res.on('close', () => resolve(!ended))));
-  for (let i = 0; i < n; i++) {
-    if (res.destroyed) return;
-    written.set(model, i + 1);
-    if (!res.write(delta(i))) await drainedOrClosed(res);
-  }
-  if (res.destroyed) return;
-  ended = true;
-  res.end(end);
+/** The upstream's stream for `model` (fake-server.ts writeFrames), its cut and its count kept for the tests. */
+function stream(res: ServerResponse, model: string, delta: (i: number) => string, end: string): Promise<boolean> {
+  const cut = writeFrames(res, count(model), delta, end, (i) => written.set(model, i + 1));
+  upstreamCut.set(model, cut);
+  return cut;
 }
 
 const count = (model: string) => (model.startsWith('huge') ? HUGE_EVENTS : SHORT_EVENTS);
@@ -72,7 +65,7 @@ beforeAll(async () => {
     const chunk = (delta: unknown, finish: string | null = null) => `data: ${head},"choices":[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]}\n\n`;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
     res.write(chunk({ role: 'assistant', content: '' }));
-    await writeAll(res, model, count(model), (i) => chunk({ content: piece(i) }), chunk({}, 'stop') + 'data: [DONE]\n\n');
+    await stream(res, model, (i) => chunk({ content: piece(i) }), chunk({}, 'stop') + 'data: [DONE]\n\n');
   });
   ant = await startFakeServer(async (req, res) => {
     const model = String(req.body.model);
@@ -86,7 +79,7 @@ beforeAll(async () => {
       ev('content_block_stop', { type: 'content_block_stop', index: 0 }) +
       ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: count(model) } }) +
       ev('message_stop', { type: 'message_stop' });
-    await writeAll(res, model, count(model), (i) => ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece(i) } }), end);
+    await stream(res, model, (i) => ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece(i) } }), end);
   });
   const models = ['huge', 'short'].flatMap((what) => KINDS.flatMap((k) => HOWS.map(([, , tag]) => ({ name: `${what}-${k}-${tag}` }))));
   aisbf = await startAisbf(
@@ -119,28 +112,10 @@ function openPaused(kind: Kind, model: string, requestId: string, origin?: strin
   return postPaused(`${aisbf.url}/v1/messages`, { model: m, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'go' }] }, headers);
 }
 
-function usageRows(requestId: string) {
-  const acc = aisbf.running.deps.accounting!;
-  acc.writer.flush();
-  return acc.usage.forRequest(requestId);
-}
+const usageRows = (requestId: string) => usageRowsOf(aisbf, requestId);
 
 /** The API's normal last event, which a stream the limit ended never sends. */
 const LAST: Record<Kind, string> = { chat: 'data: [DONE]', responses: 'event: response.completed', messages: 'event: message_stop', relay: 'event: message_stop' };
-
-/**
- * Reads what is left of a response aisbf closed: a client that stopped reading cannot notice the
- * close until it reads again (its socket is not polled meanwhile), then finds the stream cut short.
- */
-function readCut(res: IncomingMessage): Promise<{ text: string; complete: boolean }> {
-  return new Promise((resolve) => {
-    let text = '';
-    res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-    res.on('error', () => undefined);
-    res.on('close', () => resolve({ text, complete: res.complete }));
-    res.resume();
-  });
-}
 
 describe.each(KINDS)('a %s stream', (kind) => {
   describe.each(HOWS)('%s', (_how, origin, tag) => {

@@ -10,7 +10,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { startAisbf, usageRowsOf, type TestServer } from '../helpers/aisbf-server.js';
 import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
 import { postPaused, readAll, settledCount } from '../helpers/paused-request.js';
 
@@ -98,11 +98,7 @@ function openPaused(content: string, requestId: string, origin?: string) {
   return postPaused(`${aisbf.url}/v1/messages`, { model: 'ant/claude-relay', max_tokens: 100, stream: true, messages: [{ role: 'user', content }] }, headers);
 }
 
-function usageRow(requestId: string) {
-  const acc = aisbf.running.deps.accounting!;
-  acc.writer.flush();
-  return acc.usage.forRequest(requestId)[0];
-}
+const usageRow = (requestId: string) => usageRowsOf(aisbf, requestId)[0];
 
 describe.each([
   ["written to node's socket", undefined],

@@ -197,4 +197,29 @@ describe('pumpedSseBody', () => {
     expect(cancels).toBe(1);
     expect(stalls).toBe(1);
   });
+
+  it('restarts the stall limit at every wait: a reader that takes each frame within the limit, for far longer than the limit in all, gets the whole body', async () => {
+    let stalls = 0;
+    const body = pumpedSseBody(
+      async (sink: SseSink) => {
+        for (let i = 0; i < 12; i++) {
+          const wait = sink.write(`data: ${i}\n\n`);
+          if (wait) await wait;
+        }
+      },
+      () => undefined,
+      { stall: { ms: 120, onStall: () => stalls++ } },
+    );
+    const reader = body.getReader();
+    let frames = 0;
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      frames++;
+      // 12 × 60 ms: six times the limit in all, half of it per wait.
+      await new Promise((res) => setTimeout(res, 60));
+    }
+    expect(frames).toBe(12);
+    expect(stalls).toBe(0);
+  });
 });

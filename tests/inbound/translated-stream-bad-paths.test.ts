@@ -25,8 +25,8 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
-import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../fakes/fake-server.js';
+import { startAisbf, usageRowsOf, type TestServer } from '../helpers/aisbf-server.js';
+import { sleep, startFakeServer, writeFrames, type FakeServer } from '../fakes/fake-server.js';
 import { postPaused, readAll } from '../helpers/paused-request.js';
 import { sseEvents } from '../helpers/recorded.js';
 
@@ -88,8 +88,8 @@ beforeAll(async () => {
     const what = model.split('-')[0];
     const w = chunkWriter(model, req.body.stream_options?.include_usage === true);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    let ended = false;
-    upstreamCut.set(model, new Promise((resolve) => res.on('close', () => resolve(!ended))));
+    // Cut: closed before all it wrote was flushed (aisbf let go of it, or it broke itself).
+    upstreamCut.set(model, new Promise((resolve) => res.on('close', () => resolve(!res.writableFinished))));
     res.write(w.delta({ role: 'assistant', content: '', refusal: null }));
     if (what === 'badjson') {
       for (const t of BEFORE_BREAK) res.write(w.delta({ content: t }));
@@ -100,7 +100,6 @@ beforeAll(async () => {
         await sleep(100);
         res.write(w.delta({ content: `t${i} ` }));
       }
-      ended = true;
       res.end(w.end(TRICKLE_EVENTS));
       return;
     }
@@ -118,19 +117,12 @@ beforeAll(async () => {
         res.write(w.delta({ content: `t${i} ` }));
         await sleep(100);
       }
-      ended = true;
       res.end(w.end(TRICKLE_EVENTS));
       return;
     }
     const n = what === 'huge' ? HUGE_EVENTS : what === 'slowread' ? SLOW_READ_EVENTS : EVENTS;
     // Written as fast as the upstream's own socket takes it.
-    for (let i = 0; i < n; i++) {
-      if (res.destroyed) return;
-      if (!res.write(w.delta({ content: piece(i) }))) await drainedOrClosed(res);
-    }
-    if (res.destroyed) return;
-    ended = true;
-    res.end(w.end(n));
+    await writeFrames(res, n, (i) => w.delta({ content: piece(i) }), w.end(n));
   });
   aisbf = await startAisbf({
     providers: {
@@ -148,12 +140,7 @@ afterAll(async () => {
   await up?.close();
 });
 
-/** The request's usage records (flushed first). */
-function usageRows(requestId: string) {
-  const acc = aisbf.running.deps.accounting!;
-  acc.writer.flush();
-  return acc.usage.forRequest(requestId);
-}
+const usageRows = (requestId: string) => usageRowsOf(aisbf, requestId);
 
 /** Waits for the request's record, then checks it is the only one. */
 async function onlyRecord(requestId: string) {

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { startAisbf, usageRowsOf, type TestServer } from '../helpers/aisbf-server.js';
 
 const require = createRequire(import.meta.url);
 const tiktokenLoaded = (): boolean => Object.keys(require.cache).some((p) => p.includes('/node_modules/tiktoken/'));
@@ -73,10 +73,7 @@ const config = (maxRequestTokens?: number) => ({
   },
 });
 
-function usageRow(aisbf: TestServer, requestId: string) {
-  aisbf.running.deps.accounting!.writer.flush();
-  return aisbf.running.deps.accounting!.usage.forRequest(requestId)[0];
-}
+const usageRow = (aisbf: TestServer, requestId: string) => usageRowsOf(aisbf, requestId)[0];
 
 /** Streams chat with include_usage; returns the usage chunk the client got. */
 async function streamedUsage(aisbf: TestServer, requestId: string) {

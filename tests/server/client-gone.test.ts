@@ -9,7 +9,7 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAisbf, type TestServer } from '../helpers/aisbf-server.js';
+import { startAisbf, usageRowsOf, type TestServer } from '../helpers/aisbf-server.js';
 
 /** Upstream that takes every POST and never answers; it notes when each one's connection closes. */
 interface HangingUpstream {
@@ -63,10 +63,7 @@ async function leaveWhileWaiting(path: string, body: unknown, requestId: string,
   await expect.poll(() => up.received[before]!.closed, { timeout: 5000 }).toBe(true);
 }
 
-function record(requestId: string) {
-  aisbf.running.deps.accounting!.writer.flush();
-  return aisbf.running.deps.accounting!.usage.forRequest(requestId)[0];
-}
+const record = (requestId: string) => usageRowsOf(aisbf, requestId)[0];
 
 describe('a client that leaves while the upstream works', () => {
   it('cancels the upstream call on our own transport, records 499 aborted, and does not blame the provider', async () => {

@@ -19,7 +19,6 @@ import {
   responseSnapshot,
   snapshotSerializer,
   toResponsesUsage,
-  type Finished,
   type OutputItem,
   type ResponseShell,
 } from './response-object.js';
@@ -174,9 +173,8 @@ export class ResponsesStreamWriter implements PartSink {
     this.out = '';
     this.close();
     const state = finishedState(this.finishReason);
-    const f: Finished = copyWith(state, { output: this.output, usage: usage ? toResponsesUsage(usage) : undefined });
+    const f = copyWith(state, { output: this.output, outputJson: '[' + this.outputJson.join(',') + ']', usage: usage ? toResponsesUsage(usage) : undefined });
     this.final = responseSnapshot(this.shell, f);
-    f.outputJson = '[' + this.outputJson.join(',') + ']';
     this.event(state.status === 'completed' ? 'response.completed' : 'response.incomplete', '"response":' + this.snapshot(f));
     return this.out;
   }

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAisbf, type TestServer } from '../../helpers/aisbf-server.js';
-import { drainedOrClosed, sleep, startFakeServer, type FakeServer } from '../../fakes/fake-server.js';
+import { sleep, startFakeServer, writeFrames, type FakeServer } from '../../fakes/fake-server.js';
 import { postPaused, readAll, settledCount } from '../../helpers/paused-request.js';
 
 const EVENTS = 400;
@@ -52,31 +52,16 @@ let upstreamWrote = 0;
 beforeAll(async () => {
   up = await startFakeServer(async (req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-    let ended = false;
-    upstreamCut = new Promise((resolve) => res.on('close', () => resolve(!ended)));
     const what = req.body.messages[0].content;
     const n = what === 'huge' ? HUGE_EVENTS : what === 'slowread' ? SLOW_READ_EVENTS : EVENTS;
     upstreamWrote = 0;
     // Written as fast as the upstream's own socket takes it.
-    for (let i = 0; i < n; i++) {
-      if (res.destroyed) return;
-      upstreamWrote = i;
-      if (!res.write(event(i))) await drainedOrClosed(res);
-    }
-    ended = true;
-    res.end(END);
+    await (upstreamCut = writeFrames(res, n, event, END, (i) => (upstreamWrote = i)));
   });
   antUp = await startFakeServer(async (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_slow_1' });
-    let ended = false;
-    antCut = new Promise((resolve) => res.on('close', () => resolve(!ended)));
     res.write(ANT_START);
-    for (let i = 0; i < SLOW_READ_EVENTS; i++) {
-      if (res.destroyed) return;
-      if (!res.write(antDelta(piece(i)))) await drainedOrClosed(res);
-    }
-    ended = true;
-    res.end(ANT_END);
+    await (antCut = writeFrames(res, SLOW_READ_EVENTS, (i) => antDelta(piece(i)), ANT_END));
   });
   aisbf = await startAisbf({
     providers: {
