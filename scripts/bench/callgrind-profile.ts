@@ -19,6 +19,10 @@ export interface CallgrindSummary {
   byNative: Map<string, number>;
   /** With a perf map: per native function, the JavaScript functions that call it and the calls' whole cost. */
   jsCallers: Map<string, Map<string, number>>;
+  /** The dump's event names (`Ir` alone, or with `--cache-sim=yes` the cache misses too). */
+  events: string[];
+  /** Every event's own cost by category, in `events`' order. */
+  eventsByCategory: Map<string, number[]>;
 }
 
 /** Optimizing and baseline compilation, parsing and bytecode generation: work a longer warm-up would have finished. */
@@ -88,8 +92,11 @@ export function summarizeCallgrind(file: string, perfMap?: string): CallgrindSum
   let fn = '';
   let callee = '';
   let inCall = false;
+  let events = ['Ir'];
+  const selfEvents = new Map<string, number[]>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line.startsWith('fn=')) {
+    if (line.startsWith('events: ')) events = line.slice(8).trim().split(/\s+/);
+    else if (line.startsWith('fn=')) {
       fn = resolve(line.slice(3));
       inCall = false;
     } else if (line.startsWith('cfn=')) callee = resolve(line.slice(4));
@@ -103,6 +110,11 @@ export function summarizeCallgrind(file: string, perfMap?: string): CallgrindSum
       } else {
         total += cost;
         self.set(fn, (self.get(fn) ?? 0) + cost);
+        if (events.length > 1) {
+          const fields = line.split(' ');
+          const sums = selfEvents.get(fn) ?? selfEvents.set(fn, new Array<number>(events.length).fill(0)).get(fn)!;
+          for (let i = 0; i < events.length; i++) sums[i]! += Number(fields[i + 1] ?? 0) || 0;
+        }
       }
     }
   }
@@ -111,6 +123,13 @@ export function summarizeCallgrind(file: string, perfMap?: string): CallgrindSum
   for (const [f, c] of self) {
     byCategory.set(categoryOf(f), (byCategory.get(categoryOf(f)) ?? 0) + c);
     if (!isJit(f)) byNative.set(f, c);
+  }
+
+  const eventsByCategory = new Map<string, number[]>();
+  for (const [f, sums] of selfEvents) {
+    const cat = categoryOf(f);
+    const acc = eventsByCategory.get(cat) ?? eventsByCategory.set(cat, new Array<number>(events.length).fill(0)).get(cat)!;
+    for (let i = 0; i < sums.length; i++) acc[i]! += sums[i]!;
   }
 
   const byFunction = new Map<string, number>();
@@ -134,5 +153,5 @@ export function summarizeCallgrind(file: string, perfMap?: string): CallgrindSum
       jsCallers.set(e.to, m);
     }
   }
-  return { total, byCategory, byFunction, byNative, jsCallers };
+  return { total, byCategory, byFunction, byNative, jsCallers, events, eventsByCategory };
 }

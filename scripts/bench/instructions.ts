@@ -20,7 +20,8 @@
  * `relay-paced` the same from the mock's `/slow/` (an event per read, 26 a stream); `floor-relay` pipes
  * the `relay` request through the floor. `responses-stream` and `messages-stream` ask for the same
  * chat stream through the Responses and Messages APIs, translated (the bench's "stream over chat"
- * rows). `<dir>:off` etc. runs another built checkout (e.g. a worktree of the base). Default: `floor off`.
+ * rows). `<dir>:off` etc. runs another built checkout (e.g. a worktree of the base); `off::<node flags>`
+ * runs a target with node flags of its own (`'off::--max-semi-space-size=1'`). Default: `floor off`.
  *
  * Printed per target: instructions per request, the same without compilation (V8's optimizing and
  * baseline compilers, the parser: work a longer warm-up would have finished, and which depends on
@@ -32,6 +33,11 @@
  * Instructions are not time: cache misses, the kernel's socket work and other threads' cycles are
  * not in them. They are the part of CPU per request our code decides.
  *
+ * `CACHE=1` adds valgrind's cache and branch simulation (the last level simulated at this CPU's
+ * second-level size) and prints each target's misses per request and valgrind's cycle estimate, with
+ * its ratio to the floor's: where instructions run slower. The simulation runs twice as slow, and
+ * time-driven work (V8's tiering, timers) grows with it: compare targets of one run only.
+ *
  * `KEEP=<dir>` keeps each target's dump there, for `callgrind_annotate --tree=caller <file>` (who calls
  * a native function, which the summary does not say when the caller is native too).
  */
@@ -41,7 +47,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMPILE, summarizeCallgrind } from './callgrind-profile.js';
+import { COMPILE, summarizeCallgrind, type CallgrindSummary } from './callgrind-profile.js';
 import { BENCH_MESSAGES, benchAnthropicProvider, benchChatBody, benchMessagesBody, benchResponsesBody, benchConfigDir, benchProvider, relayBody, createBenchKey, envNumber, EVERYTHING_ON, freePort, longExtraChunks, spawnMock, waitUp } from './spawned.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -53,6 +59,17 @@ const NATIVE = envNumber('NATIVE', 0);
 const NODE = process.env.NODE_BIN || process.execPath;
 /** A directory to keep each target's callgrind dump in (`callgrind_annotate --tree=caller` reads it). */
 const KEEP = process.env.KEEP ? resolve(process.env.KEEP) : undefined;
+/**
+ * `CACHE=1`: valgrind's cache and branch simulation too, for the misses a request makes. The simulated
+ * last level is this CPU's second-level cache (getconf), not the third level this VM reports (512 MB,
+ * shared with other guests): past the second level a miss costs tens of cycles.
+ */
+const CACHE = process.env.CACHE === '1';
+function simulatedCaches(): string[] {
+  const conf = (k: string) => Number(spawnSync('getconf', [k], { encoding: 'utf8' }).stdout.trim()) || 0;
+  const [size, assoc, line] = [conf('LEVEL2_CACHE_SIZE'), conf('LEVEL2_CACHE_ASSOC'), conf('LEVEL2_CACHE_LINESIZE')];
+  return ['--cache-sim=yes', '--branch-sim=yes', ...(size && assoc && line ? [`--LL=${size},${assoc},${line}`] : [])];
+}
 
 const MODES = ['floor', 'floor-stream', 'floor-long', 'floor-paced', 'off', 'on', 'stream', 'long', 'paced', 'relay', 'relay-paced', 'floor-relay', 'responses-stream', 'messages-stream'] as const;
 type Mode = (typeof MODES)[number];
@@ -94,14 +111,17 @@ interface Target {
   label: string;
   root: string;
   mode: Mode;
+  /** Node flags of this target alone (`off::--max-semi-space-size=1`). */
+  flags: string[];
 }
 
 function parseTarget(arg: string): Target {
-  const m = new RegExp(`^(?:(.+):)?(${MODES.join('|')})$`).exec(arg);
-  if (!m) throw new Error(`unknown target "${arg}": ${MODES.join(', ')}, or <dir>:<one of those>`);
+  const [spec = '', flags = ''] = arg.split('::');
+  const m = new RegExp(`^(?:(.+):)?(${MODES.join('|')})$`).exec(spec);
+  if (!m) throw new Error(`unknown target "${arg}": ${MODES.join(', ')}, or <dir>:<one of those>, either with ::<node flags>`);
   const root = m[1] ? resolve(m[1]) : ROOT;
   if (!existsSync(join(root, 'bin/aisbf.js'))) throw new Error(`${root} has no bin/aisbf.js (build it first)`);
-  return { label: arg, root, mode: m[2] as Mode };
+  return { label: arg, root, mode: m[2] as Mode, flags: flags.split(' ').filter(Boolean) };
 }
 
 /** Sends `n` requests, `c` at a time, over keep-alive connections; rejects on any non-200. */
@@ -144,7 +164,26 @@ interface Measured {
   functions: Map<string, number>;
   natives: Map<string, number>;
   jsCallers: Map<string, Map<string, number>>;
+  /** With CACHE=1: each simulated event (Ir, I1mr, D1mr, …) per request, all and without compilation. */
+  events?: { all: Map<string, number>; noCompile: Map<string, number> };
 }
+
+/** Per request, each event summed over the categories `keep` accepts. */
+function eventsPerRequest(s: CallgrindSummary, keep: (category: string) => boolean): Map<string, number> {
+  const sums = new Array<number>(s.events.length).fill(0);
+  for (const [cat, v] of s.eventsByCategory) if (keep(cat)) v.forEach((x, i) => (sums[i]! += x));
+  return new Map(s.events.map((n, i) => [n, sums[i]! / REQUESTS]));
+}
+
+/**
+ * valgrind's own rough cycle estimate (KCachegrind's "Cycle Estimation"): an instruction a cycle, a
+ * first-level miss or a mispredicted branch 10, a last-level miss 100. Not this CPU's timing: a way to
+ * weigh misses against instructions when two processes' instructions run at different speeds.
+ */
+const cycleEstimate = (e: Map<string, number>) => {
+  const g = (k: string) => e.get(k) ?? 0;
+  return g('Ir') + 10 * (g('I1mr') + g('D1mr') + g('D1mw') + g('Bcm') + g('Bim')) + 100 * (g('ILmr') + g('DLmr') + g('DLmw'));
+};
 
 async function measure(t: Target, mockPort: number): Promise<Measured> {
   const port = await freePort();
@@ -168,8 +207,8 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
     env = { ...process.env, AISBF_CONFIG_DIR: dir };
   }
   const out = join(work, 'callgrind.out');
-  const nodeFlags = ['--single-threaded', ...(FUNCTIONS ? ['--perf-basic-prof'] : [])];
-  const child: ChildProcess = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, NODE, ...nodeFlags, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: work });
+  const nodeFlags = ['--single-threaded', ...(FUNCTIONS ? ['--perf-basic-prof'] : []), ...t.flags];
+  const child: ChildProcess = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', ...(CACHE ? simulatedCaches() : []), `--callgrind-out-file=${out}`, NODE, ...nodeFlags, ...cmd], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: work });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const origin = `http://127.0.0.1:${port}`;
@@ -197,7 +236,8 @@ async function measure(t: Target, mockPort: number): Promise<Measured> {
     const compile = s.byCategory.get(COMPILE) ?? 0;
     const cats = [...s.byCategory].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${((100 * v) / s.total).toFixed(1)}%`).join(', ');
     process.stdout.write(`${t.label}: ${cats}\n`);
-    return { perReq: s.total / REQUESTS, perReqNoCompile: (s.total - compile) / REQUESTS, functions: s.byFunction, natives: s.byNative, jsCallers: s.jsCallers };
+    const events = CACHE ? { all: eventsPerRequest(s, () => true), noCompile: eventsPerRequest(s, (c) => c !== COMPILE) } : undefined;
+    return { perReq: s.total / REQUESTS, perReqNoCompile: (s.total - compile) / REQUESTS, functions: s.byFunction, natives: s.byNative, jsCallers: s.jsCallers, events };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -224,6 +264,22 @@ async function main(): Promise<void> {
       const ratio = base ? `${(m.perReq / base.perReq).toFixed(2)}×` : '';
       const ratioNc = base ? `${(m.perReqNoCompile / base.perReqNoCompile).toFixed(2)}×` : '';
       process.stdout.write(`${t.label.padEnd(24)} ${k(m.perReq).padStart(12)} ${k(m.perReqNoCompile).padStart(12)} ${ratio.padStart(8)} ${ratioNc.padStart(12)}\n`);
+    }
+    if (CACHE) {
+      // The misses behind instructions that run slower than another process's, which this VM's
+      // absent hardware counters cannot show.
+      const names = ['Ir', 'I1mr', 'ILmr', 'D1mr', 'D1mw', 'DLmr', 'DLmw', 'Bcm', 'Bim'];
+      process.stdout.write(`\nsimulated cache events per request (I1/D1: first level, IL/DL: the simulated last level; mr/mw: read/write misses; Bcm/Bim: mispredicted conditional/indirect branches)\n${'target'.padEnd(32)}${names.map((n) => n.padStart(9)).join('')}${'cycles≈'.padStart(10)}${'÷ floor'.padStart(9)}\n`);
+      for (const kind of ['all', 'noCompile'] as const) {
+        const floorEst = floor?.events ? cycleEstimate(floor.events[kind]) : undefined;
+        for (const [t, m] of results) {
+          if (!m.events) continue;
+          const e = m.events[kind];
+          const est = cycleEstimate(e);
+          const ratio = floorEst && KIND[t.mode] === 'chat' && !isFloor(t.mode) ? `${(est / floorEst).toFixed(2)}×` : '';
+          process.stdout.write(`${`${t.label}${kind === 'noCompile' ? ' (no compile)' : ''}`.padEnd(32)}${names.map((n) => (e.get(n) ?? 0).toFixed(0).padStart(9)).join('')}${est.toFixed(0).padStart(10)}${ratio.padStart(9)}\n`);
+        }
+      }
     }
     // One extra chunk: a long stream less the ordinary one of the same build, over the extra chunks.
     for (const [t, m] of results) {

@@ -51,13 +51,13 @@ export function anthropicUpstream(): Upstream & { fake(): FakeAnthropic } {
   return {
     id: 'ant',
     type: 'anthropic',
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     fake: () => fake,
     start: async () => {
       fake = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY });
     },
     stop: () => fake.close(),
-    providerConfig: (extra = {}) => ({ type: 'anthropic', endpoint: fake.endpoint, api_key: ANTHROPIC_KEY, models: [{ name: 'claude-sonnet-4-5', capabilities: ['chat', 'vision', 'tools'] }], ...extra }),
+    providerConfig: (extra = {}) => ({ type: 'anthropic', endpoint: fake.endpoint, api_key: ANTHROPIC_KEY, models: [{ name: 'claude-sonnet-4-6', capabilities: ['chat', 'vision', 'tools'] }], ...extra }),
     reply: (r) => fake.enqueue({ type: 'reply', text: r.text ?? '', reasoning: r.reasoning, toolCalls: r.toolCalls }),
     requests: () => fake.chatRequests(),
   };

@@ -174,9 +174,9 @@ describe('Messages translation details', () => {
 
   it("maps Claude Code's hard-coded model names through model_aliases", async () => {
     openai.reply({ text: 'via alias' });
-    const msg = await client.messages.create({ model: 'claude-sonnet-4-5-20250929', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+    const msg = await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
     expect(msg.content).toEqual([{ type: 'text', text: 'via alias' }]);
-    expect(msg.model).toBe('claude-sonnet-4-5-20250929');
+    expect(msg.model).toBe('claude-sonnet-4-6');
   });
 
   it('counts tokens with count_tokens (system, messages and tools)', async () => {
@@ -191,7 +191,7 @@ describe('Messages pass-through to an Anthropic-type provider', () => {
   it('sends the body and the anthropic-beta header unchanged (JSON)', async () => {
     anthropic.reply({ text: 'straight from Anthropic' });
     const body = {
-      model: 'ant/claude-sonnet-4-5',
+      model: 'ant/claude-sonnet-4-6',
       max_tokens: 2000,
       system: [{ type: 'text' as const, text: 'Sys', cache_control: { type: 'ephemeral' as const } }],
       messages: [{ role: 'user' as const, content: 'hi' }],
@@ -200,19 +200,19 @@ describe('Messages pass-through to an Anthropic-type provider', () => {
     const msg = await client.messages.create(body, { headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' } });
     expect(msg.content.at(-1)).toMatchObject({ type: 'text', text: 'straight from Anthropic' });
     const seen = anthropic.requests().at(-1)!;
-    expect(seen.body).toEqual({ ...body, model: 'claude-sonnet-4-5' });
+    expect(seen.body).toEqual({ ...body, model: 'claude-sonnet-4-6' });
     expect(seen.headers['anthropic-beta']).toBe('interleaved-thinking-2025-05-14');
     expect(seen.headers['anthropic-version']).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
   it('relays the stream byte for byte, with a tool round trip', async () => {
     anthropic.reply({ toolCalls: [{ id: 'toolu_p1', name: 'get_weather', arguments: '{"city":"Oslo"}' }] });
-    const first = await client.messages.stream({ model: 'ant/claude-sonnet-4-5', max_tokens: 100, tools: [weatherTool], messages: [{ role: 'user', content: 'Oslo?' }] }).finalMessage();
+    const first = await client.messages.stream({ model: 'ant/claude-sonnet-4-6', max_tokens: 100, tools: [weatherTool], messages: [{ role: 'user', content: 'Oslo?' }] }).finalMessage();
     expect(first.content.at(-1)).toMatchObject({ type: 'tool_use', id: 'toolu_p1', input: { city: 'Oslo' } });
     anthropic.reply({ text: 'Cold.' });
     const done = await client.messages
       .stream({
-        model: 'ant/claude-sonnet-4-5',
+        model: 'ant/claude-sonnet-4-6',
         max_tokens: 100,
         tools: [weatherTool],
         messages: [
@@ -228,7 +228,7 @@ describe('Messages pass-through to an Anthropic-type provider', () => {
 
   it('records a streamed pass-through once, when it ends, with message_start input and message_delta output tokens', async () => {
     anthropic.fake().enqueue({ type: 'reply', text: 'counted', usage: { input_tokens: 41, output_tokens: 7, cache_read_input_tokens: 5 } });
-    await client.messages.stream({ model: 'ant/claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'count me' }] }, { headers: { 'x-request-id': 'msg-pass-stream-1' } }).finalMessage();
+    await client.messages.stream({ model: 'ant/claude-sonnet-4-6', max_tokens: 100, messages: [{ role: 'user', content: 'count me' }] }, { headers: { 'x-request-id': 'msg-pass-stream-1' } }).finalMessage();
     const acc = server.running.deps.accounting!;
     acc.writer.flush();
     const rows = acc.usage.forRequest('msg-pass-stream-1');
@@ -242,7 +242,7 @@ describe('Messages pass-through to an Anthropic-type provider', () => {
     const res = await fetch(`${server.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': 'dummy', 'anthropic-version': '2023-06-01', 'x-request-id': 'msg-pass-broken-1' },
-      body: JSON.stringify({ model: 'ant/claude-sonnet-4-5', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'break' }] }),
+      body: JSON.stringify({ model: 'ant/claude-sonnet-4-6', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'break' }] }),
     });
     expect(res.status).toBe(200);
     const text = await res.text();
