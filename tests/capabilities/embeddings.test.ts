@@ -12,7 +12,7 @@ const gw = useGateway({
     providers: {
       openai: { type: 'openai', endpoint: fakeA.baseURL, api_key: 'sk-test-a-123456', models: [{ name: 'text-embedding-3-small', capabilities: ['embeddings'] }, { name: 'gpt-4o' }] },
       backup: { type: 'openai', endpoint: fakeB.baseURL, api_key: 'sk-test-b-123456', models: [{ name: 'text-embedding-3-small', capabilities: ['embeddings'] }] },
-      claude: { type: 'anthropic', endpoint: 'http://127.0.0.1:9', api_key: 'sk-ant-test-123456', models: [{ name: 'claude-sonnet-4-5' }] },
+      claude: { type: 'anthropic', endpoint: 'http://127.0.0.1:9', api_key: 'sk-ant-test-123456', models: [{ name: 'claude-sonnet-4-6' }] },
     },
     rotations: {
       embed: {
@@ -27,7 +27,7 @@ const gw = useGateway({
         strategy: 'priority',
         providers: [
           // Declares embeddings, but the Anthropic adapter has none: skipped without a call.
-          { provider_id: 'claude', models: [{ name: 'claude-sonnet-4-5', weight: 10, capabilities: ['embeddings'] }] },
+          { provider_id: 'claude', models: [{ name: 'claude-sonnet-4-6', weight: 10, capabilities: ['embeddings'] }] },
           { provider_id: 'backup', models: [{ name: 'text-embedding-3-small', weight: 1 }] },
         ],
       },
@@ -110,7 +110,7 @@ describe('embeddings: routing by capability and bad input', () => {
   });
 
   it('400 names a provider whose adapter has no embeddings', async () => {
-    const err = await sdk('/api/claude').embeddings.create({ model: 'claude-sonnet-4-5', input: 'x' }).catch((e) => e);
+    const err = await sdk('/api/claude').embeddings.create({ model: 'claude-sonnet-4-6', input: 'x' }).catch((e) => e);
     expect(err.status).toBe(400);
     expect(err.message).toContain("Provider 'claude' (type anthropic) does not support embeddings");
     expect(err.message).toContain('openai');

@@ -139,7 +139,7 @@ function pieces(text: string): string[] {
 
 export async function startFakeAnthropic(opts: { apiKey?: string; models?: string[] } = {}): Promise<FakeAnthropic> {
   const apiKey = opts.apiKey ?? 'sk-ant-fake-key';
-  const models = opts.models ?? ['claude-sonnet-4-5', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-1'];
+  const models = opts.models ?? ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-1'];
   const queue: AnthropicBehavior[] = [];
 
   const server = await startFakeServer(async (req, res) => {

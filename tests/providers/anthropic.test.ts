@@ -14,7 +14,7 @@ import { runProviderSuite } from './provider-suite.js';
 import { textPdf } from '../documents/make-documents.js';
 
 const KEY = 'sk-ant-suite-key-0123456789abcdef';
-const MODEL = 'claude-sonnet-4-5';
+const MODEL = 'claude-sonnet-4-6';
 const STOP_REASON = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' } as const;
 
 type Block = { type: string; text?: string; source?: { type: string; media_type?: string; data?: string; url?: string }; tool_use_id?: string; content?: unknown };

@@ -30,7 +30,7 @@ beforeAll(async () => {
   [ant, oll, pdf] = await Promise.all([startFakeAnthropic({ apiKey: KEY }), startFakeOllama({ models: ['llava:latest'] }), twoPagePdf()]);
   aisbf = await startAisbf({
     providers: {
-      ant: { type: 'anthropic', endpoint: ant.endpoint, api_key: KEY, models: [{ name: 'claude-sonnet-4-5', capabilities: ['chat', 'vision', 'documents'] }] },
+      ant: { type: 'anthropic', endpoint: ant.endpoint, api_key: KEY, models: [{ name: 'claude-sonnet-4-6', capabilities: ['chat', 'vision', 'documents'] }] },
       oll: { type: 'ollama', endpoint: oll.origin, api_key_required: false, models: [{ name: 'llava:latest', capabilities: ['chat', 'vision'] }] },
     },
     aisbf: { auth: { enabled: true, tokens: ['static-admin-token'] }, ocr: { max_mb: 1 } },
@@ -70,7 +70,7 @@ async function failure(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.
 
 describe('chat file_id parts', () => {
   it('sends Anthropic the uploaded PDF as a base64 document block titled with its file name', async () => {
-    await askWith(owner, 'ant/claude-sonnet-4-5', fileId);
+    await askWith(owner, 'ant/claude-sonnet-4-6', fileId);
     expect(ant.chatRequests()[0]!.body.messages[0].content).toEqual([
       { type: 'text', text: 'Summarise' },
       { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf.toString('base64') }, title: 'report.pdf' },
@@ -87,7 +87,7 @@ describe('chat file_id parts', () => {
 
   it('reads an input_file file_id sent to the Responses API (translated for Anthropic)', async () => {
     await owner.responses.create({
-      model: 'ant/claude-sonnet-4-5',
+      model: 'ant/claude-sonnet-4-6',
       store: false,
       input: [{ role: 'user', content: [{ type: 'input_text', text: 'Summarise' }, { type: 'input_file', file_id: fileId }] }],
     });
@@ -100,7 +100,7 @@ describe('chat file_id parts', () => {
 
   it("does not let another key use someone's upload, nor an id that does not exist", async () => {
     for (const id of [fileId, 'file-000000000000000000000000']) {
-      const err = await failure(askWith(stranger, 'ant/claude-sonnet-4-5', id));
+      const err = await failure(askWith(stranger, 'ant/claude-sonnet-4-6', id));
       expect([err.status, err.code, err.param]).toEqual([400, 'invalid_file_id', 'messages[0].content[1].file.file_id']);
     }
     expect(ant.chatRequests()).toHaveLength(0);
@@ -108,7 +108,7 @@ describe('chat file_id parts', () => {
 
   it('answers 413 for an upload over ocr.max_mb, before reading it', async () => {
     const big = await owner.files.create({ file: await toFile(Buffer.concat([pdf, Buffer.alloc(1024 * 1024)]), 'big.pdf'), purpose: 'user_data' });
-    const err = await failure(askWith(owner, 'ant/claude-sonnet-4-5', big.id));
+    const err = await failure(askWith(owner, 'ant/claude-sonnet-4-6', big.id));
     expect([err.status, err.code, err.param]).toEqual([413, 'file_too_large', 'messages[0].content[1].file.file_id']);
     expect(ant.chatRequests()).toHaveLength(0);
   });

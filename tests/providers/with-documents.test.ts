@@ -57,7 +57,7 @@ beforeAll(async () => {
         endpoint: ant.endpoint,
         api_key: KEY,
         models: [
-          { name: 'claude-sonnet-4-5', capabilities: ['chat', 'vision', 'documents'] },
+          { name: 'claude-sonnet-4-6', capabilities: ['chat', 'vision', 'documents'] },
           { name: 'claude-haiku-4-5', capabilities: ['chat', 'vision'] },
         ],
       },
@@ -126,12 +126,12 @@ describe('chat file parts', () => {
   });
 
   it('sends Anthropic a base64 PDF document block, and a text file as a text source', async () => {
-    await ask('ant/claude-sonnet-4-5', { file_data: pdfData, filename: 'report.pdf' });
+    await ask('ant/claude-sonnet-4-6', { file_data: pdfData, filename: 'report.pdf' });
     expect(ant.chatRequests()[0]!.body.messages[0].content).toEqual([
       { type: 'text', text: 'What does it say?' },
       { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf.toString('base64') }, title: 'report.pdf' },
     ]);
-    await ask('ant/claude-sonnet-4-5', { file_data: `data:text/plain;base64,${Buffer.from('plain words').toString('base64')}`, filename: 'notes.txt' });
+    await ask('ant/claude-sonnet-4-6', { file_data: `data:text/plain;base64,${Buffer.from('plain words').toString('base64')}`, filename: 'notes.txt' });
     expect(ant.chatRequests()[1]!.body.messages[0].content[1]).toEqual({ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' }, title: 'notes.txt' });
   });
 
@@ -216,7 +216,7 @@ describe('chat file parts: limits and bad input (nothing reaches an upstream)', 
 
   it('refuses a PDF over ocr.max_pages, whether the model reads it natively or gets it rendered', async () => {
     const three = `data:application/pdf;base64,${(await textPdf(['a', 'b', 'c'])).toString('base64')}`;
-    for (const model of ['oai/gpt-4o', 'ant/claude-sonnet-4-5', 'oll/llava:latest']) {
+    for (const model of ['oai/gpt-4o', 'ant/claude-sonnet-4-6', 'oll/llava:latest']) {
       const err = await status(ask(model, { file_data: three, filename: 'long.pdf' }));
       expect([err.status, err.code, err.param]).toEqual([400, 'too_many_pages', 'messages[0].content[1].file.file_data']);
       expect(err.message).toContain('3 pages');
@@ -234,7 +234,7 @@ describe('chat file parts: limits and bad input (nothing reaches an upstream)', 
   });
 
   it('names an encrypted or corrupt PDF even for a model that would read it natively', async () => {
-    const enc = await status(ask('ant/claude-sonnet-4-5', { file_data: `data:application/pdf;base64,${encryptedPdf().toString('base64')}`, filename: 'locked.pdf' }));
+    const enc = await status(ask('ant/claude-sonnet-4-6', { file_data: `data:application/pdf;base64,${encryptedPdf().toString('base64')}`, filename: 'locked.pdf' }));
     expect([enc.status, enc.code]).toEqual([400, 'encrypted_pdf']);
     const bad = await status(ask('oai/gpt-4o', { file_data: `data:application/pdf;base64,${corruptPdf().toString('base64')}`, filename: 'bad.pdf' }));
     expect([bad.status, bad.code]).toEqual([400, 'corrupt_pdf']);
@@ -245,7 +245,7 @@ describe('chat file parts: limits and bad input (nothing reaches an upstream)', 
     const mismatch = await status(ask('gem/gemini-2.5-flash', { file_data: `data:application/pdf;base64,${png}`, filename: 'fake.pdf' }));
     expect([mismatch.status, mismatch.code, mismatch.param]).toEqual([400, 'file_type_mismatch', 'messages[0].content[1].file.file_data']);
     const zip = Buffer.from('PK\x03\x04 not a document', 'latin1').toString('base64');
-    const unknown = await status(ask('ant/claude-sonnet-4-5', { file_data: `data:application/octet-stream;base64,${zip}`, filename: 'a.zip' }));
+    const unknown = await status(ask('ant/claude-sonnet-4-6', { file_data: `data:application/octet-stream;base64,${zip}`, filename: 'a.zip' }));
     expect([unknown.status, unknown.code]).toEqual([400, 'unsupported_file_type']);
   });
 
@@ -273,7 +273,7 @@ describe('chat file parts: limits and bad input (nothing reaches an upstream)', 
 
 describe('chat file parts: what is normalised on the way', () => {
   it('sends a PDF declared as octet-stream with its true type', async () => {
-    await ask('ant/claude-sonnet-4-5', { file_data: `data:application/octet-stream;base64,${pdf.toString('base64')}`, filename: 'x.bin' });
+    await ask('ant/claude-sonnet-4-6', { file_data: `data:application/octet-stream;base64,${pdf.toString('base64')}`, filename: 'x.bin' });
     expect(ant.chatRequests()[0]!.body.messages[0].content[1]).toMatchObject({ type: 'document', source: { type: 'base64', media_type: 'application/pdf' } });
   });
 

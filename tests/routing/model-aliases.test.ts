@@ -13,7 +13,7 @@ describe('model aliases', () => {
   it('matches exact names before globs, and globs in the order written', () => {
     expect(aliasTarget(aliases, 'gpt-5-codex')).toBe('openai/gpt-4o');
     expect(aliasTarget(aliases, 'claude-haiku-4-5')).toBe('fast');
-    expect(aliasTarget(aliases, 'claude-sonnet-4-5-20250929')).toBe('coding');
+    expect(aliasTarget(aliases, 'claude-sonnet-4-6')).toBe('coding');
     expect(aliasTarget(aliases, 'o3-mini')).toBe('small');
     expect(aliasTarget(aliases, 'o10-mini')).toBeUndefined();
     expect(aliasTarget(aliases, 'gemini-2.5')).toBeUndefined();

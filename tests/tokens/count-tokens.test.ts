@@ -23,7 +23,7 @@ describe('token counting', () => {
 
   it('picks o200k_base for the gpt-4o / gpt-4.1 / o-series / gpt-5 families and cl100k_base otherwise', () => {
     for (const m of ['gpt-4o', 'gpt-4o-mini', 'openai/gpt-4.1-mini', 'o1', 'o3-mini', 'o4-mini', 'gpt-5', 'gpt-5-nano', 'chatgpt-4o-latest']) expect(encodingForModel(m)).toBe('o200k_base');
-    for (const m of ['gpt-4', 'gpt-3.5-turbo', 'claude-sonnet-4-5', 'llama3.2', 'gemini-2.5-flash', 'solo1']) expect(encodingForModel(m)).toBe('cl100k_base');
+    for (const m of ['gpt-4', 'gpt-3.5-turbo', 'claude-sonnet-4-6', 'llama3.2', 'gemini-2.5-flash', 'solo1']) expect(encodingForModel(m)).toBe('cl100k_base');
   });
 
   it("adds OpenAI's per-message overhead: 3 per message, 1 per name, 3 to prime the reply", () => {

@@ -54,7 +54,7 @@ describe('Anthropic SSE through the SDK (recorded bytes)', () => {
   it('gives the same parts as the converter alone', async () => {
     up.next({ contentType: 'text/event-stream', body: recorded('anthropic', 'thinking-text-tool.sse') });
     const a = new AnthropicAdapter('an', { endpoint: up.origin, models: [] });
-    expect(await collect(a.streamChat(req, callContext({ model: 'claude-sonnet-4-5' })))).toEqual(EXPECTED);
+    expect(await collect(a.streamChat(req, callContext({ model: 'claude-sonnet-4-6' })))).toEqual(EXPECTED);
     expect(up.requests.at(-1)!.path).toBe('/v1/messages');
   });
 
@@ -64,7 +64,7 @@ describe('Anthropic SSE through the SDK (recorded bytes)', () => {
     const got: unknown[] = [];
     const err = await rejection(
       (async () => {
-        for await (const p of a.streamChat(req, callContext({ model: 'claude-sonnet-4-5' }))) got.push(p);
+        for await (const p of a.streamChat(req, callContext({ model: 'claude-sonnet-4-6' }))) got.push(p);
       })(),
     );
     expect(got).toEqual([{ type: 'text-delta', text: 'Hel' }]);

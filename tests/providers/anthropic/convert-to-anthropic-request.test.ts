@@ -3,7 +3,7 @@ import { convertToAnthropicRequest, JSON_OBJECT_INSTRUCTION } from '../../../src
 import type { ChatRequest } from '../../../src/providers/openai-types.js';
 import { ProviderError } from '../../../src/providers/provider-error.js';
 
-const where = { provider: 'an', model: 'claude-sonnet-4-5' };
+const where = { provider: 'an', model: 'claude-sonnet-4-6' };
 const PNG_B64 = 'iVBORw0KGgo=';
 
 describe('convertToAnthropicRequest', () => {
@@ -26,7 +26,7 @@ describe('convertToAnthropicRequest', () => {
       response_format: { type: 'json_object' },
     };
     expect(convertToAnthropicRequest(req, where)).toEqual({
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 300,
       system: `Be brief.\n\n${JSON_OBJECT_INSTRUCTION}`,
       messages: [
