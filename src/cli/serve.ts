@@ -12,6 +12,7 @@ import { RotatingFileStream } from '../log-rotation.js';
 import { BatchedLogStream } from '../batched-log-stream.js';
 import type { CrashLog } from '../accounting/crashes.js';
 import { installFatalHandler } from '../accounting/fatal-errors.js';
+import { routeStrayOutput } from '../stray-output.js';
 import { isClusterWorker, primaryLogStream, toPrimary, workerCount } from '../server/cluster.js';
 import { CliError, describeFsError } from './cli-error.js';
 import { VERSION, defineCommand, withServerOptions, type ServerArgs } from './cli-options.js';
@@ -143,6 +144,8 @@ export async function runServer(args: ServeArgs): Promise<void> {
     throw err;
   }
   const log: Logger = createLogger({ level: args['log-level'] ?? config.aisbf.logging.level, destination: sink.stream });
+  // What a dependency prints itself (an SDK's console.warn, node's warnings) becomes a log line.
+  routeStrayOutput({ log });
   if (!inWorker) {
     log.info({ configDir, created }, created ? `created config dir ${configDir} with the shipped defaults` : `config dir ${configDir}`);
     for (const n of config.notices) log.warn({ file: n.file, path: n.path }, `${formatProblem(n)}`);
