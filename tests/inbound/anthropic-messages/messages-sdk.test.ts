@@ -174,9 +174,9 @@ describe('Messages translation details', () => {
 
   it("maps Claude Code's hard-coded model names through model_aliases", async () => {
     openai.reply({ text: 'via alias' });
-    const msg = await client.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+    const msg = await client.messages.create({ model: 'claude-opus-4-5-20251101', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
     expect(msg.content).toEqual([{ type: 'text', text: 'via alias' }]);
-    expect(msg.model).toBe('claude-sonnet-4-6');
+    expect(msg.model).toBe('claude-opus-4-5-20251101');
   });
 
   it('counts tokens with count_tokens (system, messages and tools)', async () => {
