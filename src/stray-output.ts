@@ -33,8 +33,13 @@ function argText(a: unknown): string {
   return inspect(a, { depth: 2, breakLength: Infinity });
 }
 
-function textOf(args: unknown[]): string {
-  const text = redactText(args.map(argText).join(' '));
+function rawTextOf(args: unknown[]): string {
+  return args.map(argText).join(' ');
+}
+
+/** Redacted first, then cut: a cut through a key would leave a prefix too short to be recognized. */
+function loggedText(raw: string): string {
+  const text = redactText(raw);
   return text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}…` : text;
 }
 
@@ -42,9 +47,12 @@ function textOf(args: unknown[]): string {
 export function routeStrayOutput(opts: StrayOutputOptions): () => void {
   const clock = opts.clock ?? Date.now;
   const seen = new Map<string, { at: number; left: number }>();
-  const emit = (source: string, level: 'warn' | 'error', text: string) => {
+  // A warning a dependency prints per request comes here per request: a repeat costs one map lookup,
+  // and the redaction runs only for a line that is written.
+  const emit = (source: string, level: 'warn' | 'error', raw: string) => {
     const now = clock();
-    const key = `${source}\n${text}`;
+    // Held in memory only, bounded: the first MAX_CHARS characters identify a repeat.
+    const key = `${source}\n${raw.slice(0, MAX_CHARS)}`;
     const prev = seen.get(key);
     if (prev && now - prev.at < REPEAT_MS) {
       prev.left++;
@@ -52,16 +60,16 @@ export function routeStrayOutput(opts: StrayOutputOptions): () => void {
     }
     if (!prev && seen.size >= MAX_TEXTS) seen.clear();
     seen.set(key, { at: now, left: 0 });
-    opts.log[level]({ source, ...(prev?.left ? { repeats_left_out: prev.left } : {}) }, text);
+    opts.log[level]({ source, ...(prev?.left ? { repeats_left_out: prev.left } : {}) }, loggedText(raw));
   };
   const original = { warn: console.warn, error: console.error };
-  console.warn = (...args: unknown[]) => emit('console.warn', 'warn', textOf(args));
-  console.error = (...args: unknown[]) => emit('console.error', 'error', textOf(args));
+  console.warn = (...args: unknown[]) => emit('console.warn', 'warn', rawTextOf(args));
+  console.error = (...args: unknown[]) => emit('console.error', 'error', rawTextOf(args));
   // node prints a process warning (a deprecation, MaxListenersExceededWarning) to stderr from its own
   // listener; with ours in its place the warning is a log line.
   const nodePrinters = process.listeners('warning');
   process.removeAllListeners('warning');
-  const onWarning = (w: Error) => emit('process warning', 'warn', textOf([w]));
+  const onWarning = (w: Error) => emit('process warning', 'warn', rawTextOf([w]));
   process.on('warning', onWarning);
   return () => {
     console.warn = original.warn;

@@ -75,6 +75,17 @@ describe('routeStrayOutput', () => {
     expect(JSON.stringify(lines[0])).not.toContain('abcdefghijklmnop');
   });
 
+  it('redacts before it cuts (no prefix of a key at the cut) and redacts an object it prints', async () => {
+    install();
+    console.warn(`${'x'.repeat(1995)} sk-abcdefghijklmnop`);
+    console.warn('request options', { headers: { authorization: 'Bearer sk-live-abcdefghijklmnop' } });
+    await settle();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]!.msg).toBe(`${'x'.repeat(1995)} [red…`);
+    expect(lines[1]!.msg).toContain('[redacted]');
+    expect(JSON.stringify(lines)).not.toMatch(/sk-ab|abcdefghijklmnop/);
+  });
+
   it("takes node's process warnings in place of node's own printer", async () => {
     const stderr = vi.spyOn(process.stderr, 'write');
     install();

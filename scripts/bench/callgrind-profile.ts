@@ -102,7 +102,8 @@ export function summarizeCallgrind(file: string, perfMap?: string): CallgrindSum
     } else if (line.startsWith('cfn=')) callee = resolve(line.slice(4));
     else if (line.startsWith('calls=')) inCall = true;
     else if (/^[0-9+\-*]/.test(line)) {
-      const cost = Number(line.split(' ')[1]);
+      const fields = line.split(' ');
+      const cost = Number(fields[1]);
       if (!Number.isFinite(cost)) continue;
       if (inCall) {
         edges.push({ from: fn, to: callee, cost });
@@ -111,7 +112,6 @@ export function summarizeCallgrind(file: string, perfMap?: string): CallgrindSum
         total += cost;
         self.set(fn, (self.get(fn) ?? 0) + cost);
         if (events.length > 1) {
-          const fields = line.split(' ');
           const sums = selfEvents.get(fn) ?? selfEvents.set(fn, new Array<number>(events.length).fill(0)).get(fn)!;
           for (let i = 0; i < events.length; i++) sums[i]! += Number(fields[i + 1] ?? 0) || 0;
         }

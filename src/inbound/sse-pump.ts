@@ -239,8 +239,17 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
     wake = undefined;
     w?.();
   };
-  // The reader took nothing for the limit: the upstream stops, as for a reader that cancelled, and
-  // the response is closed (or, in-process, the body errors).
+  // The reader went (a cancel) or took nothing for the stall limit: the sink closes, the pump's wait
+  // ends, the upstream stops — once, whichever came first.
+  const stop = (): boolean => {
+    if (sink.closed) return false;
+    sink.closed = true;
+    keepAlive?.stop();
+    stall?.stop();
+    resume();
+    onCancel();
+    return true;
+  };
   const limit = opts.stall;
   const stall =
     limit &&
@@ -248,10 +257,8 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
       limit,
       () => wake !== undefined,
       () => {
-        sink.closed = true;
-        keepAlive?.stop();
-        onCancel();
-        resume();
+        if (!stop()) return;
+        // The response is closed under the body (or, in-process, the body errors).
         if (limit.destroy) limit.destroy();
         else controller.error(new Error('the client read nothing for server.client_stall_seconds'));
       },
@@ -293,12 +300,7 @@ export function pumpedSseBody(pump: (sink: SseSink) => Promise<void>, onCancel: 
       );
     },
     cancel() {
-      if (sink.closed) return; // the stall limit ended it already
-      sink.closed = true;
-      keepAlive?.stop();
-      stall?.stop();
-      resume();
-      onCancel();
+      stop();
     },
   });
 }
